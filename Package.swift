@@ -1,0 +1,53 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "teletop",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "teletop", targets: ["teletop"]),
+        .library(name: "TeletopCore", targets: ["TeletopCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // The contract, the logger and everything that decides what an event means.
+        // No terminal, no network: every other module builds on this one.
+        .target(name: "TeletopCore"),
+
+        // ncurses as a system library; only TeletopTUI's backend file imports it.
+        .systemLibrary(
+            name: "CNcurses",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"]), .brew(["ncurses"])]
+        ),
+
+
+        .executableTarget(
+            name: "teletop",
+            dependencies: [
+                "TeletopCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // `swift run -c release teletop-bench` prints the core's figures.
+        .executableTarget(name: "teletop-bench", dependencies: ["TeletopCore", "CHeapStats"]),
+        .target(name: "CHeapStats"),
+
+        // libFuzzer entry point for the JSON parser; see README "Fuzzing".
+        // Built normally it is a replayer of saved inputs, so `swift build` stays green.
+        .executableTarget(name: "teletop-fuzz", dependencies: ["TeletopCore"]),
+
+        .testTarget(
+            name: "TeletopCoreTests",
+            dependencies: [
+                "TeletopCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,7 @@
+#include "heap_stats.h"
+#if defined(__linux__)
+#include <malloc.h>
+size_t teletop_heap_in_use(void) { return mallinfo2().uordblks; }
+#else
+size_t teletop_heap_in_use(void) { return 0; }
+#endif

@@ -1,0 +1,85 @@
+/// Turns raw bytes (an HTTP body, a JSON Lines line) into a call to
+/// `EventLogger.log`, with the same structured errors for every source.
+/// A line is an EventLogRequest `{"event_type", "payload"}` or a full
+/// AnalyticsEvent, whose `timestamp` is kept.
+public enum EventIngest {
+    public struct Decoded: Sendable, Equatable {
+        public var eventType: String
+        public var payload: JSONObject
+        public var timestamp: Timestamp?
+    }
+
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONParserLimits = .default) -> Result<Decoded, IngestError> {
+        let value: JSONValue
+        do throws(JSONParseError) {
+            value = try JSONParser.parse(bytes, limits: limits)
+        } catch {
+            let problem: ValidationIssue.Problem = bytes.count > limits.maxBytes ? .tooLarge : .malformedJSON
+            return .failure(IngestError(eventType: nil, issues: [ValidationIssue(
+                field: "body", problem: problem, expected: "a JSON object", got: "invalid JSON at byte \(error.offset)",
+                message: "body: \(error.description)")]))
+        }
+        return decode(value)
+    }
+
+    public static func decode(_ bytes: [UInt8], limits: JSONParserLimits = .default) -> Result<Decoded, IngestError> {
+        bytes.withUnsafeBufferPointer { decode($0, limits: limits) }
+    }
+
+    public static func decode(_ value: JSONValue) -> Result<Decoded, IngestError> {
+        guard case .object(let body) = value else {
+            return .failure(IngestError(eventType: nil, issues: [ValidationIssue(
+                field: "body", problem: .wrongType, expected: "object", got: Describe.value(value))]))
+        }
+        var issues: [ValidationIssue] = []
+        var eventType: String?
+        switch body["event_type"] {
+        case nil:
+            issues.append(ValidationIssue(field: "event_type", problem: .missing, expected: "string", got: "nothing",
+                                          message: "event_type: missing (required string)"))
+        case .string(let s)?: eventType = s
+        case let other?:
+            issues.append(ValidationIssue(field: "event_type", problem: .wrongType, expected: "string", got: Describe.value(other)))
+        }
+        var payload: JSONObject?
+        switch body["payload"] {
+        case nil:
+            issues.append(ValidationIssue(field: "payload", problem: .missing, expected: "object", got: "nothing",
+                                          message: "payload: missing (required object)"))
+        case .object(let o)?: payload = o
+        case let other?:
+            issues.append(ValidationIssue(field: "payload", problem: .wrongType, expected: "object", got: Describe.value(other)))
+        }
+        var timestamp: Timestamp?
+        if let t = body["timestamp"] {
+            if case .string(let s) = t, let parsed = Timestamp(iso8601: s) {
+                timestamp = parsed
+            } else {
+                issues.append(ValidationIssue(field: "timestamp", problem: .badTimestamp,
+                                              expected: "ISO-8601 timestamp string", got: Describe.value(t)))
+            }
+        }
+        guard issues.isEmpty, let eventType, let payload else {
+            return .failure(IngestError(eventType: eventType, issues: issues))
+        }
+        return .success(Decoded(eventType: eventType, payload: payload, timestamp: timestamp))
+    }
+
+    /// Decodes and logs one line or body; a failure to decode is counted as a rejection.
+    @discardableResult
+    public static func ingest(_ bytes: UnsafeBufferPointer<UInt8>, into logger: EventLogger, source: EventSource,
+                              line: Int? = nil, limits: JSONParserLimits = .default) -> EventLogger.Outcome {
+        switch decode(bytes, limits: limits) {
+        case .failure(let error):
+            logger.recordRejection(source: source, eventType: error.eventType, line: line, issues: error.issues)
+            return .rejected(error.issues)
+        case .success(let d):
+            return logger.log(d.eventType, d.payload, source: source, timestamp: d.timestamp, line: line)
+        }
+    }
+}
+
+public struct IngestError: Error, Sendable, Equatable {
+    public var eventType: String?
+    public var issues: [ValidationIssue]
+}

@@ -1,0 +1,336 @@
+import Synchronization
+
+/// The one door every event passes through, whatever its source: validate
+/// against the plan, stamp, keep in the ring, count, and hand to subscribers.
+///
+/// Thread-safe. Validation and packing happen before the lock is taken; under
+/// the lock there is only a clock read, the ring slot, the counters and the
+/// subscriber queues (each O(1)), so producers on two cores rarely wait.
+public final class EventLogger: Sendable {
+    public struct Configuration: Sendable {
+        /// How many recent events the ring keeps for the feed and queries.
+        public var ringCapacity = 10_000
+        public var health = HealthThresholds()
+        /// Cap on distinct event types when unplanned types are accepted, so a
+        /// client inventing a type per event cannot grow memory without bound.
+        public var maxEventTypes = 256
+        /// How many recent rejections are kept with their reasons.
+        public var rejectionsKept = 100
+
+        public init(ringCapacity: Int = 10_000) {
+            self.ringCapacity = ringCapacity
+        }
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case accepted(LoggedEvent)
+        case rejected([ValidationIssue])
+
+        public var event: LoggedEvent? {
+            if case .accepted(let e) = self { return e }
+            return nil
+        }
+
+        public var issues: [ValidationIssue] {
+            if case .rejected(let i) = self { return i }
+            return []
+        }
+    }
+
+    struct TypeState {
+        let name: String
+        let planned: Bool
+        var accepted: UInt64 = 0
+        var rejected: UInt64 = 0
+        var acceptedBuckets = SecondBuckets()
+        var rejectedBuckets = SecondBuckets()
+        var lastEventAt: Timestamp?
+    }
+
+    struct State {
+        var ring: EventRing
+        var nextSequence: UInt64 = 1
+        var types: [TypeState]
+        var totalAccepted: UInt64 = 0
+        var totalRejected: UInt64 = 0
+        var restoredAccepted: UInt64 = 0
+        var unknownRejected: UInt64 = 0
+        var acceptedBuckets = SecondBuckets()
+        var rejectedBuckets = SecondBuckets()
+        var droppedBuckets = SecondBuckets()
+        var totalDropped: UInt64 = 0
+        var rejections: [Rejection] = []
+        var rejectionsHead = 0
+        var subscribers: [EventSubscription] = []
+        var components: [ComponentHealth] = []
+        var lastEventAt: Timestamp?
+    }
+
+    public let plan: TrackingPlan
+    public let configuration: Configuration
+    public let clock: any TelemetryClock
+    public let startedAt: Timestamp
+    let state: Mutex<State>
+
+    public init(plan: TrackingPlan = .contract, configuration: Configuration = Configuration(),
+                clock: any TelemetryClock = SystemClock()) {
+        self.plan = plan
+        self.configuration = configuration
+        self.clock = clock
+        startedAt = clock.now()
+        let types = plan.eventTypes.map { TypeState(name: $0.name, planned: true) }
+        state = Mutex(State(ring: EventRing(capacity: configuration.ringCapacity), types: types))
+    }
+
+    /// The contract's `EventLogger.log(event_type, payload)`. `timestamp` is
+    /// given only by sources that replay recorded events; otherwise the event
+    /// is stamped now. `line` is a JSON Lines line number, kept with a rejection.
+    @discardableResult
+    public func log(_ eventType: String, _ payload: JSONObject, source: EventSource, timestamp: Timestamp? = nil,
+                    line: Int? = nil) -> Outcome {
+        log(eventType, PackedPayload(payload), source: source, timestamp: timestamp, line: line)
+    }
+
+    /// The same door for a payload already packed (see `PayloadBuilder`): the
+    /// fast path, which validates the bytes in place.
+    @discardableResult
+    public func log(_ eventType: String, _ packed: PackedPayload, source: EventSource, timestamp: Timestamp? = nil,
+                    line: Int? = nil) -> Outcome {
+        let verdict = plan.validate(eventType: eventType, payload: packed)
+        guard verdict.isValid else {
+            recordRejection(source: source, eventType: eventType, line: line, issues: verdict.issues)
+            return .rejected(verdict.issues)
+        }
+        let clock = self.clock
+        let result = state.withLock { s -> (Outcome, PackedPayload?) in
+            let now = clock.now()
+            let typeIndex: Int
+            if let i = verdict.planIndex {
+                typeIndex = i
+            } else if let i = s.types.firstIndex(where: { $0.name == eventType }) {
+                typeIndex = i
+            } else if s.types.count < configuration.maxEventTypes {
+                s.types.append(TypeState(name: eventType, planned: false))
+                typeIndex = s.types.count - 1
+            } else {
+                return (.rejected([ValidationIssue(field: "event_type", problem: .tooLarge,
+                    expected: "at most \(configuration.maxEventTypes) distinct event types", got: Describe.string(eventType),
+                    message: "event_type: \(Describe.string(eventType)) would be type number \(s.types.count + 1); the limit is \(configuration.maxEventTypes)")]), nil)
+            }
+            let sequence = s.nextSequence
+            s.nextSequence += 1
+            let stamp = timestamp ?? now
+            let evicted = s.ring.append(EventRing.Slot(sequence: sequence, timestamp: stamp, payload: packed,
+                typeIndex: UInt16(typeIndex), source: source, unplanned: verdict.unplanned))
+            let second = now.secondsSinceEpoch
+            s.types[typeIndex].accepted += 1
+            s.types[typeIndex].acceptedBuckets.add(at: second)
+            s.types[typeIndex].lastEventAt = now
+            s.totalAccepted += 1
+            s.acceptedBuckets.add(at: second)
+            s.lastEventAt = now
+            let event = LoggedEvent(sequence: sequence, eventType: s.types[typeIndex].name, timestamp: stamp,
+                                    source: source, unplanned: verdict.unplanned, packedPayload: packed)
+            for subscriber in s.subscribers where !subscriber.push(event) {
+                s.totalDropped += 1
+                s.droppedBuckets.add(at: second)
+            }
+            return (.accepted(event), evicted)
+        }
+        if case .rejected(let issues) = result.0 {
+            recordRejection(source: source, eventType: eventType, line: line, issues: issues)
+        }
+        // `result.1`, the evicted payload, is released here, outside the lock.
+        return result.0
+    }
+
+    /// Counts an arrival that never became an event: a malformed line or body,
+    /// or one that failed validation.
+    public func recordRejection(source: EventSource, eventType: String?, line: Int?, issues: [ValidationIssue]) {
+        let now = clock.now()
+        let rejection = Rejection(at: now, source: source, eventType: eventType, line: line, issues: issues)
+        let kept = configuration.rejectionsKept
+        state.withLock { s in
+            let second = now.secondsSinceEpoch
+            s.totalRejected += 1
+            s.rejectedBuckets.add(at: second)
+            if let eventType, let i = s.types.firstIndex(where: { $0.name == eventType }) {
+                s.types[i].rejected += 1
+                s.types[i].rejectedBuckets.add(at: second)
+            } else {
+                s.unknownRejected += 1
+            }
+            if s.rejections.count < kept {
+                s.rejections.append(rejection)
+            } else {
+                s.rejections[s.rejectionsHead] = rejection
+                s.rejectionsHead = (s.rejectionsHead + 1) % kept
+            }
+        }
+    }
+
+    // MARK: consumers
+
+    /// A bounded queue of every accepted event from now on, in order.
+    public func subscribe(name: String, capacity: Int = 65_536) -> EventSubscription {
+        let subscription = EventSubscription(name: name, capacity: capacity)
+        state.withLock { $0.subscribers.append(subscription) }
+        subscription.onCancel.withLock {
+            $0 = { [weak self, weak subscription] in
+                guard let self, let subscription else { return }
+                self.state.withLock { $0.subscribers.removeAll { $0 === subscription } }
+            }
+        }
+        return subscription
+    }
+
+    /// Lets the store or the server put its own state into the health verdict.
+    public func setComponentHealth(_ component: ComponentHealth) {
+        state.withLock { s in
+            s.components.removeAll { $0.name == component.name }
+            s.components.append(component)
+        }
+    }
+
+    // MARK: reading
+
+    /// The newest `limit` retained events, oldest first; only `eventType` when given.
+    public func recentEvents(limit: Int, eventType: String? = nil) -> [LoggedEvent] {
+        state.withLock { s in
+            let wanted = eventType.flatMap { t in s.types.firstIndex { $0.name == t } }
+            if eventType != nil && wanted == nil { return [] }
+            return s.ring.newest(limit) { wanted == nil || Int($0.typeIndex) == wanted }.map { event(from: $0, types: s.types) }
+        }
+    }
+
+    /// Retained events with a sequence number above `sequence`, oldest first, at most `limit`.
+    public func events(after sequence: UInt64, limit: Int) -> [LoggedEvent] {
+        state.withLock { s in
+            guard s.ring.count > 0 else { return [] }
+            let oldest = s.ring[0].sequence
+            let start = sequence < oldest ? 0 : Int(sequence - oldest + 1)
+            guard start < s.ring.count else { return [] }
+            let end = min(s.ring.count, start + limit)
+            return (start..<end).map { event(from: s.ring[$0], types: s.types) }
+        }
+    }
+
+    private func event(from slot: EventRing.Slot, types: [TypeState]) -> LoggedEvent {
+        LoggedEvent(sequence: slot.sequence, eventType: types[Int(slot.typeIndex)].name, timestamp: slot.timestamp,
+                    source: slot.source, unplanned: slot.unplanned, packedPayload: slot.payload)
+    }
+
+    public var eventsLogged: Int { state.withLock { Int($0.totalAccepted + $0.restoredAccepted) } }
+
+    public func health() -> TelemetryHealthResponse {
+        snapshot().healthResponse
+    }
+
+    /// Everything a frame or an endpoint needs, copied out under one short lock.
+    public func snapshot() -> TelemetrySnapshot {
+        let now = clock.now()
+        let t = configuration.health
+        let window = t.windowSeconds
+        let uptimeSeconds = max(1.0, Double(now.millisecondsSinceEpoch - startedAt.millisecondsSinceEpoch) / 1000)
+        func rate(_ b: SecondBuckets, _ seconds: Int) -> Double {
+            b.sum(window: seconds, now: now) / min(Double(seconds), uptimeSeconds)
+        }
+        var snap = state.withLock { s -> TelemetrySnapshot in
+            let types = s.types.map { ts in
+                TypeStats(name: ts.name, planned: ts.planned, accepted: ts.accepted, rejected: ts.rejected,
+                          rate1s: rate(ts.acceptedBuckets, 1), rate10s: rate(ts.acceptedBuckets, 10), rate60s: rate(ts.acceptedBuckets, 60),
+                          acceptedInWindow: Int(ts.acceptedBuckets.sum(window: window, now: now).rounded()),
+                          rejectedInWindow: Int(ts.rejectedBuckets.sum(window: window, now: now).rounded()),
+                          history: ts.acceptedBuckets.history(120, now: now), lastEventAt: ts.lastEventAt)
+            }
+            let rejections = Array(s.rejections[s.rejectionsHead...] + s.rejections[..<s.rejectionsHead])
+            return TelemetrySnapshot(
+                takenAt: now, startedAt: startedAt, totalAccepted: s.totalAccepted, totalRejected: s.totalRejected,
+                eventsLogged: s.totalAccepted + s.restoredAccepted, unknownTypeRejected: s.unknownRejected,
+                evicted: s.ring.evicted, dropped: s.totalDropped, retained: s.ring.count, ringCapacity: s.ring.capacity,
+                lastSequence: s.nextSequence - 1, lastEventAt: s.lastEventAt,
+                rate1s: rate(s.acceptedBuckets, 1), rate10s: rate(s.acceptedBuckets, 10), rate60s: rate(s.acceptedBuckets, 60),
+                history: s.acceptedBuckets.history(120, now: now), types: types,
+                subscribers: s.subscribers.map(\.stats), components: s.components, recentRejections: rejections,
+                healthInputs: HealthInputs(
+                    accepted: Int(s.acceptedBuckets.sum(window: window, now: now).rounded()),
+                    rejected: Int(s.rejectedBuckets.sum(window: window, now: now).rounded()),
+                    errors: 0, dropped: Int(s.droppedBuckets.sum(window: window, now: now).rounded()),
+                    subscribers: [], components: s.components),
+                health: HealthReport(status: .healthy, reasons: [], message: ""))
+        }
+        snap.healthInputs.errors = snap.types.first { $0.name == t.errorEventType }?.acceptedInWindow ?? 0
+        snap.healthInputs.subscribers = snap.subscribers
+        snap.health = HealthRules.evaluate(snap.healthInputs, thresholds: t)
+        return snap
+    }
+
+    /// Adds totals restored from durable storage at start, so events_logged
+    /// and the counters survive a restart.
+    public func restoreTotals(accepted: UInt64, perType: [String: UInt64]) {
+        state.withLock { s in
+            s.restoredAccepted += accepted
+            for (name, n) in perType {
+                if let i = s.types.firstIndex(where: { $0.name == name }) {
+                    s.types[i].accepted += n
+                } else if s.types.count < configuration.maxEventTypes {
+                    var t = TypeState(name: name, planned: false)
+                    t.accepted = n
+                    s.types.append(t)
+                }
+            }
+        }
+    }
+}
+
+public struct TypeStats: Sendable, Equatable {
+    public var name: String
+    public var planned: Bool
+    public var accepted: UInt64
+    public var rejected: UInt64
+    public var rate1s: Double
+    public var rate10s: Double
+    public var rate60s: Double
+    public var acceptedInWindow: Int
+    public var rejectedInWindow: Int
+    /// Accepted per whole second, oldest first, for the 120 s before now.
+    public var history: [Int]
+    public var lastEventAt: Timestamp?
+}
+
+public struct TelemetrySnapshot: Sendable, Equatable {
+    public var takenAt: Timestamp
+    public var startedAt: Timestamp
+    public var totalAccepted: UInt64
+    public var totalRejected: UInt64
+    /// The contract's events_logged: accepted, including totals restored at start.
+    public var eventsLogged: UInt64
+    public var unknownTypeRejected: UInt64
+    /// Events pushed out of the ring by newer ones (still counted, still stored).
+    public var evicted: UInt64
+    /// Accepted events a consumer could not take (its queue was full).
+    public var dropped: UInt64
+    public var retained: Int
+    public var ringCapacity: Int
+    public var lastSequence: UInt64
+    public var lastEventAt: Timestamp?
+    public var rate1s: Double
+    public var rate10s: Double
+    public var rate60s: Double
+    public var history: [Int]
+    public var types: [TypeStats]
+    public var subscribers: [EventSubscription.Stats]
+    public var components: [ComponentHealth]
+    public var recentRejections: [Rejection]
+    public var healthInputs: HealthInputs
+    public var health: HealthReport
+
+    public var healthResponse: TelemetryHealthResponse {
+        health.response(eventsLogged: Int(eventsLogged))
+    }
+
+    /// Share of the window's accepted events that were of `type`.
+    public func share(of type: TypeStats) -> Double {
+        healthInputs.accepted > 0 ? Double(type.acceptedInWindow) / Double(healthInputs.accepted) : 0
+    }
+}

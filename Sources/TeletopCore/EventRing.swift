@@ -1,0 +1,102 @@
+/// The bounded store of recent events. A slot is 32 bytes plus its packed
+/// payload; the event type is an index into the logger's type table so that
+/// a slot holds no string of its own.
+struct EventRing {
+    struct Slot {
+        var sequence: UInt64
+        var timestamp: Timestamp
+        var payload: PackedPayload
+        var typeIndex: UInt16
+        var source: EventSource
+        var unplanned: Bool
+    }
+
+    let capacity: Int
+    private(set) var slots: [Slot] = []
+    /// Index in `slots` of the oldest event once the ring is full.
+    private var head = 0
+    private(set) var evicted: UInt64 = 0
+
+    init(capacity: Int) {
+        precondition(capacity > 0, "ring capacity must be positive")
+        self.capacity = capacity
+        slots.reserveCapacity(capacity)
+    }
+
+    var count: Int { slots.count }
+
+    /// Appends, returning the evicted slot's payload so the caller can release
+    /// it after dropping its lock.
+    mutating func append(_ slot: Slot) -> PackedPayload? {
+        if slots.count < capacity {
+            slots.append(slot)
+            return nil
+        }
+        let old = slots[head].payload
+        slots[head] = slot
+        head = head + 1 == capacity ? 0 : head + 1
+        evicted += 1
+        return old
+    }
+
+    /// The i-th retained slot, oldest first.
+    subscript(i: Int) -> Slot {
+        let j = head + i
+        return slots[j < capacity ? j : j - capacity]
+    }
+
+    /// The newest `limit` slots, oldest first, those matching `include` only.
+    func newest(_ limit: Int, where include: (Slot) -> Bool = { _ in true }) -> [Slot] {
+        var out: [Slot] = []
+        out.reserveCapacity(min(limit, count))
+        var i = count - 1
+        while i >= 0 && out.count < limit {
+            let s = self[i]
+            if include(s) { out.append(s) }
+            i -= 1
+        }
+        out.reverse()
+        return out
+    }
+}
+
+/// Counts per wall-clock second over the last `SecondBuckets.span` seconds.
+/// Each bucket is tagged with its second, so stale ones read as zero without a sweep.
+struct SecondBuckets {
+    static let span = 128
+    private var seconds = [Int64](repeating: Int64.min, count: span)
+    private var counts = [UInt32](repeating: 0, count: span)
+
+    @inline(__always)
+    mutating func add(_ n: UInt32 = 1, at second: Int64) {
+        let i = Int(floorMod(second, Int64(Self.span)))
+        if seconds[i] != second {
+            seconds[i] = second
+            counts[i] = 0
+        }
+        counts[i] &+= n
+    }
+
+    @inline(__always)
+    func count(at second: Int64) -> Int {
+        let i = Int(floorMod(second, Int64(Self.span)))
+        return seconds[i] == second ? Int(counts[i]) : 0
+    }
+
+    /// Events in the `window` seconds ending at `now`: whole seconds plus the
+    /// part of the oldest second still inside the window, for a smooth rate.
+    func sum(window: Int, now: Timestamp) -> Double {
+        let nowSecond = now.secondsSinceEpoch
+        let fraction = Double(floorMod(now.millisecondsSinceEpoch, 1000)) / 1000
+        var total = 0.0
+        for k in 0..<window { total += Double(count(at: nowSecond - Int64(k))) }
+        total += Double(count(at: nowSecond - Int64(window))) * (1 - fraction)
+        return total
+    }
+
+    /// Whole-second counts for the `n` seconds before the current one, oldest first.
+    func history(_ n: Int, now: Timestamp) -> [Int] {
+        let nowSecond = now.secondsSinceEpoch
+        return (1...n).reversed().map { count(at: nowSecond - Int64($0)) }
+    }
+}

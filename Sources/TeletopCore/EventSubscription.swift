@@ -1,0 +1,113 @@
+import Synchronization
+
+/// A bounded hand-off from the logger to one consumer (the store, the HTTP
+/// stream). The logger never waits for it: when the queue is full the event is
+/// not queued for this consumer and `overflow` counts it, so a slow consumer
+/// shows up in health instead of stalling every producer.
+public final class EventSubscription: Sendable {
+    public let name: String
+    public let capacity: Int
+
+    struct State {
+        var queue: [LoggedEvent] = []
+        var head = 0
+        var overflow: UInt64 = 0
+        var delivered: UInt64 = 0
+        var waiter: CheckedContinuation<Void, Never>?
+        var cancelled = false
+        var count: Int { queue.count - head }
+    }
+
+    let state: Mutex<State>
+    /// Set by the logger so that cancelling also unsubscribes.
+    let onCancel: Mutex<(@Sendable () -> Void)?> = Mutex(nil)
+
+    init(name: String, capacity: Int) {
+        precondition(capacity > 0, "subscription capacity must be positive")
+        self.name = name
+        self.capacity = capacity
+        state = Mutex(State())
+    }
+
+    /// Called by the logger under its own lock; O(1), never blocks on the consumer.
+    /// Returns false when the event overflowed.
+    func push(_ event: LoggedEvent) -> Bool {
+        let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
+            if s.cancelled { return (true, nil) }
+            if s.count >= capacity {
+                s.overflow += 1
+                return (false, nil)
+            }
+            s.queue.append(event)
+            let w = s.waiter
+            s.waiter = nil
+            return (true, w)
+        }
+        waiter?.resume()
+        return accepted
+    }
+
+    /// Takes up to `max` queued events, oldest first, without waiting.
+    public func drain(max: Int = .max) -> [LoggedEvent] {
+        state.withLock { s in
+            let n = Swift.min(max, s.count)
+            guard n > 0 else { return [] }
+            let out = Array(s.queue[s.head..<(s.head + n)])
+            s.head += n
+            s.delivered += UInt64(n)
+            // Compact once the consumed prefix dominates, so memory stays bounded.
+            if s.head > 1024 && s.head * 2 > s.queue.count {
+                s.queue.removeFirst(s.head)
+                s.head = 0
+            } else if s.head == s.queue.count {
+                s.queue.removeAll(keepingCapacity: true)
+                s.head = 0
+            }
+            return out
+        }
+    }
+
+    /// Waits until at least one event is queued (or the subscription is
+    /// cancelled), then drains up to `max`. An empty result means cancelled.
+    public func next(max: Int = .max) async -> [LoggedEvent] {
+        while true {
+            let batch = drain(max: max)
+            if !batch.isEmpty { return batch }
+            if isCancelled { return [] }
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { s -> Bool in
+                    if s.count > 0 || s.cancelled { return true }
+                    s.waiter = c
+                    return false
+                }
+                if resumeNow { c.resume() }
+            }
+        }
+    }
+
+    public var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    public func cancel() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.cancelled = true
+            let w = s.waiter
+            s.waiter = nil
+            return w
+        }
+        waiter?.resume()
+        onCancel.withLock { $0 }?()
+    }
+
+    public struct Stats: Sendable, Equatable {
+        public var name: String
+        public var queued: Int
+        public var capacity: Int
+        public var overflow: UInt64
+        public var delivered: UInt64
+        public var backlogShare: Double { Double(queued) / Double(capacity) }
+    }
+
+    public var stats: Stats {
+        state.withLock { Stats(name: name, queued: $0.count, capacity: capacity, overflow: $0.overflow, delivered: $0.delivered) }
+    }
+}

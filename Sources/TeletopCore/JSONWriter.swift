@@ -1,0 +1,91 @@
+/// Serialises `JSONValue` back to text. Member order is kept; doubles use
+/// Swift's shortest round-tripping form, so parse(write(v)) == v.
+public enum JSONWriter {
+    public static func compact(_ value: JSONValue) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        write(value, into: &out, indent: nil, level: 0)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func pretty(_ value: JSONValue, indent: Int = 2) -> String {
+        var out: [UInt8] = []
+        write(value, into: &out, indent: indent, level: 0)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func compactBytes(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        write(value, into: &out, indent: nil, level: 0)
+        return out
+    }
+
+    public static func write(_ value: JSONValue, into out: inout [UInt8], indent: Int?, level: Int) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .double(let d): writeDouble(d, into: &out)
+        case .string(let s): writeString(s, into: &out)
+        case .array(let items):
+            out.append(0x5B)
+            for (n, item) in items.enumerated() {
+                if n > 0 { out.append(0x2C) }
+                newline(&out, indent: indent, level: level + 1)
+                write(item, into: &out, indent: indent, level: level + 1)
+            }
+            if !items.isEmpty { newline(&out, indent: indent, level: level) }
+            out.append(0x5D)
+        case .object(let object):
+            out.append(0x7B)
+            for (n, member) in object.members.enumerated() {
+                if n > 0 { out.append(0x2C) }
+                newline(&out, indent: indent, level: level + 1)
+                writeString(member.key, into: &out)
+                out.append(0x3A)
+                if indent != nil { out.append(0x20) }
+                write(member.value, into: &out, indent: indent, level: level + 1)
+            }
+            if !object.isEmpty { newline(&out, indent: indent, level: level) }
+            out.append(0x7D)
+        }
+    }
+
+    private static func newline(_ out: inout [UInt8], indent: Int?, level: Int) {
+        guard let indent else { return }
+        out.append(0x0A)
+        out.append(contentsOf: repeatElement(0x20, count: indent * level))
+    }
+
+    static func writeDouble(_ d: Double, into out: inout [UInt8]) {
+        // JSON has no NaN or infinity; the parser never produces them, but a
+        // hand-built value might. null is what JavaScript's JSON.stringify writes.
+        guard d.isFinite else {
+            out.append(contentsOf: "null".utf8)
+            return
+        }
+        out.append(contentsOf: d.description.utf8)
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    public static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        for b in s.utf8 {
+            switch b {
+            case 0x22: out.append(0x5C); out.append(0x22)
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0x0A: out.append(0x5C); out.append(0x6E)
+            case 0x0D: out.append(0x5C); out.append(0x72)
+            case 0x09: out.append(0x5C); out.append(0x74)
+            case 0..<0x20, 0x7F:
+                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30])
+                out.append(hexDigits[Int(b >> 4)])
+                out.append(hexDigits[Int(b & 0xF)])
+            default: out.append(b)
+            }
+        }
+        out.append(0x22)
+    }
+}

@@ -1,0 +1,70 @@
+/// Where an event came in. Recorded beside the event, never inside its JSON,
+/// so the contract's AnalyticsEvent shape stays exactly as specified.
+public enum EventSource: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    case sim, form, http, stdin, file, replay
+
+    public var description: String {
+        switch self {
+        case .sim: "sim"
+        case .form: "form"
+        case .http: "http"
+        case .stdin: "stdin"
+        case .file: "file"
+        case .replay: "replay"
+        }
+    }
+}
+
+/// An accepted event as the logger keeps it and hands it on.
+public struct LoggedEvent: Sendable, Equatable {
+    /// Position in the logger's stream: 1, 2, 3, ... with no gaps.
+    public let sequence: UInt64
+    public let eventType: String
+    public let timestamp: Timestamp
+    public let source: EventSource
+    /// Accepted although the tracking plan does not list its type.
+    public let unplanned: Bool
+    public let packedPayload: PackedPayload
+
+    public init(sequence: UInt64, eventType: String, timestamp: Timestamp, source: EventSource, unplanned: Bool,
+                packedPayload: PackedPayload) {
+        self.sequence = sequence
+        self.eventType = eventType
+        self.timestamp = timestamp
+        self.source = source
+        self.unplanned = unplanned
+        self.packedPayload = packedPayload
+    }
+
+    public var payload: JSONObject { packedPayload.unpack() }
+
+    /// The contract's AnalyticsEvent.
+    public var analyticsEvent: AnalyticsEvent {
+        AnalyticsEvent(eventType: eventType, payload: payload, timestamp: timestamp)
+    }
+}
+
+/// A refused event: kept in a short list so the health pane, the summary and
+/// the log can say what was wrong and where (a stdin line number, say).
+public struct Rejection: Sendable, Equatable {
+    public let at: Timestamp
+    public let source: EventSource
+    /// The event type as sent, when there was one.
+    public let eventType: String?
+    /// For JSON Lines: the 1-based line number.
+    public let line: Int?
+    public let issues: [ValidationIssue]
+
+    public init(at: Timestamp, source: EventSource, eventType: String?, line: Int?, issues: [ValidationIssue]) {
+        self.at = at
+        self.source = source
+        self.eventType = eventType
+        self.line = line
+        self.issues = issues
+    }
+
+    public var summary: String {
+        let place = line.map { "line \($0): " } ?? ""
+        return place + issues.map(\.message).joined(separator: "; ")
+    }
+}

@@ -1,0 +1,188 @@
+/// A payload packed into one exact-size byte array for the ring of recent
+/// events. A decoded `JSONObject` of a contract-sized payload costs several
+/// allocations and ~1 KB; packed it is one allocation of ~150 bytes. The feed
+/// unpacks only the few events on screen.
+///
+/// Layout: a tag byte per value, then its data. Lengths and integers are
+/// LEB128 varints (integers zigzag-encoded), doubles are 8 bytes little-endian.
+public struct PackedPayload: Sendable, Equatable {
+    public let bytes: [UInt8]
+
+    enum Tag: UInt8 {
+        case null = 0, falseValue, trueValue, int, double, string, array, object
+    }
+
+    public init(_ object: JSONObject) {
+        let size = Self.size(ofObject: object)
+        bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var cursor = buffer.baseAddress!
+            Self.writeObject(object, to: &cursor)
+            count = size
+        }
+    }
+
+    public init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    public func unpack() -> JSONObject {
+        bytes.withUnsafeBufferPointer { buffer in
+            var index = 0
+            guard case .object(let o) = Self.read(buffer, &index) else { return JSONObject() }
+            return o
+        }
+    }
+
+    // MARK: sizing
+
+    @inline(__always) static func varintSize(_ v: UInt64) -> Int {
+        var v = v, n = 1
+        while v >= 0x80 { v >>= 7; n += 1 }
+        return n
+    }
+
+    @inline(__always) static func zigzag(_ i: Int64) -> UInt64 {
+        UInt64(bitPattern: (i << 1) ^ (i >> 63))
+    }
+
+    private static func size(ofObject o: JSONObject) -> Int {
+        var n = 1 + varintSize(UInt64(o.members.count))
+        for m in o.members {
+            let k = m.key.utf8.count
+            n += varintSize(UInt64(k)) + k + size(of: m.value)
+        }
+        return n
+    }
+
+    private static func size(of v: JSONValue) -> Int {
+        switch v {
+        case .null, .bool: return 1
+        case .int(let i): return 1 + varintSize(zigzag(i))
+        case .double: return 9
+        case .string(let s):
+            let k = s.utf8.count
+            return 1 + varintSize(UInt64(k)) + k
+        case .array(let items):
+            var n = 1 + varintSize(UInt64(items.count))
+            for item in items { n += size(of: item) }
+            return n
+        case .object(let o): return size(ofObject: o)
+        }
+    }
+
+    // MARK: writing
+
+    @inline(__always) private static func put(_ b: UInt8, _ p: inout UnsafeMutablePointer<UInt8>) {
+        p.pointee = b
+        p += 1
+    }
+
+    @inline(__always) private static func putVarint(_ v: UInt64, _ p: inout UnsafeMutablePointer<UInt8>) {
+        var v = v
+        while v >= 0x80 {
+            put(UInt8(truncatingIfNeeded: v) | 0x80, &p)
+            v >>= 7
+        }
+        put(UInt8(v), &p)
+    }
+
+    @inline(__always) private static func putString(_ s: String, _ p: inout UnsafeMutablePointer<UInt8>) {
+        let count = s.utf8.count
+        putVarint(UInt64(count), &p)
+        let copied: Void? = s.utf8.withContiguousStorageIfAvailable { utf8 in
+            p.update(from: utf8.baseAddress!, count: count)
+        }
+        if copied == nil {
+            for b in s.utf8 { put(b, &p) }
+        } else {
+            p += count
+        }
+    }
+
+    private static func writeObject(_ o: JSONObject, to p: inout UnsafeMutablePointer<UInt8>) {
+        put(Tag.object.rawValue, &p)
+        putVarint(UInt64(o.members.count), &p)
+        for m in o.members {
+            putString(m.key, &p)
+            write(m.value, to: &p)
+        }
+    }
+
+    private static func write(_ v: JSONValue, to p: inout UnsafeMutablePointer<UInt8>) {
+        switch v {
+        case .null: put(Tag.null.rawValue, &p)
+        case .bool(let b): put(b ? Tag.trueValue.rawValue : Tag.falseValue.rawValue, &p)
+        case .int(let i):
+            put(Tag.int.rawValue, &p)
+            putVarint(zigzag(i), &p)
+        case .double(let d):
+            put(Tag.double.rawValue, &p)
+            var bits = d.bitPattern.littleEndian
+            withUnsafeBytes(of: &bits) { raw in
+                for b in raw { put(b, &p) }
+            }
+        case .string(let s):
+            put(Tag.string.rawValue, &p)
+            putString(s, &p)
+        case .array(let items):
+            put(Tag.array.rawValue, &p)
+            putVarint(UInt64(items.count), &p)
+            for item in items { write(item, to: &p) }
+        case .object(let o): writeObject(o, to: &p)
+        }
+    }
+
+    // MARK: reading (only ever of bytes this type wrote)
+
+    static func readVarint(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> UInt64 {
+        var v: UInt64 = 0, shift: UInt64 = 0
+        while true {
+            let byte = b[i]
+            i += 1
+            v |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return v }
+            shift += 7
+        }
+    }
+
+    private static func readString(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> String {
+        let n = Int(readVarint(b, &i))
+        let s = String(decoding: UnsafeBufferPointer(rebasing: b[i..<(i + n)]), as: UTF8.self)
+        i += n
+        return s
+    }
+
+    static func read(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> JSONValue {
+        let tag = Tag(rawValue: b[i])!
+        i += 1
+        switch tag {
+        case .null: return .null
+        case .falseValue: return .bool(false)
+        case .trueValue: return .bool(true)
+        case .int:
+            let z = readVarint(b, &i)
+            return .int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+        case .double:
+            var bits: UInt64 = 0
+            for k in 0..<8 { bits |= UInt64(b[i + k]) << UInt64(8 * k) }
+            i += 8
+            return .double(Double(bitPattern: bits))
+        case .string: return .string(readString(b, &i))
+        case .array:
+            let n = Int(readVarint(b, &i))
+            var items: [JSONValue] = []
+            items.reserveCapacity(n)
+            for _ in 0..<n { items.append(read(b, &i)) }
+            return .array(items)
+        case .object:
+            let n = Int(readVarint(b, &i))
+            var members: [JSONObject.Member] = []
+            members.reserveCapacity(n)
+            for _ in 0..<n {
+                let key = readString(b, &i)
+                members.append(JSONObject.Member(key: key, value: read(b, &i)))
+            }
+            return .object(JSONObject(members))
+        }
+    }
+}

@@ -1,0 +1,191 @@
+/// Walking a packed payload without decoding it: validation reads keys and
+/// values in place, so checking an event allocates nothing when it is valid.
+extension PackedPayload {
+    /// One top-level member, valid only inside the `forEachMember` body.
+    struct MemberView {
+        let key: UnsafeBufferPointer<UInt8>
+        let tag: Tag
+        /// For strings: the UTF-8 bytes. For other values: the encoded value after its tag.
+        let data: UnsafeBufferPointer<UInt8>
+        /// The whole encoded value, tag included, for decoding on the error path.
+        let encoded: UnsafeBufferPointer<UInt8>
+
+        var keyString: String { String(decoding: key, as: UTF8.self) }
+
+        func decode() -> JSONValue {
+            var i = 0
+            return PackedPayload.read(encoded, &i)
+        }
+    }
+
+    var memberCount: Int {
+        bytes.withUnsafeBufferPointer { b in
+            guard b.count > 1, b[0] == Tag.object.rawValue else { return 0 }
+            var i = 1
+            return Int(Self.readVarint(b, &i))
+        }
+    }
+
+    @inline(__always)
+    func forEachMember(_ body: (MemberView) -> Void) {
+        bytes.withUnsafeBufferPointer { b in
+            guard b.count > 1, b[0] == Tag.object.rawValue else { return }
+            var i = 1
+            let n = Int(Self.readVarint(b, &i))
+            for _ in 0..<n {
+                let keyLength = Int(Self.readVarint(b, &i))
+                let key = UnsafeBufferPointer(rebasing: b[i..<(i + keyLength)])
+                i += keyLength
+                let valueStart = i
+                let tag = Tag(rawValue: b[i])!
+                i += 1
+                let dataStart: Int
+                if tag == .string {
+                    let length = Int(Self.readVarint(b, &i))
+                    dataStart = i
+                    i += length
+                } else {
+                    dataStart = i
+                    Self.skipBody(of: tag, b, &i)
+                }
+                body(MemberView(key: key, tag: tag, data: UnsafeBufferPointer(rebasing: b[dataStart..<i]),
+                                encoded: UnsafeBufferPointer(rebasing: b[valueStart..<i])))
+            }
+        }
+    }
+
+    static func skipBody(of tag: Tag, _ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) {
+        switch tag {
+        case .null, .falseValue, .trueValue: return
+        case .int: _ = readVarint(b, &i)
+        case .double: i += 8
+        case .string: i += Int(readVarint(b, &i))
+        case .array:
+            let n = Int(readVarint(b, &i))
+            for _ in 0..<n {
+                let t = Tag(rawValue: b[i])!
+                i += 1
+                skipBody(of: t, b, &i)
+            }
+        case .object:
+            let n = Int(readVarint(b, &i))
+            for _ in 0..<n {
+                i += Int(readVarint(b, &i))
+                let t = Tag(rawValue: b[i])!
+                i += 1
+                skipBody(of: t, b, &i)
+            }
+        }
+    }
+}
+
+/// Builds a packed payload directly, with no `JSONObject` in between: the
+/// fast path for sources that make many events (the simulator, benchmarks).
+/// Keep one builder per producer and `reset()` it per event.
+public struct PayloadBuilder {
+    /// Scratch space reused across events; only `build()` allocates.
+    private var body: [UInt8]
+    private var used = 0
+    private var count = 0
+
+    public init(capacity: Int = 512) {
+        body = [UInt8](repeating: 0, count: capacity)
+    }
+
+    public mutating func reset() {
+        used = 0
+        count = 0
+    }
+
+    private mutating func reserve(_ n: Int) {
+        if used + n > body.count {
+            body.append(contentsOf: repeatElement(0, count: max(n, body.count)))
+        }
+    }
+
+    private mutating func putVarint(_ v: UInt64) {
+        reserve(10)
+        var v = v
+        body.withUnsafeMutableBufferPointer { b in
+            while v >= 0x80 {
+                b[used] = UInt8(truncatingIfNeeded: v) | 0x80
+                v >>= 7
+                used += 1
+            }
+            b[used] = UInt8(v)
+            used += 1
+        }
+    }
+
+    private mutating func putByte(_ v: UInt8) {
+        reserve(1)
+        body[used] = v
+        used += 1
+    }
+
+    private mutating func putString(_ s: String) {
+        var s = s
+        s.withUTF8 { utf8 in
+            putVarint(UInt64(utf8.count))
+            reserve(utf8.count)
+            body.withUnsafeMutableBufferPointer { b in
+                if utf8.count > 0 {
+                    UnsafeMutableRawPointer(b.baseAddress! + used).copyMemory(from: utf8.baseAddress!, byteCount: utf8.count)
+                }
+            }
+            used += utf8.count
+        }
+    }
+
+    public mutating func add(_ key: String, _ value: String) {
+        putString(key)
+        putByte(PackedPayload.Tag.string.rawValue)
+        putString(value)
+        count += 1
+    }
+
+    public mutating func add(_ key: String, _ value: Int64) {
+        putString(key)
+        putByte(PackedPayload.Tag.int.rawValue)
+        putVarint(PackedPayload.zigzag(value))
+        count += 1
+    }
+
+    public mutating func add(_ key: String, _ value: Int) { add(key, Int64(value)) }
+
+    public mutating func add(_ key: String, _ value: Bool) {
+        putString(key)
+        putByte(value ? PackedPayload.Tag.trueValue.rawValue : PackedPayload.Tag.falseValue.rawValue)
+        count += 1
+    }
+
+    /// Any other value, through the general packer.
+    public mutating func add(_ key: String, _ value: JSONValue) {
+        putString(key)
+        let packed = PackedPayload(JSONObject([JSONObject.Member(key: "", value: value)]))
+        // Skip the wrapper object's header (tag, count 1, empty key) and keep the value.
+        for b in packed.bytes[3...] { putByte(b) }
+        count += 1
+    }
+
+    /// One exact-size allocation: the object header followed by the members.
+    public func build() -> PackedPayload {
+        let header = 1 + PackedPayload.varintSize(UInt64(count))
+        let total = header + used
+        let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            buffer[0] = PackedPayload.Tag.object.rawValue
+            var v = UInt64(count), i = 1
+            while v >= 0x80 {
+                buffer[i] = UInt8(truncatingIfNeeded: v) | 0x80
+                v >>= 7
+                i += 1
+            }
+            buffer[i] = UInt8(v)
+            body.withUnsafeBufferPointer { src in
+                UnsafeMutableRawPointer(buffer.baseAddress! + header).copyMemory(from: src.baseAddress!, byteCount: used)
+            }
+            initialized = total
+        }
+        return PackedPayload(bytes: bytes)
+    }
+}

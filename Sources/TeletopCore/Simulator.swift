@@ -1,0 +1,147 @@
+import Synchronization
+
+/// Believable AI-block traffic for demos and first runs. Seeded: the same seed
+/// gives the same sequence of events. It only ever calls `EventLogger.log`.
+public final class Simulator: Sendable {
+    public struct Status: Sendable, Equatable {
+        public var enabled: Bool
+        public var rate: Double
+        public var bursting: Bool
+        public var errorStorm: Bool
+    }
+
+    public static let defaultRate = 5.0
+    public static let maxRate = 1_000_000.0
+    /// Share of error_event in normal traffic and during an error storm. The
+    /// storm's share passes the unhealthy threshold; as it leaves the 60 s
+    /// window health passes through degraded back to healthy.
+    static let normalErrorShare = 0.015
+    static let stormErrorShare = 0.35
+    static let burstSeconds = 3.0
+
+    struct State {
+        var rng: SplitMix64
+        var enabled = true
+        var rate: Double
+        var errorStorm = false
+        var burstRemaining = 0.0
+        var carry = 0.0
+    }
+
+    private let logger: EventLogger
+    private let state: Mutex<State>
+    private let users = WeightedChoice.zipf(count: 300, exponent: 1.1)
+    private let chapters = WeightedChoice.zipf(count: DemoVocabulary.chapters.count, exponent: 0.9)
+    private let blocks = WeightedChoice(weights: DemoVocabulary.blockWeights)
+    private let models = WeightedChoice(weights: DemoVocabulary.modelWeights)
+    private let errors = WeightedChoice(weights: DemoVocabulary.errorWeights)
+
+    public init(logger: EventLogger, seed: UInt64 = 42, rate: Double = defaultRate) {
+        self.logger = logger
+        state = Mutex(State(rng: SplitMix64(seed: seed), rate: max(0, min(rate, Self.maxRate))))
+    }
+
+    public var status: Status {
+        state.withLock { Status(enabled: $0.enabled, rate: $0.rate, bursting: $0.burstRemaining > 0, errorStorm: $0.errorStorm) }
+    }
+
+    public func setEnabled(_ on: Bool) { state.withLock { $0.enabled = on; $0.carry = 0 } }
+    public func toggle() { state.withLock { $0.enabled.toggle(); $0.carry = 0 } }
+    public func setRate(_ rate: Double) { state.withLock { $0.rate = max(0, min(rate, Self.maxRate)) } }
+
+    /// Steps through 1, 2, 5, 10, 20, 50, ... so `+`/`-` cover six decades quickly.
+    public func stepRate(up: Bool) {
+        state.withLock { s in
+            let steps: [Double] = (0...6).flatMap { e in [1.0, 2, 5].map { $0 * pow(10, Double(e)) } }.filter { $0 <= Self.maxRate }
+            if up {
+                s.rate = steps.first { $0 > s.rate + 1e-9 } ?? Self.maxRate
+            } else {
+                s.rate = steps.last { $0 < s.rate - 1e-9 } ?? 0
+            }
+        }
+    }
+
+    /// Ten times the rate (at least 100/s more) for three seconds.
+    public func burst() { state.withLock { $0.burstRemaining = Self.burstSeconds } }
+    public func toggleErrorStorm() { state.withLock { $0.errorStorm.toggle() } }
+
+    /// The next simulated event, advancing the generator.
+    public func makeEvent() -> (String, JSONObject) {
+        let now = logger.clock.now()
+        return state.withLock { s in makeEvent(&s, now: now) }
+    }
+
+    private func makeEvent(_ s: inout State, now: Timestamp) -> (String, JSONObject) {
+        let errorShare = s.errorStorm ? Self.stormErrorShare : Self.normalErrorShare
+        let roll = s.rng.unit()
+        let chapter = DemoVocabulary.chapters[chapters.pick(&s.rng)]
+        if roll < errorShare {
+            let kind = DemoVocabulary.errors[errors.pick(&s.rng)]
+            let section = chapter.sections[Int(s.rng.next() % UInt64(chapter.sections.count))]
+            return ("error_event", [
+                "error_type": .string(kind.type), "error_message": .string(kind.message),
+                "chapter_id": .int(chapter.id), "section_id": .string(section),
+            ])
+        }
+        let user = "user_\(100 + users.pick(&s.rng))"
+        if roll < errorShare + 0.28 {
+            return ("chapter_visit", ["user_id": .string(user), "chapter_id": .int(chapter.id), "timestamp": .string(now.iso8601)])
+        }
+        let section = chapter.sections[Int(s.rng.next() % UInt64(chapter.sections.count))]
+        let block = DemoVocabulary.blockTypes[blocks.pick(&s.rng)]
+        var payload: JSONObject = [
+            "user_id": .string(user), "chapter_id": .int(chapter.id), "section_id": .string(section), "block_type": .string(block),
+        ]
+        if block == "ask-question" {
+            payload["query"] = .string(DemoVocabulary.questions[Int(s.rng.next() % UInt64(DemoVocabulary.questions.count))])
+        }
+        payload["model"] = .string(DemoVocabulary.models[models.pick(&s.rng)])
+        // Log-normal-ish latency: most answers in ~1 s, a long tail to several seconds.
+        let latency = exp(6.8 + 0.6 * (s.rng.unit() + s.rng.unit() + s.rng.unit() - 1.5) * 2)
+        payload["latency_ms"] = .int(Int64(latency.rounded()))
+        payload["tokens"] = .int(Int64(min(2000, 80 + s.rng.unit() * s.rng.unit() * 2400)))
+        return ("ai_block_used", payload)
+    }
+
+    /// Logs the events due after `elapsed` seconds at the current rate (plus any
+    /// burst), carrying the fraction to the next call. Returns how many were logged.
+    @discardableResult
+    public func advance(elapsed: Double) -> Int {
+        let now = logger.clock.now()
+        let batch: [(String, JSONObject)] = state.withLock { s in
+            guard s.enabled, elapsed > 0 else { return [] }
+            var rate = s.rate
+            if s.burstRemaining > 0 {
+                rate += max(100, s.rate * 10)
+                s.burstRemaining -= elapsed
+            }
+            let due = s.carry + rate * elapsed
+            // Never build more than one second's worth in one go: after a stall,
+            // catching up all at once would look like a burst that never happened.
+            let n = Int(min(due + 1e-9, max(rate, 1)))
+            s.carry = min(due - Double(n), 1)
+            return (0..<n).map { _ in makeEvent(&s, now: now) }
+        }
+        for (type, payload) in batch { logger.log(type, payload, source: .sim) }
+        return batch.count
+    }
+
+    /// Runs until the task is cancelled, ticking every `tick`.
+    public func run(tick: Duration = .milliseconds(20)) async {
+        let clock = ContinuousClock()
+        var last = clock.now
+        while !Task.isCancelled {
+            try? await Task.sleep(for: tick)
+            let now = clock.now
+            let elapsed = now - last
+            last = now
+            advance(elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

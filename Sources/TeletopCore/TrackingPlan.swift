@@ -1,0 +1,235 @@
+/// What a payload field must hold. `timestamp` is a string that parses as ISO-8601.
+public enum FieldType: String, Sendable, CaseIterable {
+    case string, integer, number, boolean, object, array, timestamp, any
+
+    func accepts(_ value: JSONValue) -> Bool {
+        switch (self, value) {
+        case (.any, _), (.string, .string), (.integer, .int), (.number, .int), (.number, .double),
+             (.boolean, .bool), (.object, .object), (.array, .array):
+            return true
+        case (.timestamp, .string(let s)):
+            return Timestamp(iso8601: s) != nil
+        default:
+            return false
+        }
+    }
+
+    /// The same rule on a packed value.
+    func accepts(tag: PackedPayload.Tag, data: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch (self, tag) {
+        case (.any, _), (.string, .string), (.integer, .int), (.number, .int), (.number, .double),
+             (.boolean, .trueValue), (.boolean, .falseValue), (.object, .object), (.array, .array):
+            return true
+        case (.timestamp, .string):
+            return Timestamp(iso8601Bytes: data) != nil
+        default:
+            return false
+        }
+    }
+
+    /// How the plan's type reads in an error message.
+    var expectation: String {
+        self == .timestamp ? "ISO-8601 timestamp string" : rawValue
+    }
+}
+
+public struct FieldSpec: Sendable, Equatable {
+    public var name: String
+    public var type: FieldType
+    public var required: Bool
+    /// For string and timestamp fields, in bytes of UTF-8.
+    public var maxLength: Int
+    /// The name as UTF-8, compared against packed keys without making strings.
+    let nameBytes: [UInt8]
+
+    public init(_ name: String, _ type: FieldType, required: Bool, maxLength: Int = 4096) {
+        self.name = name
+        nameBytes = Array(name.utf8)
+        self.type = type
+        self.required = required
+        self.maxLength = maxLength
+    }
+}
+
+public struct EventTypeSpec: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    public var fields: [FieldSpec]
+    /// Payload members that the plan does not list are kept; set false to reject them.
+    public var allowAdditionalFields: Bool
+
+    public init(name: String, description: String = "", fields: [FieldSpec], allowAdditionalFields: Bool = true) {
+        self.name = name
+        self.description = description
+        self.fields = fields
+        self.allowAdditionalFields = allowAdditionalFields
+    }
+}
+
+/// The list of event types teletop accepts and what their payloads hold.
+public struct TrackingPlan: Sendable, Equatable {
+    public var eventTypes: [EventTypeSpec]
+    /// When true an unplanned event type is accepted (and flagged) instead of rejected.
+    public var acceptUnplanned: Bool
+
+    public init(eventTypes: [EventTypeSpec], acceptUnplanned: Bool = false) {
+        self.eventTypes = eventTypes
+        self.acceptUnplanned = acceptUnplanned
+    }
+
+    public var typeNames: [String] { eventTypes.map(\.name) }
+
+    public func index(of eventType: String) -> Int? {
+        eventTypes.firstIndex { $0.name == eventType }
+    }
+
+    /// The contract's three event types, as shared/notes/event-contract.md lists them.
+    public static let contract = TrackingPlan(eventTypes: [
+        EventTypeSpec(name: "ai_block_used", description: "An AI block in a chapter was used", fields: [
+            FieldSpec("user_id", .string, required: true),
+            FieldSpec("chapter_id", .integer, required: true),
+            FieldSpec("section_id", .string, required: true),
+            FieldSpec("block_type", .string, required: true),
+            FieldSpec("query", .string, required: false),
+        ]),
+        EventTypeSpec(name: "chapter_visit", description: "A learner opened a chapter", fields: [
+            FieldSpec("user_id", .string, required: true),
+            FieldSpec("chapter_id", .integer, required: true),
+            FieldSpec("timestamp", .timestamp, required: true),
+        ]),
+        EventTypeSpec(name: "error_event", description: "Something failed for a learner", fields: [
+            FieldSpec("error_type", .string, required: true),
+            FieldSpec("error_message", .string, required: true),
+            FieldSpec("chapter_id", .integer, required: false),
+            FieldSpec("section_id", .string, required: false),
+        ]),
+    ])
+}
+
+/// A plan file that could not be used: which part of it, and why.
+public struct PlanError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var description: String { "\(path): \(message)" }
+}
+
+extension TrackingPlan {
+    /// Reads the plan file format documented in the README:
+    /// `{"accept_unplanned": false, "event_types": {"name": {"description": "...",
+    ///   "additional_fields": true, "fields": {"f": {"type": "string", "required": true, "max_length": 100}}}}}`
+    public static func load(json bytes: [UInt8]) throws(PlanError) -> TrackingPlan {
+        let root: JSONValue
+        do throws(JSONParseError) {
+            root = try JSONParser.parse(bytes)
+        } catch {
+            throw PlanError(path: "plan", message: error.description)
+        }
+        guard case .object(let top) = root else {
+            throw PlanError(path: "plan", message: "expected an object, got \(root.typeName)")
+        }
+        var acceptUnplanned = false
+        if let v = top["accept_unplanned"] {
+            guard case .bool(let b) = v else { throw PlanError(path: "plan.accept_unplanned", message: "expected boolean, got \(v.typeName)") }
+            acceptUnplanned = b
+        }
+        guard let typesValue = top["event_types"] else {
+            throw PlanError(path: "plan.event_types", message: "missing; expected an object of event type names")
+        }
+        guard case .object(let types) = typesValue, !types.isEmpty else {
+            throw PlanError(path: "plan.event_types", message: "expected a non-empty object, got \(typesValue.typeName)")
+        }
+        var specs: [EventTypeSpec] = []
+        for member in types {
+            let path = "plan.event_types.\(member.key)"
+            if let problem = EventTypeName.problem(member.key) {
+                throw PlanError(path: path, message: problem)
+            }
+            guard case .object(let body) = member.value else {
+                throw PlanError(path: path, message: "expected an object, got \(member.value.typeName)")
+            }
+            var spec = EventTypeSpec(name: member.key, fields: [])
+            if let d = body["description"] {
+                guard case .string(let s) = d else { throw PlanError(path: "\(path).description", message: "expected string, got \(d.typeName)") }
+                spec.description = s
+            }
+            if let a = body["additional_fields"] {
+                guard case .bool(let b) = a else { throw PlanError(path: "\(path).additional_fields", message: "expected boolean, got \(a.typeName)") }
+                spec.allowAdditionalFields = b
+            }
+            if let f = body["fields"] {
+                guard case .object(let fields) = f else { throw PlanError(path: "\(path).fields", message: "expected an object, got \(f.typeName)") }
+                for field in fields {
+                    spec.fields.append(try parseField(field, path: "\(path).fields.\(field.key)"))
+                }
+            }
+            specs.append(spec)
+        }
+        return TrackingPlan(eventTypes: specs, acceptUnplanned: acceptUnplanned)
+    }
+
+    private static func parseField(_ member: JSONObject.Member, path: String) throws(PlanError) -> FieldSpec {
+        guard case .object(let body) = member.value else {
+            throw PlanError(path: path, message: "expected an object like {\"type\": \"string\", \"required\": true}, got \(member.value.typeName)")
+        }
+        guard let t = body["type"] else {
+            throw PlanError(path: "\(path).type", message: "missing; expected one of \(FieldType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard case .string(let typeName) = t, let type = FieldType(rawValue: typeName) else {
+            throw PlanError(path: "\(path).type",
+                            message: "expected one of \(FieldType.allCases.map(\.rawValue).joined(separator: ", ")), got \(Describe.value(t))")
+        }
+        var required = false
+        var maxLength = 4096
+        if let r = body["required"] {
+            guard case .bool(let b) = r else { throw PlanError(path: "\(path).required", message: "expected boolean, got \(r.typeName)") }
+            required = b
+        }
+        if let m = body["max_length"] {
+            guard case .int(let n) = m, n > 0 else { throw PlanError(path: "\(path).max_length", message: "expected a positive integer, got \(Describe.value(m))") }
+            maxLength = Int(n)
+        }
+        return FieldSpec(member.key, type, required: required, maxLength: maxLength)
+    }
+}
+
+/// The naming rule for event types: non-empty, at most 64 bytes, `[a-z0-9_.-]`.
+public enum EventTypeName {
+    public static let maxBytes = 64
+
+    /// nil when the name is fine; otherwise what is wrong with it.
+    public static func problem(_ name: String) -> String? {
+        if name.isEmpty { return "event type is empty" }
+        if name.utf8.count > maxBytes { return "event type is \(name.utf8.count) bytes, longer than \(maxBytes)" }
+        for b in name.utf8 {
+            switch b {
+            case 0x61...0x7A, 0x30...0x39, 0x5F, 0x2E, 0x2D: continue
+            default: return "event type \(Describe.string(name)) may only contain a-z, 0-9, '_', '.' and '-'"
+            }
+        }
+        return nil
+    }
+}
+
+/// Short, safe descriptions of values for error messages.
+public enum Describe {
+    public static func string(_ s: String, limit: Int = 40) -> String {
+        var clipped = s
+        if s.count > limit { clipped = String(s.prefix(limit)) + "…" }
+        var out: [UInt8] = []
+        JSONWriter.writeString(clipped, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `string "one"`, `integer 1`, `object`, ...: what came, for "expected X, got Y".
+    public static func value(_ v: JSONValue) -> String {
+        switch v {
+        case .string(let s): "string \(string(s))"
+        case .int(let i): "integer \(i)"
+        case .double(let d): "number \(d)"
+        case .bool(let b): "boolean \(b)"
+        case .null: "null"
+        case .array(let a): "array of \(a.count)"
+        case .object: "object"
+        }
+    }
+}

@@ -1,0 +1,194 @@
+// Prints the core's speed and memory figures. Run with:
+//   swift run -c release teletop-bench
+// Figures, not pass/fail: targets are in the README next to the command.
+import Foundation
+import TeletopCore
+
+import CHeapStats
+
+let contractBody = Array("""
+{"event_type": "ai_block_used", "payload": {"user_id": "user_123", "chapter_id": 1, "section_id": "what-is-physical-ai", "block_type": "ask-question", "query": "What is Physical AI?"}}
+""".utf8)
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+
+/// Mirrors what a busy source does: build a small payload, then log it.
+@inline(never)
+func produce(_ logger: EventLogger, count: Int, offset: Int) {
+    var builder = PayloadBuilder()
+    for i in 0..<count {
+        builder.reset()
+        builder.add("user_id", "user_123")
+        builder.add("chapter_id", (i + offset) % 7)
+        builder.add("section_id", "what-is-physical-ai")
+        builder.add("block_type", "ask-question")
+        logger.log("ai_block_used", builder.build(), source: .sim)
+    }
+}
+
+/// The convenient path: a `JSONObject` literal per event.
+@inline(never)
+func produceObjects(_ logger: EventLogger, count: Int, offset: Int) {
+    for i in 0..<count {
+        let payload: JSONObject = [
+            "user_id": "user_123", "chapter_id": .int(Int64((i + offset) % 7)),
+            "section_id": "what-is-physical-ai", "block_type": "ask-question",
+        ]
+        logger.log("ai_block_used", payload, source: .sim)
+    }
+}
+
+func objectThroughput(count: Int) -> Double {
+    let logger = EventLogger()
+    let clock = ContinuousClock()
+    let start = clock.now
+    produceObjects(logger, count: count, offset: 0)
+    return Double(count) / seconds(clock.now - start)
+}
+
+func logThroughput(producers: Int, perProducer: Int) -> Double {
+    let logger = EventLogger()
+    let clock = ContinuousClock()
+    let start = clock.now
+    if producers == 1 {
+        produce(logger, count: perProducer, offset: 0)
+    } else {
+        let group = DispatchGroup()
+        for p in 0..<producers {
+            let thread = Thread { produce(logger, count: perProducer, offset: p); group.leave() }
+            group.enter()
+            thread.start()
+        }
+        group.wait()
+    }
+    let elapsed = seconds(clock.now - start)
+    precondition(logger.eventsLogged == producers * perProducer, "lost events")
+    return Double(producers * perProducer) / elapsed
+}
+
+func parseTime(iterations: Int) -> Double {
+    var runs: [Double] = []
+    let clock = ContinuousClock()
+    contractBody.withUnsafeBufferPointer { buffer in
+        for _ in 0..<7 {
+            let start = clock.now
+            var keys = 0
+            for _ in 0..<iterations {
+                if case .object(let o) = try! JSONParser.parse(buffer) { keys &+= o.count }
+            }
+            precondition(keys == 2 * iterations)
+            runs.append(seconds(clock.now - start) / Double(iterations))
+        }
+    }
+    return median(runs)
+}
+
+func heapInUse() -> Int {
+    Int(teletop_heap_in_use())
+}
+
+func bytesPerRetainedEvent(count: Int) -> Double {
+    // Payloads built fresh per event with distinct strings, as parsed input would be.
+    let logger = EventLogger(configuration: .init(ringCapacity: count))
+    let before = heapInUse()
+    for i in 0..<count {
+        let payload: JSONObject = [
+            "user_id": .string("user_\(100_000 + i)"), "chapter_id": .int(Int64(i % 7)),
+            "section_id": .string("what-is-physical-ai-\(i % 1000)"), "block_type": "ask-question",
+            "query": .string("What is Physical AI? #\(i)"),
+        ]
+        logger.log("ai_block_used", payload, source: .http)
+    }
+    let after = heapInUse()
+    withExtendedLifetime(logger) {}
+    return Double(after - before) / Double(count)
+}
+
+func timestampFormat(iterations: Int) -> Double {
+    let clock = ContinuousClock()
+    let start = clock.now
+    var n = 0
+    for i in 0..<iterations {
+        n &+= Timestamp(millisecondsSinceEpoch: 1_737_936_000_000 + Int64(i)).iso8601.utf8.count
+    }
+    precondition(n == 24 * iterations)
+    return seconds(clock.now - start) / Double(iterations)
+}
+
+func fmt(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
+
+/// `teletop-bench [name ...]` runs only the named figures (log1, log2, parse, bytes, timestamp).
+let wanted = Set(CommandLine.arguments.dropFirst())
+func run(_ name: String) -> Bool { wanted.isEmpty || wanted.contains(name) }
+
+print("teletop core benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+print("figure                                      value        target")
+if run("log1") {
+    let one = median((0..<3).map { _ in logThroughput(producers: 1, perProducer: 3_000_000) })
+    print("log() throughput, 1 producer                \(fmt(one / 1e6)) M/s     >= 3 M/s")
+}
+if run("logobj") {
+    let obj = median((0..<3).map { _ in objectThroughput(count: 1_000_000) })
+    print("log() throughput, JSONObject payloads       \(fmt(obj / 1e6)) M/s")
+}
+if run("log2") {
+    let two = median((0..<3).map { _ in logThroughput(producers: 2, perProducer: 1_500_000) })
+    print("log() throughput, 2 producers               \(fmt(two / 1e6)) M/s     >= 2 M/s")
+}
+if run("parse") {
+    let parse = parseTime(iterations: 200_000)
+    print("parse contract example body                 \(fmt(parse * 1e6, 3)) µs     <= 2 µs")
+}
+if run("bytes") {
+    let bytes = bytesPerRetainedEvent(count: 100_000)
+    print("heap bytes per retained contract event      \(fmt(bytes, 0)) B        <= 400 B")
+}
+if run("timestamp") {
+    let ts = timestampFormat(iterations: 1_000_000)
+    print("ISO-8601 timestamp formatting               \(fmt(ts * 1e9, 0)) ns")
+}
+
+if wanted.contains("parts") {
+    let n = 2_000_000
+    let clock = ContinuousClock()
+    func time(_ label: String, _ body: () -> Int) {
+        let start = clock.now
+        let r = body()
+        print("  \(label): \(fmt(seconds(clock.now - start) / Double(n) * 1e9, 0)) ns  (\(r))")
+    }
+    let plan = TrackingPlan.contract
+    let fixed: JSONObject = ["user_id": "user_123", "chapter_id": 3, "section_id": "what-is-physical-ai", "block_type": "ask-question"]
+    time("build payload") {
+        var c = 0
+        for i in 0..<n {
+            let p: JSONObject = ["user_id": "user_123", "chapter_id": .int(Int64(i % 7)), "section_id": "what-is-physical-ai", "block_type": "ask-question"]
+            c &+= p.count
+        }
+        return c
+    }
+    time("validate") {
+        var c = 0
+        for _ in 0..<n { c &+= plan.validate(eventType: "ai_block_used", payload: fixed).issues.count }
+        return c
+    }
+    time("pack") {
+        var c = 0
+        for _ in 0..<n { c &+= PackedPayload(fixed).bytes.count }
+        return c
+    }
+    time("clock") {
+        var c: Int64 = 0
+        let sc = SystemClock()
+        for _ in 0..<n { c &+= sc.now().millisecondsSinceEpoch & 1 }
+        return Int(c)
+    }
+    let logger = EventLogger()
+    time("log fixed payload") {
+        for _ in 0..<n { logger.log("ai_block_used", fixed, source: .sim) }
+        return logger.eventsLogged
+    }
+}
