@@ -37,6 +37,11 @@ public final class EventLogger: Sendable {
         }
     }
 
+    struct LockedLog {
+        var outcome: Outcome
+        var evicted: PackedPayload?
+    }
+
     struct TypeState {
         let name: String
         let planned: Bool
@@ -102,7 +107,8 @@ public final class EventLogger: Sendable {
             return .rejected(verdict.issues)
         }
         let clock = self.clock
-        let result = state.withLock { s -> (Outcome, PackedPayload?) in
+        // A nominal result type, not a tuple: tuple metadata is looked up at run time on every call.
+        let result = state.withLock { s -> LockedLog in
             let now = clock.now()
             let typeIndex: Int
             if let i = verdict.planIndex {
@@ -113,9 +119,9 @@ public final class EventLogger: Sendable {
                 s.types.append(TypeState(name: eventType, planned: false))
                 typeIndex = s.types.count - 1
             } else {
-                return (.rejected([ValidationIssue(field: "event_type", problem: .tooLarge,
+                return LockedLog(outcome: .rejected([ValidationIssue(field: "event_type", problem: .tooLarge,
                     expected: "at most \(configuration.maxEventTypes) distinct event types", got: Describe.string(eventType),
-                    message: "event_type: \(Describe.string(eventType)) would be type number \(s.types.count + 1); the limit is \(configuration.maxEventTypes)")]), nil)
+                    message: "event_type: \(Describe.string(eventType)) would be type number \(s.types.count + 1); the limit is \(configuration.maxEventTypes)")]), evicted: nil)
             }
             let sequence = s.nextSequence
             s.nextSequence += 1
@@ -135,13 +141,13 @@ public final class EventLogger: Sendable {
                 s.totalDropped += 1
                 s.droppedBuckets.add(at: second)
             }
-            return (.accepted(event), evicted)
+            return LockedLog(outcome: .accepted(event), evicted: evicted)
         }
-        if case .rejected(let issues) = result.0 {
+        if case .rejected(let issues) = result.outcome {
             recordRejection(source: source, eventType: eventType, line: line, issues: issues)
         }
-        // `result.1`, the evicted payload, is released here, outside the lock.
-        return result.0
+        // `result.evicted`, the evicted payload, is released here, outside the lock.
+        return result.outcome
     }
 
     /// Counts an arrival that never became an event: a malformed line or body,

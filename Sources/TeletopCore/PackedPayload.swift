@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A payload packed into one exact-size byte array for the ring of recent
 /// events. A decoded `JSONObject` of a contract-sized payload costs several
 /// allocations and ~1 KB; packed it is one allocation of ~150 bytes. The feed
@@ -5,28 +11,55 @@
 ///
 /// Layout: a tag byte per value, then its data. Lengths and integers are
 /// LEB128 varints (integers zigzag-encoded), doubles are 8 bytes little-endian.
-public struct PackedPayload: Sendable, Equatable {
-    public let bytes: [UInt8]
+// @unchecked: the storage is written once, inside init, and only read after.
+public struct PackedPayload: @unchecked Sendable, Equatable {
+    /// Tail-allocated bytes behind a non-generic class: unlike `[UInt8]`'s
+    /// storage, making one needs no run-time generic metadata lookup, which was
+    /// a measurable share of `log()`.
+    final class Storage: ManagedBuffer<Int, UInt8> {}
+
+    private let storage: Storage
+
+    /// Bytes in the packed form.
+    public var count: Int { storage.header }
+
+    /// A copy of the packed bytes, for tests and tools.
+    public var bytes: [UInt8] { withBytes { Array($0) } }
+
+    public func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try storage.withUnsafeMutablePointerToElements { try body(UnsafeBufferPointer(start: $0, count: storage.header)) }
+    }
+
+    /// Allocates exactly `count` bytes and lets `fill` write all of them.
+    init(count: Int, fill: (UnsafeMutablePointer<UInt8>) -> Void) {
+        storage = unsafeDowncast(Storage.create(minimumCapacity: count) { _ in count }, to: Storage.self)
+        storage.withUnsafeMutablePointerToElements { fill($0) }
+    }
+
+    public static func == (a: PackedPayload, b: PackedPayload) -> Bool {
+        a.count == b.count && (a.storage === b.storage || a.withBytes { x in b.withBytes { y in memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 } })
+    }
 
     enum Tag: UInt8 {
         case null = 0, falseValue, trueValue, int, double, string, array, object
     }
 
     public init(_ object: JSONObject) {
-        let size = Self.size(ofObject: object)
-        bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            var cursor = buffer.baseAddress!
+        self.init(count: Self.size(ofObject: object)) { start in
+            var cursor = start
             Self.writeObject(object, to: &cursor)
-            count = size
         }
     }
 
+    /// Wraps bytes that this type wrote (from `bytes`); they are not checked.
     public init(bytes: [UInt8]) {
-        self.bytes = bytes
+        self.init(count: bytes.count) { start in
+            bytes.withUnsafeBufferPointer { if $0.count > 0 { start.update(from: $0.baseAddress!, count: $0.count) } }
+        }
     }
 
     public func unpack() -> JSONObject {
-        bytes.withUnsafeBufferPointer { buffer in
+        withBytes { buffer in
             var index = 0
             guard case .object(let o) = Self.read(buffer, &index) else { return JSONObject() }
             return o
@@ -134,6 +167,7 @@ public struct PackedPayload: Sendable, Equatable {
 
     // MARK: reading (only ever of bytes this type wrote)
 
+    @inline(__always)
     static func readVarint(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> UInt64 {
         var v: UInt64 = 0, shift: UInt64 = 0
         while true {

@@ -19,7 +19,7 @@ extension PackedPayload {
     }
 
     var memberCount: Int {
-        bytes.withUnsafeBufferPointer { b in
+        withBytes { b in
             guard b.count > 1, b[0] == Tag.object.rawValue else { return 0 }
             var i = 1
             return Int(Self.readVarint(b, &i))
@@ -28,7 +28,7 @@ extension PackedPayload {
 
     @inline(__always)
     func forEachMember(_ body: (MemberView) -> Void) {
-        bytes.withUnsafeBufferPointer { b in
+        withBytes { b in
             guard b.count > 1, b[0] == Tag.object.rawValue else { return }
             var i = 1
             let n = Int(Self.readVarint(b, &i))
@@ -81,86 +81,97 @@ extension PackedPayload {
 
 /// Builds a packed payload directly, with no `JSONObject` in between: the
 /// fast path for sources that make many events (the simulator, benchmarks).
-/// Keep one builder per producer and `reset()` it per event.
-public struct PayloadBuilder {
-    /// Scratch space reused across events; only `build()` allocates.
-    private var body: [UInt8]
+/// Keep one builder per producer and `reset()` it per event; only `build()`
+/// allocates. A class, because its scratch buffer must never be shared by two copies.
+public final class PayloadBuilder {
+    private var buffer: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
     private var used = 0
     private var count = 0
 
     public init(capacity: Int = 512) {
-        body = [UInt8](repeating: 0, count: capacity)
+        self.capacity = max(16, capacity)
+        buffer = .allocate(capacity: self.capacity)
     }
 
-    public mutating func reset() {
+    deinit { buffer.deallocate() }
+
+    public func reset() {
         used = 0
         count = 0
     }
 
-    private mutating func reserve(_ n: Int) {
-        if used + n > body.count {
-            body.append(contentsOf: repeatElement(0, count: max(n, body.count)))
-        }
+    @inline(__always)
+    private func reserve(_ n: Int) {
+        if used + n > capacity { grow(to: used + n) }
     }
 
-    private mutating func putVarint(_ v: UInt64) {
+    private func grow(to needed: Int) {
+        let newCapacity = max(needed, capacity * 2)
+        let newBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBuffer.update(from: buffer, count: used)
+        buffer.deallocate()
+        buffer = newBuffer
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    private func putVarint(_ v: UInt64) {
         reserve(10)
         var v = v
-        body.withUnsafeMutableBufferPointer { b in
-            while v >= 0x80 {
-                b[used] = UInt8(truncatingIfNeeded: v) | 0x80
-                v >>= 7
-                used += 1
-            }
-            b[used] = UInt8(v)
+        while v >= 0x80 {
+            buffer[used] = UInt8(truncatingIfNeeded: v) | 0x80
+            v >>= 7
             used += 1
         }
-    }
-
-    private mutating func putByte(_ v: UInt8) {
-        reserve(1)
-        body[used] = v
+        buffer[used] = UInt8(v)
         used += 1
     }
 
-    private mutating func putString(_ s: String) {
-        var s = s
-        s.withUTF8 { utf8 in
+    @inline(__always)
+    private func putByte(_ v: UInt8) {
+        reserve(1)
+        buffer[used] = v
+        used += 1
+    }
+
+    private func putString(_ s: String) {
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { utf8 in
             putVarint(UInt64(utf8.count))
             reserve(utf8.count)
-            body.withUnsafeMutableBufferPointer { b in
-                if utf8.count > 0 {
-                    UnsafeMutableRawPointer(b.baseAddress! + used).copyMemory(from: utf8.baseAddress!, byteCount: utf8.count)
-                }
-            }
+            if utf8.count > 0 { (buffer + used).update(from: utf8.baseAddress!, count: utf8.count) }
             used += utf8.count
+        }
+        if done == nil {
+            putVarint(UInt64(s.utf8.count))
+            for b in s.utf8 { putByte(b) }
         }
     }
 
-    public mutating func add(_ key: String, _ value: String) {
+    public func add(_ key: String, _ value: String) {
         putString(key)
         putByte(PackedPayload.Tag.string.rawValue)
         putString(value)
         count += 1
     }
 
-    public mutating func add(_ key: String, _ value: Int64) {
+    public func add(_ key: String, _ value: Int64) {
         putString(key)
         putByte(PackedPayload.Tag.int.rawValue)
         putVarint(PackedPayload.zigzag(value))
         count += 1
     }
 
-    public mutating func add(_ key: String, _ value: Int) { add(key, Int64(value)) }
+    public func add(_ key: String, _ value: Int) { add(key, Int64(value)) }
 
-    public mutating func add(_ key: String, _ value: Bool) {
+    public func add(_ key: String, _ value: Bool) {
         putString(key)
         putByte(value ? PackedPayload.Tag.trueValue.rawValue : PackedPayload.Tag.falseValue.rawValue)
         count += 1
     }
 
     /// Any other value, through the general packer.
-    public mutating func add(_ key: String, _ value: JSONValue) {
+    public func add(_ key: String, _ value: JSONValue) {
         putString(key)
         let packed = PackedPayload(JSONObject([JSONObject.Member(key: "", value: value)]))
         // Skip the wrapper object's header (tag, count 1, empty key) and keep the value.
@@ -172,20 +183,16 @@ public struct PayloadBuilder {
     public func build() -> PackedPayload {
         let header = 1 + PackedPayload.varintSize(UInt64(count))
         let total = header + used
-        let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-            buffer[0] = PackedPayload.Tag.object.rawValue
+        return PackedPayload(count: total) { out in
+            out[0] = PackedPayload.Tag.object.rawValue
             var v = UInt64(count), i = 1
             while v >= 0x80 {
-                buffer[i] = UInt8(truncatingIfNeeded: v) | 0x80
+                out[i] = UInt8(truncatingIfNeeded: v) | 0x80
                 v >>= 7
                 i += 1
             }
-            buffer[i] = UInt8(v)
-            body.withUnsafeBufferPointer { src in
-                UnsafeMutableRawPointer(buffer.baseAddress! + header).copyMemory(from: src.baseAddress!, byteCount: used)
-            }
-            initialized = total
+            out[i] = UInt8(v)
+            if used > 0 { (out + header).update(from: buffer, count: used) }
         }
-        return PackedPayload(bytes: bytes)
     }
 }

@@ -39,12 +39,9 @@ public struct FieldSpec: Sendable, Equatable {
     public var required: Bool
     /// For string and timestamp fields, in bytes of UTF-8.
     public var maxLength: Int
-    /// The name as UTF-8, compared against packed keys without making strings.
-    let nameBytes: [UInt8]
 
     public init(_ name: String, _ type: FieldType, required: Bool, maxLength: Int = 4096) {
         self.name = name
-        nameBytes = Array(name.utf8)
         self.type = type
         self.required = required
         self.maxLength = maxLength
@@ -54,15 +51,48 @@ public struct FieldSpec: Sendable, Equatable {
 public struct EventTypeSpec: Sendable, Equatable {
     public var name: String
     public var description: String
-    public var fields: [FieldSpec]
+    public var fields: [FieldSpec] { didSet { rules = FieldRules(fields) } }
     /// Payload members that the plan does not list are kept; set false to reject them.
     public var allowAdditionalFields: Bool
+    /// `fields` compiled for the hot path; kept in step by `fields`' didSet.
+    private(set) var rules: FieldRules
 
     public init(name: String, description: String = "", fields: [FieldSpec], allowAdditionalFields: Bool = true) {
         self.name = name
         self.description = description
         self.fields = fields
         self.allowAdditionalFields = allowAdditionalFields
+        rules = FieldRules(fields)
+    }
+
+    public static func == (a: EventTypeSpec, b: EventTypeSpec) -> Bool {
+        a.name == b.name && a.description == b.description && a.fields == b.fields && a.allowAdditionalFields == b.allowAdditionalFields
+    }
+}
+
+/// A type's fields as plain data: every name in one byte buffer and the rules
+/// in an array of trivial structs, so checking a payload touches no reference
+/// counts (which cost more than the check itself on the hot path).
+struct FieldRules: Sendable {
+    struct Rule: Sendable {
+        var nameStart: Int
+        var nameLength: Int
+        var type: FieldType
+        var required: Bool
+        var maxLength: Int
+    }
+
+    let names: [UInt8]
+    let rules: [Rule]
+
+    init(_ fields: [FieldSpec]) {
+        var names: [UInt8] = []
+        rules = fields.map { f in
+            let start = names.count
+            names.append(contentsOf: f.name.utf8)
+            return Rule(nameStart: start, nameLength: names.count - start, type: f.type, required: f.required, maxLength: f.maxLength)
+        }
+        self.names = names
     }
 }
 

@@ -63,7 +63,8 @@ extension TrackingPlan {
                 message: "event_type: \(Describe.string(eventType)) is not a planned event type; allowed types: \(allowed)")
             return ValidationResult(planIndex: nil, issues: [issue], unplanned: false)
         }
-        let issues = eventTypes[index].check(payload)
+        // Through the buffer, so the spec is borrowed rather than copied (five reference counts).
+        let issues = eventTypes.withUnsafeBufferPointer { $0[index].check(payload) }
         return ValidationResult(planIndex: index, issues: issues, unplanned: false)
     }
 }
@@ -73,38 +74,46 @@ extension EventTypeSpec {
     /// packed bytes in place: nothing is allocated unless something is wrong.
     func check(_ payload: PackedPayload) -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
-        // Bit i set = field i was present; past 64 fields "missing" falls back to a scan.
+        // Bit i set = field i was present; past 64 fields "missing" falls back to a lookup.
         var seen: UInt64 = 0
-        let many = fields.count > 64
-        fields.withUnsafeBufferPointer { fb in
-            var position = 0
-            payload.forEachMember { member in
-                // Payloads usually list fields in plan order: try that slot before scanning.
-                var fieldIndex = -1
-                if position < fb.count && Self.same(member.key, fb[position].nameBytes) {
-                    fieldIndex = position
-                } else {
-                    for f in 0..<fb.count where Self.same(member.key, fb[f].nameBytes) {
-                        fieldIndex = f
-                        break
+        rules.names.withUnsafeBufferPointer { names in
+            rules.rules.withUnsafeBufferPointer { rules in
+                var position = 0
+                payload.forEachMember { member in
+                    func matches(_ f: Int) -> Bool {
+                        let r = rules[f]
+                        return r.nameLength == member.key.count
+                            && (r.nameLength == 0 || memcmp(names.baseAddress! + r.nameStart, member.key.baseAddress!, r.nameLength) == 0)
+                    }
+                    // Payloads usually list fields in plan order: try that slot before scanning.
+                    var fieldIndex = -1
+                    if position < rules.count && matches(position) {
+                        fieldIndex = position
+                    } else {
+                        for f in 0..<rules.count where matches(f) {
+                            fieldIndex = f
+                            break
+                        }
+                    }
+                    position += 1
+                    guard fieldIndex >= 0 else {
+                        if !allowAdditionalFields {
+                            let key = member.keyString
+                            issues.append(ValidationIssue(field: "payload.\(key)", problem: .unexpectedField,
+                                expected: "only \(fields.map(\.name).joined(separator: ", "))", got: "an unplanned field",
+                                message: "payload.\(key): not in the plan for \(name)"))
+                        }
+                        return
+                    }
+                    if fieldIndex < 64 { seen |= 1 << UInt64(fieldIndex) }
+                    if !Self.passes(member, rules[fieldIndex]), let issue = Self.check(member, against: fields[fieldIndex]) {
+                        issues.append(issue)
                     }
                 }
-                position += 1
-                guard fieldIndex >= 0 else {
-                    if !allowAdditionalFields {
-                        let key = member.keyString
-                        issues.append(ValidationIssue(field: "payload.\(key)", problem: .unexpectedField,
-                            expected: "only \(fields.map(\.name).joined(separator: ", "))", got: "an unplanned field",
-                            message: "payload.\(key): not in the plan for \(name)"))
-                    }
-                    return
-                }
-                if fieldIndex < 64 { seen |= 1 << UInt64(fieldIndex) }
-                if let issue = Self.check(member, against: fb[fieldIndex]) { issues.append(issue) }
             }
         }
         for i in fields.indices where fields[i].required {
-            let present = i < 64 ? seen & (1 << UInt64(i)) != 0 : (!many || payload.unpack()[fields[i].name] != nil)
+            let present = i < 64 ? seen & (1 << UInt64(i)) != 0 : payload.unpack()[fields[i].name] != nil
             if !present {
                 let field = fields[i]
                 issues.append(ValidationIssue(field: "payload.\(field.name)", problem: .missing,
@@ -115,12 +124,16 @@ extension EventTypeSpec {
         return issues
     }
 
+    /// The fast yes/no on plain data; `check(_:against:)` explains a no.
     @inline(__always)
-    private static func same(_ key: UnsafeBufferPointer<UInt8>, _ name: [UInt8]) -> Bool {
-        guard key.count == name.count else { return false }
-        return name.withUnsafeBufferPointer { n in
-            key.count == 0 || memcmp(key.baseAddress!, n.baseAddress!, key.count) == 0
+    private static func passes(_ member: PackedPayload.MemberView, _ rule: FieldRules.Rule) -> Bool {
+        guard rule.type.accepts(tag: member.tag, data: member.data) else { return false }
+        if member.tag == .string {
+            let length = member.data.count
+            if length == 0 && rule.required { return false }
+            if length > rule.maxLength { return false }
         }
+        return true
     }
 
     private static func check(_ member: PackedPayload.MemberView, against field: FieldSpec) -> ValidationIssue? {

@@ -19,7 +19,7 @@ func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 /// Mirrors what a busy source does: build a small payload, then log it.
 @inline(never)
 func produce(_ logger: EventLogger, count: Int, offset: Int) {
-    var builder = PayloadBuilder()
+    let builder = PayloadBuilder()
     for i in 0..<count {
         builder.reset()
         builder.add("user_id", "user_123")
@@ -170,10 +170,29 @@ if wanted.contains("parts") {
         }
         return c
     }
-    time("validate") {
+    let packedFixed = PackedPayload(fixed)
+    time("validate packed") {
         var c = 0
-        for _ in 0..<n { c &+= plan.validate(eventType: "ai_block_used", payload: fixed).issues.count }
+        for _ in 0..<n { c &+= plan.validate(eventType: "ai_block_used", payload: packedFixed).issues.count }
         return c
+    }
+    time("builder") {
+        var c = 0
+        let b = PayloadBuilder()
+        for i in 0..<n {
+            b.reset()
+            b.add("user_id", "user_123")
+            b.add("chapter_id", i % 7)
+            b.add("section_id", "what-is-physical-ai")
+            b.add("block_type", "ask-question")
+            c &+= b.build().bytes.count
+        }
+        return c
+    }
+    let logger2 = EventLogger()
+    time("log packed fixed") {
+        for _ in 0..<n { logger2.log("ai_block_used", packedFixed, source: .sim) }
+        return logger2.eventsLogged
     }
     time("pack") {
         var c = 0

@@ -107,7 +107,7 @@ struct PackedPayloadTests {
     }
 
     @Test func builderMatchesPackingAnObject() {
-        var b = PayloadBuilder(capacity: 4)
+        let b = PayloadBuilder(capacity: 4)
         b.add("user_id", "user_123")
         b.add("chapter_id", 1)
         b.add("ok", true)

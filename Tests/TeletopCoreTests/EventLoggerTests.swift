@@ -116,7 +116,7 @@ struct EventLoggerTests {
         let logger = EventLogger(configuration: .init(ringCapacity: 1000))
         let sub = logger.subscribe(name: "all", capacity: 100_000)
         DispatchQueue.concurrentPerform(iterations: 4) { p in
-            var b = PayloadBuilder()
+            let b = PayloadBuilder()
             for i in 0..<5000 {
                 b.reset()
                 b.add("error_type", "p\(p)")
