@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
@@ -25,11 +26,14 @@ let package = Package(
         ),
 
 
+        .target(name: "TeletopTUI", dependencies: ["TeletopCore", "CNcurses"]),
+
         .executableTarget(
             name: "teletop",
             dependencies: [
-                "TeletopCore",
+                "TeletopCore", "TeletopTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -48,6 +52,7 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        .testTarget(name: "TeletopTUITests", dependencies: ["TeletopTUI", "TeletopCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,2 +1,32 @@
+#ifndef TELETOP_CNCURSES_SHIM_H
+#define TELETOP_CNCURSES_SHIM_H
+
+// SwiftPM drops pkg-config's -D_XOPEN_SOURCE: without this the wide-character
+// API (wget_wch, mvwaddnwstr, cchar_t) stays invisible.
 #define NCURSES_WIDECHAR 1
 #include <ncursesw/curses.h>
+#include <locale.h>
+#include <langinfo.h>
+#include <string.h>
+#include <stdio.h>
+
+// Macros the Swift importer cannot see, as constants and functions.
+static const attr_t teletop_A_NORMAL = A_NORMAL;
+static const attr_t teletop_A_BOLD = A_BOLD;
+static const attr_t teletop_A_DIM = A_DIM;
+static const attr_t teletop_A_REVERSE = A_REVERSE;
+static const attr_t teletop_A_UNDERLINE = A_UNDERLINE;
+
+static inline int teletop_key_f(int n) { return KEY_F(n); }
+
+// Reading these C globals from Swift 6 is a concurrency error; accessors are not.
+static inline WINDOW *teletop_curscr(void) { return curscr; }
+static inline int teletop_colors(void) { return COLORS; }
+
+/// 1 when the current locale's character set is UTF-8 (after setlocale).
+static inline int teletop_locale_is_utf8(void) {
+    const char *codeset = nl_langinfo(CODESET);
+    return codeset != NULL && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
+}
+
+#endif

@@ -209,16 +209,63 @@ public final class EventLogger: Sendable {
         }
     }
 
-    /// Retained events with a sequence number above `sequence`, oldest first, at most `limit`.
-    public func events(after sequence: UInt64, limit: Int) -> [LoggedEvent] {
+    /// Retained events with a sequence number above `sequence`, oldest first,
+    /// at most `limit`; only `eventType` when given.
+    public func events(after sequence: UInt64, limit: Int, eventType: String? = nil) -> [LoggedEvent] {
+        state.withLock { s in
+            guard s.ring.count > 0, limit > 0 else { return [] }
+            let wanted = eventType.flatMap { t in s.types.firstIndex { $0.name == t } }
+            if eventType != nil && wanted == nil { return [] }
+            let oldest = s.ring[0].sequence
+            var i = sequence < oldest ? 0 : Int(sequence - oldest + 1)
+            var out: [LoggedEvent] = []
+            while i < s.ring.count && out.count < limit {
+                let slot = s.ring[i]
+                if wanted == nil || Int(slot.typeIndex) == wanted { out.append(event(from: slot, types: s.types)) }
+                i += 1
+            }
+            return out
+        }
+    }
+
+    /// Up to `limit` retained events with a sequence number at or below
+    /// `sequence` (the newest when nil), oldest first; only `eventType` when given.
+    public func events(upTo sequence: UInt64?, limit: Int, eventType: String? = nil) -> [LoggedEvent] {
+        state.withLock { s in
+            guard s.ring.count > 0, limit > 0 else { return [] }
+            let wanted = eventType.flatMap { t in s.types.firstIndex { $0.name == t } }
+            if eventType != nil && wanted == nil { return [] }
+            let oldest = s.ring[0].sequence
+            let newest = s.ring[s.ring.count - 1].sequence
+            let last = min(sequence ?? newest, newest)
+            guard last >= oldest else { return [] }
+            var i = Int(last - oldest)
+            var out: [LoggedEvent] = []
+            while i >= 0 && out.count < limit {
+                let slot = s.ring[i]
+                if wanted == nil || Int(slot.typeIndex) == wanted { out.append(event(from: slot, types: s.types)) }
+                i -= 1
+            }
+            return out.reversed()
+        }
+    }
+
+    /// The retained events with these sequence numbers (others are skipped), in the order given.
+    public func events(withSequences sequences: [UInt64]) -> [LoggedEvent] {
         state.withLock { s in
             guard s.ring.count > 0 else { return [] }
             let oldest = s.ring[0].sequence
-            let start = sequence < oldest ? 0 : Int(sequence - oldest + 1)
-            guard start < s.ring.count else { return [] }
-            let end = min(s.ring.count, start + limit)
-            return (start..<end).map { event(from: s.ring[$0], types: s.types) }
+            return sequences.compactMap { q in
+                guard q >= oldest, q - oldest < UInt64(s.ring.count) else { return nil }
+                return event(from: s.ring[Int(q - oldest)], types: s.types)
+            }
         }
+    }
+
+    /// The newest sequence number handed out, and the oldest still retained
+    /// (0 when empty). Cheap enough to poll every frame.
+    public var sequenceRange: (oldest: UInt64, newest: UInt64) {
+        state.withLock { s in (s.ring.count > 0 ? s.ring[0].sequence : 0, s.nextSequence - 1) }
     }
 
     private func event(from slot: EventRing.Slot, types: [TypeState]) -> LoggedEvent {

@@ -1,0 +1,105 @@
+/// One screen cell. A wide character sits in its first cell; the cell to its
+/// right is a `continuation` that the backend skips.
+public struct Cell: Equatable, Sendable {
+    public var character: Character
+    public var style: Style
+    public var continuation: Bool
+
+    public static let blank = Cell(character: " ", style: .plain, continuation: false)
+}
+
+public struct Rect: Equatable, Sendable {
+    public var x, y, width, height: Int
+
+    public init(x: Int, y: Int, width: Int, height: Int) {
+        self.x = x
+        self.y = y
+        self.width = max(0, width)
+        self.height = max(0, height)
+    }
+
+    public var maxX: Int { x + width }
+    public var maxY: Int { y + height }
+
+    /// The area inside a one-cell border.
+    public var inner: Rect { Rect(x: x + 1, y: y + 1, width: width - 2, height: height - 2) }
+}
+
+/// The in-memory screen every widget draws into. Rendering is a pure function
+/// of state into one of these; tests read it line by line, and the curses
+/// backend copies it to the terminal.
+public struct CellGrid: Equatable, Sendable {
+    public let width: Int
+    public let height: Int
+    public private(set) var cells: [Cell]
+
+    public init(width: Int, height: Int) {
+        self.width = max(0, width)
+        self.height = max(0, height)
+        cells = Array(repeating: .blank, count: self.width * self.height)
+    }
+
+    public subscript(x: Int, y: Int) -> Cell {
+        cells[y * width + x]
+    }
+
+    /// Writes `text` at (x, y), clipped to `maxWidth` columns and to the grid.
+    /// Text is sanitised first; a wide character that would not fit whole is
+    /// replaced by a space rather than split. Returns the columns used.
+    @discardableResult
+    public mutating func put(_ text: String, x: Int, y: Int, maxWidth: Int? = nil, style: Style = .plain, asciiOnly: Bool = false) -> Int {
+        guard y >= 0, y < height, x < width else { return 0 }
+        let limit = min(maxWidth ?? (width - x), width - x)
+        guard limit > 0 else { return 0 }
+        var column = 0
+        for c in SafeText.clean(text, asciiOnly: asciiOnly) {
+            let w = DisplayWidth.of(c)
+            if w == 0 { continue }
+            if column + w > limit {
+                if column < limit && x + column >= 0 { setCell(x + column, y, Cell(character: " ", style: style, continuation: false)) }
+                column = limit
+                break
+            }
+            if x + column >= 0 {
+                setCell(x + column, y, Cell(character: c, style: style, continuation: false))
+                if w == 2 { setCell(x + column + 1, y, Cell(character: " ", style: style, continuation: true)) }
+            }
+            column += w
+        }
+        return column
+    }
+
+    private mutating func setCell(_ x: Int, _ y: Int, _ cell: Cell) {
+        guard x >= 0, x < width, y >= 0, y < height else { return }
+        let i = y * width + x
+        // Overwriting half of a wide character blanks the other half.
+        if cells[i].continuation, x > 0 { cells[i - 1] = Cell(character: " ", style: cells[i - 1].style, continuation: false) }
+        if !cells[i].continuation, x + 1 < width, cells[i + 1].continuation {
+            cells[i + 1] = Cell(character: " ", style: cells[i + 1].style, continuation: false)
+        }
+        cells[i] = cell
+    }
+
+    public mutating func fill(_ rect: Rect, with character: Character = " ", style: Style = .plain) {
+        for y in max(0, rect.y)..<min(height, rect.maxY) {
+            for x in max(0, rect.x)..<min(width, rect.maxX) {
+                setCell(x, y, Cell(character: character, style: style, continuation: false))
+            }
+        }
+    }
+
+    /// Applies `style` to every cell of a row segment, keeping the characters.
+    public mutating func restyle(x: Int, y: Int, width w: Int, style: Style) {
+        guard y >= 0, y < height else { return }
+        for cx in max(0, x)..<min(width, x + w) { cells[y * width + cx].style = style }
+    }
+
+    /// The grid as text, one string per row, trailing spaces kept: what golden tests compare.
+    public var lines: [String] {
+        (0..<height).map { y in
+            var s = ""
+            for x in 0..<width where !self[x, y].continuation { s.append(self[x, y].character) }
+            return s
+        }
+    }
+}

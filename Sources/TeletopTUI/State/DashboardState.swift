@@ -1,0 +1,150 @@
+import TeletopCore
+
+public enum Pane: Int, CaseIterable, Sendable {
+    case feed, counters, health
+
+    public var title: String {
+        switch self {
+        case .feed: "Feed"
+        case .counters: "Counters"
+        case .health: "Health"
+        }
+    }
+}
+
+public enum CounterSort: Int, CaseIterable, Sendable {
+    case name, total, rate, share, rejected
+
+    public var label: String {
+        switch self {
+        case .name: "type"
+        case .total: "total"
+        case .rate: "rate"
+        case .share: "share"
+        case .rejected: "rejected"
+        }
+    }
+}
+
+public enum Mode: Equatable, Sendable {
+    case normal
+    case help(scroll: Int)
+    /// The event shown in the detail popup, and how far it is scrolled.
+    case detail(LoggedEvent, scroll: Int)
+    /// Typing a feed filter after `/`.
+    case filtering
+}
+
+/// One input source's line in the header and health pane.
+public struct SourceStatus: Equatable, Sendable {
+    public var name: String
+    public var state: String
+    public var active: Bool
+
+    public init(name: String, state: String, active: Bool) {
+        self.name = name
+        self.state = state
+        self.active = active
+    }
+}
+
+/// The dashboard's own figures.
+public struct FrameStats: Equatable, Sendable {
+    /// Milliseconds to build and draw the last frame.
+    public var frameMillis: Double = 0
+    /// From the newest shown event's arrival to its frame reaching the terminal, worst over the last second.
+    public var lagMillis: Double?
+    public var framesDrawn: Int = 0
+
+    public init(frameMillis: Double = 0, lagMillis: Double? = nil, framesDrawn: Int = 0) {
+        self.frameMillis = frameMillis
+        self.lagMillis = lagMillis
+        self.framesDrawn = framesDrawn
+    }
+}
+
+/// Everything the screen shows, as a value. `update` changes it from keys,
+/// `render` draws it; neither touches the terminal or the clock.
+public struct DashboardState: Equatable, Sendable {
+    public var width: Int
+    public var height: Int
+    public var glyphs: Glyphs
+    public var version: String
+    public var logPath: String
+
+    // Data, refreshed by the app each frame.
+    public var snapshot: TelemetrySnapshot
+    public var feed = FeedPage()
+    public var simulator: Simulator.Status?
+    public var sources: [SourceStatus] = []
+    public var frame = FrameStats()
+
+    // The user's view.
+    public var mode: Mode = .normal
+    public var focus: Pane = .feed
+    /// Following the tail of the feed.
+    public var follow = true
+    /// Sequence number the feed was frozen at by Space; counters keep counting.
+    public var pausedAt: UInt64?
+    /// The highlighted event when not following, and its row in the viewport.
+    public var selected: UInt64?
+    public var selectedRow = 0
+    public var textFilter = ""
+    public var typeFilter: String?
+    public var counterSort: CounterSort = .name
+    public var healthScroll = 0
+
+    public init(width: Int, height: Int, snapshot: TelemetrySnapshot, glyphs: Glyphs = .unicode,
+                version: String = teletopVersion, logPath: String = "") {
+        self.width = width
+        self.height = height
+        self.snapshot = snapshot
+        self.glyphs = glyphs
+        self.version = version
+        self.logPath = logPath
+    }
+
+    public var layout: DashboardLayout { DashboardLayout(width: width, height: height) }
+
+    public var isTooSmall: Bool { width < DashboardLayout.minimumWidth || height < DashboardLayout.minimumHeight }
+
+    public var filter: FeedFilter { FeedFilter(eventType: typeFilter, text: textFilter) }
+
+    /// Events that arrived since the feed was paused.
+    public var newWhilePaused: UInt64 {
+        guard let p = pausedAt else { return 0 }
+        return snapshot.lastSequence > p ? snapshot.lastSequence - p : 0
+    }
+
+    /// What the feed pane needs loaded for this state.
+    public var feedQuery: FeedQuery {
+        let rows = layout.feedRows
+        if follow {
+            return FeedQuery(anchor: .tail(upTo: pausedAt), before: rows, after: 0, filter: filter)
+        }
+        guard let selected else {
+            return FeedQuery(anchor: .head, before: 0, after: rows * 3, filter: filter)
+        }
+        return FeedQuery(anchor: .around(selected, upTo: pausedAt), before: rows * 3, after: rows * 3, filter: filter)
+    }
+
+    /// The rows the feed pane draws and which of them is highlighted.
+    public var visibleFeed: (events: ArraySlice<LoggedEvent>, highlighted: Int?) {
+        let rows = layout.feedRows
+        let events = feed.events
+        if follow || selected == nil {
+            return (events.suffix(rows), nil)
+        }
+        guard let index = events.firstIndex(where: { $0.sequence == selected }) ?? events.lastIndex(where: { $0.sequence < selected! }) else {
+            return (events.prefix(rows), nil)
+        }
+        var top = max(0, index - min(selectedRow, rows - 1))
+        // Fill the viewport when there are enough events after the selection.
+        top = max(0, min(top, events.count - rows))
+        top = min(top, index)
+        let slice = events[top..<min(events.count, top + rows)]
+        return (slice, index - top)
+    }
+}
+
+public let teletopVersion = "0.1.0"

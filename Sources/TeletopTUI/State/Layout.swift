@@ -1,0 +1,37 @@
+/// Where each pane goes for a terminal size. Wide terminals put the feed on
+/// the left and counters over health on the right; 80-column ones stack the
+/// feed above counters and health side by side.
+public struct DashboardLayout: Equatable, Sendable {
+    public static let minimumWidth = 80
+    public static let minimumHeight = 24
+
+    public var header: Rect
+    public var feed: Rect
+    public var counters: Rect
+    public var health: Rect
+    public var footer: Rect
+
+    public init(width: Int, height: Int) {
+        header = Rect(x: 0, y: 0, width: width, height: 1)
+        footer = Rect(x: 0, y: height - 1, width: width, height: 1)
+        let bodyTop = 1
+        let bodyHeight = height - 2
+        if width >= 120 {
+            let feedWidth = width * 58 / 100
+            feed = Rect(x: 0, y: bodyTop, width: feedWidth, height: bodyHeight)
+            let rightWidth = width - feedWidth
+            let countersHeight = min(max(8, bodyHeight / 2 - 2), bodyHeight - 10)
+            counters = Rect(x: feedWidth, y: bodyTop, width: rightWidth, height: countersHeight)
+            health = Rect(x: feedWidth, y: bodyTop + countersHeight, width: rightWidth, height: bodyHeight - countersHeight)
+        } else {
+            let lowerHeight = min(12, bodyHeight / 2)
+            feed = Rect(x: 0, y: bodyTop, width: width, height: bodyHeight - lowerHeight)
+            let countersWidth = width * 58 / 100
+            counters = Rect(x: 0, y: feed.maxY, width: countersWidth, height: lowerHeight)
+            health = Rect(x: countersWidth, y: feed.maxY, width: width - countersWidth, height: lowerHeight)
+        }
+    }
+
+    /// Rows of events the feed pane shows.
+    public var feedRows: Int { max(1, feed.height - 2) }
+}

@@ -1,0 +1,76 @@
+import TeletopCore
+
+/// One row per event type: total, rate now, share of the last 60 s, rejected, and a 60 s sparkline.
+enum CountersWidget {
+    static func draw(_ state: DashboardState, into grid: inout CellGrid, at rect: Rect) {
+        let g = state.glyphs
+        let snap = state.snapshot
+        grid.box(rect, title: "2 Counters (sort: \(state.counterSort.label), o)", focused: state.focus == .counters, glyphs: g)
+        let inner = rect.inner
+        guard inner.height > 0, inner.width > 10 else { return }
+        let typeW = min(16, max(10, snap.types.map { DisplayWidth.of($0.name) }.max() ?? 10))
+        // Narrow panes (80-column terminals) get tighter number columns.
+        let compact = inner.width < 50
+        let numbers: [(String, Int)] = compact
+            ? [("total", 6), ("rate/s", 6), ("share", 5), ("rej", 4)]
+            : [("total", 9), ("rate/s", 7), ("share", 6), ("rej", 5)]
+        let fixed = typeW + numbers.reduce(0) { $0 + $1.1 + 1 }
+        // The sparkline always spans 60 s; when fewer columns fit, each column sums several seconds.
+        let room = max(0, min(60, inner.width - fixed - 2))
+        let secondsPerColumn = room > 0 ? (60 + room - 1) / room : 60
+        let sparkW = room >= 3 ? 60 / secondsPerColumn : 0
+        var header = Format.column("type", typeW)
+        for (name, w) in numbers { header += " " + Format.column(name, w, right: true) }
+        if sparkW > 0 { header += "  " + Format.column(sparkW >= 9 ? "last 60 s" : "60 s", sparkW) }
+        grid.put(header, x: inner.x, y: inner.y, maxWidth: inner.width, style: Style(.muted, bold: true), asciiOnly: g.asciiOnly)
+
+        let rows = sorted(snap.types, by: state.counterSort, snapshot: snap)
+        for (i, t) in rows.enumerated() {
+            let y = inner.y + 1 + i
+            guard y < inner.maxY else { break }
+            var x = inner.x
+            x += grid.put(Format.column(t.name, typeW), x: x, y: y, maxWidth: typeW, style: Style(FeedWidget.role(for: t.name), bold: true), asciiOnly: g.asciiOnly)
+            let values = [Format.grouped(t.accepted), Format.rate(t.rate1s), Format.percent(snap.share(of: t)), Format.grouped(t.rejected)]
+            for (column, ((_, w), v)) in zip(numbers, values).enumerated() {
+                let isRejected = column == 3
+                let style: Style = (v != "0" && isRejected) ? Style(.unhealthy, bold: true) : .plain
+                x += grid.put(" " + Format.column(v, w, right: true), x: x, y: y, maxWidth: inner.maxX - x, style: style, asciiOnly: g.asciiOnly)
+            }
+            if sparkW > 0 {
+                x += 2
+                let columns = stride(from: 0, to: 60, by: secondsPerColumn).map { start in
+                    t.history.suffix(60).dropFirst(start).prefix(secondsPerColumn).reduce(0, +)
+                }
+                grid.put(sparkline(columns[...], glyphs: g), x: x, y: y, maxWidth: inner.maxX - x,
+                         style: Style(FeedWidget.role(for: t.name)), asciiOnly: g.asciiOnly)
+            }
+        }
+        let totalsY = inner.y + 1 + rows.count
+        if totalsY < inner.maxY {
+            var line = Format.column("all", typeW)
+            let values = [Format.grouped(snap.totalAccepted), Format.rate(snap.rate1s), "", Format.grouped(snap.totalRejected)]
+            for ((_, w), v) in zip(numbers, values) { line += " " + Format.column(v, w, right: true) }
+            grid.put(line, x: inner.x, y: totalsY, maxWidth: inner.width, style: Style(.normal, bold: true), asciiOnly: g.asciiOnly)
+        }
+    }
+
+    static func sorted(_ types: [TypeStats], by sort: CounterSort, snapshot: TelemetrySnapshot) -> [TypeStats] {
+        switch sort {
+        case .name: types.sorted { $0.name < $1.name }
+        case .total: types.sorted { ($0.accepted, $1.name) > ($1.accepted, $0.name) }
+        case .rate: types.sorted { ($0.rate1s, $1.name) > ($1.rate1s, $0.name) }
+        case .share: types.sorted { ($0.acceptedInWindow, $1.name) > ($1.acceptedInWindow, $0.name) }
+        case .rejected: types.sorted { ($0.rejected, $1.name) > ($1.rejected, $0.name) }
+        }
+    }
+
+    /// Each second's count scaled to the busiest second shown; an empty second is a blank.
+    static func sparkline(_ values: ArraySlice<Int>, glyphs: Glyphs) -> String {
+        let top = values.max() ?? 0
+        return String(values.map { v -> Character in
+            guard v > 0, top > 0 else { return " " }
+            let level = min(glyphs.spark.count - 1, (v * glyphs.spark.count - 1) / top)
+            return glyphs.spark[level]
+        })
+    }
+}

@@ -1,0 +1,78 @@
+import TeletopCore
+
+/// `teletop 0.1.0 │ up 00:12:34 │ SIM on 5/s │ 1,234 events │ 5.0/s │ PAUSED +12 new`
+enum HeaderWidget {
+    static func draw(_ state: DashboardState, into grid: inout CellGrid, at rect: Rect) {
+        let g = state.glyphs
+        let snap = state.snapshot
+        let sep = " \(g.vertical) "
+        var x = rect.x
+        func segment(_ text: String, _ style: Style) {
+            guard x < rect.maxX else { return }
+            x += grid.put(text, x: x, y: rect.y, maxWidth: rect.maxX - x, style: style, asciiOnly: g.asciiOnly)
+        }
+        grid.fill(rect, style: Style(.title, reverse: true))
+        let bar = Style(.title, reverse: true)
+        segment(" teletop \(state.version)", Style(.title, bold: true, reverse: true))
+        segment(sep + "up " + Format.uptime(seconds: (snap.takenAt.millisecondsSinceEpoch - snap.startedAt.millisecondsSinceEpoch) / 1000), bar)
+        for source in state.sources {
+            segment(sep + source.name + " " + source.state, bar)
+        }
+        segment(sep + Format.grouped(snap.eventsLogged) + " events", bar)
+        segment(sep + Format.rate(snap.rate1s) + "/s", bar)
+        if state.pausedAt != nil {
+            segment(" ", bar)
+            segment(" PAUSED +\(Format.grouped(state.newWhilePaused)) new ", Style(.degraded, bold: true, reverse: false))
+        }
+        let status = snap.health.status
+        let word = " \(symbol(status, g)) \(status.rawValue.uppercased()) "
+        let w = DisplayWidth.of(word)
+        if rect.maxX - w > x + 1 {
+            grid.put(word, x: rect.maxX - w, y: rect.y, style: Style(role(status), bold: true), asciiOnly: g.asciiOnly)
+        }
+    }
+
+    static func symbol(_ s: HealthStatus, _ g: Glyphs) -> String {
+        switch s {
+        case .healthy: g.healthy
+        case .degraded: g.degraded
+        case .unhealthy: g.unhealthy
+        }
+    }
+
+    static func role(_ s: HealthStatus) -> ColorRole {
+        switch s {
+        case .healthy: .healthy
+        case .degraded: .degraded
+        case .unhealthy: .unhealthy
+        }
+    }
+}
+
+/// The keys that matter in the current mode.
+enum FooterWidget {
+    static func draw(_ state: DashboardState, into grid: inout CellGrid, at rect: Rect) {
+        let keys: [(String, String)]
+        switch state.mode {
+        case .filtering:
+            keys = [("type", "filter"), ("enter", "keep"), ("esc", "clear"), ("ctrl-u", "erase")]
+        case .help:
+            keys = [("esc", "close"), ("j/k", "scroll"), ("q", "quit")]
+        case .detail:
+            keys = [("esc", "close"), ("j/k", "scroll"), ("q", "quit")]
+        case .normal:
+            var k: [(String, String)] = [("q", "quit"), ("?", "help"), ("space", state.pausedAt == nil ? "pause" : "resume")]
+            if !state.follow { k.append(("G", "follow")) }
+            k += [("/", "filter"), ("t", "type"), ("enter", "details"), ("tab", "focus")]
+            if !state.textFilter.isEmpty || state.typeFilter != nil { k.append(("esc", "clear filter")) }
+            if state.simulator != nil { k += [("s", "sim"), ("+/-", "rate"), ("b", "burst"), ("e", "error storm")] }
+            keys = k
+        }
+        var x = rect.x + 1
+        for (key, label) in keys {
+            guard x < rect.maxX - 2 else { break }
+            x += grid.put(key, x: x, y: rect.y, maxWidth: rect.maxX - x, style: Style(.accent, bold: true), asciiOnly: state.glyphs.asciiOnly)
+            x += grid.put(" " + label + "  ", x: x, y: rect.y, maxWidth: rect.maxX - x, style: .muted, asciiOnly: state.glyphs.asciiOnly)
+        }
+    }
+}

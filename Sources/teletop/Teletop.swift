@@ -1,0 +1,16 @@
+import ArgumentParser
+
+@main
+struct Teletop: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "teletop",
+        abstract: "A terminal dashboard for live analytics telemetry.",
+        discussion: """
+            With no subcommand, opens the dashboard with the simulated AI-block generator running, \
+            so events move at once. Press ? inside for every key.
+            """,
+        version: "0.1.0",
+        subcommands: [Dashboard.self],
+        defaultSubcommand: Dashboard.self
+    )
+}

@@ -1,0 +1,147 @@
+import Testing
+import TeletopCore
+@testable import TeletopTUI
+
+@Suite("Rendered screens (golden lines)")
+struct GoldenScreenTests {
+    let fixture = Fixture()
+
+    @Test(arguments: [(160, 45), (80, 24)])
+    func mainScreen(width: Int, height: Int) {
+        let grid = render(fixture.state(width: width, height: height))
+        #expect(goldenMismatch("main-\(width)x\(height)", grid) == nil)
+    }
+
+    @Test(arguments: [(160, 45), (80, 24)])
+    func help(width: Int, height: Int) {
+        var s = fixture.state(width: width, height: height)
+        _ = update(&s, .key(.char("?")))
+        #expect(goldenMismatch("help-\(width)x\(height)", render(s)) == nil)
+    }
+
+    @Test(arguments: [(160, 45), (80, 24)])
+    func detailPopup(width: Int, height: Int) {
+        var s = fixture.state(width: width, height: height)
+        _ = update(&s, .key(.up))  // one above the newest: the hostile event
+        fixture.refresh(&s)
+        _ = update(&s, .key(.enter))
+        #expect(goldenMismatch("detail-\(width)x\(height)", render(s)) == nil)
+    }
+
+    @Test func tooSmall() {
+        let grid = render(fixture.state(width: 60, height: 20))
+        #expect(goldenMismatch("too-small-60x20", grid) == nil)
+        #expect(grid.lines.contains { $0.contains("Enlarge the terminal to at least 80x24") })
+    }
+
+    @Test func asciiGlyphsForNonUTF8Locales() {
+        let grid = render(fixture.state(width: 160, height: 45, glyphs: .ascii))
+        #expect(goldenMismatch("main-ascii-160x45", grid) == nil)
+        #expect(grid.lines.allSatisfy { $0.unicodeScalars.allSatisfy { $0.isASCII } })
+    }
+
+    @Test func pausedFilteredAndScrolled() {
+        var s = fixture.state(width: 160, height: 45)
+        _ = update(&s, .key(.char(" ")))
+        fixture.logger.log("error_event", ["error_type": "rate_limited", "error_message": "429"], source: .http)
+        _ = update(&s, .key(.char("t")))
+        _ = update(&s, .key(.char("t")))
+        _ = update(&s, .key(.char("t")))
+        fixture.refresh(&s)
+        #expect(goldenMismatch("paused-error-filter-160x45", render(s)) == nil)
+    }
+}
+
+@Suite("Panes")
+struct PaneTests {
+    let fixture = Fixture()
+
+    func lines(_ width: Int, _ height: Int) -> [String] {
+        render(fixture.state(width: width, height: height)).lines
+    }
+
+    @Test func hostilePayloadIsShownEscapedNeverSent() {
+        // Wide enough that the whole line shows.
+        let grid = render(fixture.state(width: 250, height: 45))
+        let text = grid.lines.joined()
+        #expect(!text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
+        #expect(text.contains(#"error_message=\x1b[2J\x1b[31mRED\x07\nline2"#))
+    }
+
+    @Test func wideCharactersAreNeverSplitAndNeverCrossBorders() {
+        for width in [80, 81, 97, 120, 160] {
+            let grid = render(fixture.state(width: width, height: 30))
+            for line in grid.lines {
+                #expect(DisplayWidth.of(line) == width, "line is \(DisplayWidth.of(line)) columns at width \(width): \(line)")
+            }
+        }
+    }
+
+    @Test func counterRowsShowTotalsRatesShareAndRejected() {
+        let s = fixture.state(width: 160, height: 45)
+        let counters = render(s).lines.map { String($0.dropFirst(s.layout.counters.x)) }
+        let ai = counters.first { $0.hasPrefix("│ai_block_used") }
+        let snap = fixture.logger.snapshot()
+        let stats = snap.types.first { $0.name == "ai_block_used" }!
+        #expect(ai?.contains(" \(Format.grouped(stats.accepted)) ") == true)
+        #expect(ai?.contains(" 1 ") == true, "one rejected ai_block_used")
+        #expect(counters.contains { $0.hasPrefix("│type ") && $0.contains("total") && $0.contains("rate/s") && $0.contains("share") && $0.contains("rej") && $0.contains("last 60 s") })
+    }
+
+    @Test func healthPaneNamesStatusSignalsAndTheLogFile() {
+        let text = lines(160, 45).joined(separator: "\n")
+        let status = fixture.logger.snapshot().health.status.rawValue.uppercased()
+        #expect(text.contains(status))
+        #expect(text.contains("events_logged 602"))
+        #expect(text.contains("ingest-to-screen lag 3.0 ms"))
+        #expect(text.contains("log file: /tmp/teletop.log"))
+        #expect(text.contains("form payload.chapter_id: expected integer, got"))
+    }
+
+    @Test func feedSaysItIsBounded() {
+        #expect(lines(160, 45).contains { $0.contains("500 of 500 held, 102 evicted") })
+    }
+}
+
+@Suite("Text safety and width")
+struct TextTests {
+    @Test func controlCharactersBecomeVisibleEscapes() {
+        #expect(SafeText.clean("a\u{1b}[31mb\u{9b}c\u{202e}d\n") == #"a\x1b[31mb\u009bc\u202ed\n"#)
+        #expect(SafeText.clean("plain") == "plain")
+        #expect(SafeText.clean("é中", asciiOnly: true) == "??")
+    }
+
+    @Test func widths() {
+        #expect(DisplayWidth.of("abc") == 3)
+        #expect(DisplayWidth.of("中文") == 4)
+        #expect(DisplayWidth.of("😀") == 2)
+        #expect(DisplayWidth.of("e\u{301}") == 1)
+        #expect(DisplayWidth.of("❤️") == 2)
+    }
+
+    @Test func clippingNeverSplitsAWideCharacter() {
+        var grid = CellGrid(width: 5, height: 1)
+        let used = grid.put("ab中文", x: 0, y: 0)
+        #expect(used == 5)
+        #expect(grid.lines == ["ab中 "])
+        var g2 = CellGrid(width: 4, height: 1)
+        g2.put("中文字", x: 1, y: 0)
+        #expect(g2.lines == [" 中 "])
+    }
+
+    @Test func wrapping() {
+        #expect(HealthWidget.wrap("degraded: 12% of the last 60 s were error_event", width: 20)
+            == ["degraded: 12% of the", "last 60 s were", "error_event"])
+        #expect(HealthWidget.wrap("abcdefghij", width: 4) == ["abcd", "efgh", "ij"])
+    }
+
+    @Test func formats() {
+        #expect(Format.grouped(1_234_567) == "1,234,567")
+        #expect(Format.rate(0.01) == "0")
+        #expect(Format.rate(12.34) == "12.3")
+        #expect(Format.rate(98_765) == "98.8k")
+        #expect(Format.rate(1_500_000) == "1.5M")
+        #expect(Format.uptime(seconds: 3725) == "01:02:05")
+        #expect(Format.percent(0.036) == "3.6%")
+    }
+}
