@@ -139,7 +139,13 @@ public final class PayloadBuilder {
         let done: Void? = s.utf8.withContiguousStorageIfAvailable { utf8 in
             putVarint(UInt64(utf8.count))
             reserve(utf8.count)
-            if utf8.count > 0 { (buffer + used).update(from: utf8.baseAddress!, count: utf8.count) }
+            // Keys and most values are a few bytes: a loop beats a call to memmove.
+            let n = utf8.count
+            if n <= 24 {
+                for i in 0..<n { buffer[used + i] = utf8[i] }
+            } else {
+                (buffer + used).update(from: utf8.baseAddress!, count: n)
+            }
             used += utf8.count
         }
         if done == nil {

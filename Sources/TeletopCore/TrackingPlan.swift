@@ -14,6 +14,20 @@ public enum FieldType: String, Sendable, CaseIterable {
         }
     }
 
+    /// Which packed tags this type accepts, as a bit set for the hot path.
+    var allowedTags: UInt8 {
+        func bit(_ t: PackedPayload.Tag) -> UInt8 { 1 << t.rawValue }
+        switch self {
+        case .any: return 0xFF
+        case .string, .timestamp: return bit(.string)
+        case .integer: return bit(.int)
+        case .number: return bit(.int) | bit(.double)
+        case .boolean: return bit(.trueValue) | bit(.falseValue)
+        case .object: return bit(.object)
+        case .array: return bit(.array)
+        }
+    }
+
     /// The same rule on a packed value.
     func accepts(tag: PackedPayload.Tag, data: UnsafeBufferPointer<UInt8>) -> Bool {
         switch (self, tag) {
@@ -51,9 +65,9 @@ public struct FieldSpec: Sendable, Equatable {
 public struct EventTypeSpec: Sendable, Equatable {
     public var name: String
     public var description: String
-    public var fields: [FieldSpec] { didSet { rules = FieldRules(fields) } }
+    public var fields: [FieldSpec] { didSet { rules = FieldRules(fields, allowAdditionalFields: allowAdditionalFields) } }
     /// Payload members that the plan does not list are kept; set false to reject them.
-    public var allowAdditionalFields: Bool
+    public var allowAdditionalFields: Bool { didSet { rules = FieldRules(fields, allowAdditionalFields: allowAdditionalFields) } }
     /// `fields` compiled for the hot path; kept in step by `fields`' didSet.
     private(set) var rules: FieldRules
 
@@ -62,7 +76,7 @@ public struct EventTypeSpec: Sendable, Equatable {
         self.description = description
         self.fields = fields
         self.allowAdditionalFields = allowAdditionalFields
-        rules = FieldRules(fields)
+        rules = FieldRules(fields, allowAdditionalFields: allowAdditionalFields)
     }
 
     public static func == (a: EventTypeSpec, b: EventTypeSpec) -> Bool {
@@ -71,40 +85,118 @@ public struct EventTypeSpec: Sendable, Equatable {
 }
 
 /// A type's fields as plain data: every name in one byte buffer and the rules
-/// in an array of trivial structs, so checking a payload touches no reference
-/// counts (which cost more than the check itself on the hot path).
-struct FieldRules: Sendable {
-    struct Rule: Sendable {
+/// in a buffer of trivial structs, behind one class reference, so checking a
+/// payload costs one reference count instead of several per field (which cost
+/// more than the check itself on the hot path). Immutable after init.
+final class FieldRules: @unchecked Sendable {
+    struct Rule {
         var nameStart: Int
         var nameLength: Int
-        var type: FieldType
+        /// Bit n set = a value with packed tag n has the right JSON type.
+        var allowedTags: UInt8
+        var isTimestamp: Bool
         var required: Bool
         var maxLength: Int
     }
 
-    let names: [UInt8]
-    let rules: [Rule]
+    let names: UnsafeMutablePointer<UInt8>
+    let rules: UnsafeMutablePointer<Rule>
+    let count: Int
+    /// Bit i set = field i is required (fields past 64 always take the slow path).
+    let requiredMask: UInt64
+    let allowAdditionalFields: Bool
 
-    init(_ fields: [FieldSpec]) {
-        var names: [UInt8] = []
-        rules = fields.map { f in
-            let start = names.count
-            names.append(contentsOf: f.name.utf8)
-            return Rule(nameStart: start, nameLength: names.count - start, type: f.type, required: f.required, maxLength: f.maxLength)
+    init(_ fields: [FieldSpec], allowAdditionalFields: Bool) {
+        self.allowAdditionalFields = allowAdditionalFields
+        var mask: UInt64 = 0
+        for (i, f) in fields.enumerated() where f.required && i < 64 { mask |= 1 << UInt64(i) }
+        requiredMask = fields.count > 64 ? .max : mask
+        var allNames: [UInt8] = []
+        let list = fields.map { f in
+            let start = allNames.count
+            allNames.append(contentsOf: f.name.utf8)
+            return Rule(nameStart: start, nameLength: allNames.count - start, allowedTags: f.type.allowedTags,
+                        isTimestamp: f.type == .timestamp, required: f.required, maxLength: f.maxLength)
         }
-        self.names = names
+        count = list.count
+        names = .allocate(capacity: max(1, allNames.count))
+        names.initialize(from: allNames, count: allNames.count)
+        rules = .allocate(capacity: max(1, list.count))
+        rules.initialize(from: list, count: list.count)
+    }
+
+    deinit {
+        names.deallocate()
+        rules.deallocate()
+    }
+
+    /// The allocation-free verdict: true when the payload has every required
+    /// field with the right type and nothing forbidden. Issues are worked out
+    /// separately, only for payloads that fail.
+    func accepts(_ payload: PackedPayload) -> Bool {
+        guard count <= 64 else { return false }
+        var seen: UInt64 = 0
+        var ok = true
+        var position = 0
+        payload.forEachMember { member in
+            guard ok else { return }
+            let found = index(of: member.key, hint: position)
+            position += 1
+            guard let f = found else {
+                if !allowAdditionalFields { ok = false }
+                return
+            }
+            seen |= 1 << UInt64(f)
+            if !Self.passes(member, rules[f]) { ok = false }
+        }
+        return ok && requiredMask & ~seen == 0
+    }
+
+    @inline(__always)
+    static func passes(_ member: PackedPayload.MemberView, _ rule: Rule) -> Bool {
+        guard rule.allowedTags & (1 << member.tag.rawValue) != 0 else { return false }
+        if rule.isTimestamp && Timestamp(iso8601Bytes: member.data) == nil { return false }
+        if member.tag == .string {
+            let length = member.data.count
+            if length == 0 && rule.required { return false }
+            if length > rule.maxLength { return false }
+        }
+        return true
+    }
+
+    /// Index of the field named by `key`, trying `hint` first: payloads usually
+    /// list fields in plan order.
+    @inline(__always)
+    func index(of key: UnsafeBufferPointer<UInt8>, hint: Int) -> Int? {
+        @inline(__always) func matches(_ f: Int) -> Bool {
+            let r = rules[f]
+            guard r.nameLength == key.count else { return false }
+            let n = names + r.nameStart
+            for i in 0..<r.nameLength where n[i] != key[i] { return false }
+            return true
+        }
+        if hint < count && matches(hint) { return hint }
+        for f in 0..<count where matches(f) { return f }
+        return nil
     }
 }
 
 /// The list of event types teletop accepts and what their payloads hold.
 public struct TrackingPlan: Sendable, Equatable {
-    public var eventTypes: [EventTypeSpec]
+    public var eventTypes: [EventTypeSpec] { didSet { compiledRules = eventTypes.map(\.rules) } }
     /// When true an unplanned event type is accepted (and flagged) instead of rejected.
     public var acceptUnplanned: Bool
+    /// Each type's compiled rules, in plan order, for the hot path.
+    private(set) var compiledRules: [FieldRules]
 
     public init(eventTypes: [EventTypeSpec], acceptUnplanned: Bool = false) {
         self.eventTypes = eventTypes
         self.acceptUnplanned = acceptUnplanned
+        compiledRules = eventTypes.map(\.rules)
+    }
+
+    public static func == (a: TrackingPlan, b: TrackingPlan) -> Bool {
+        a.eventTypes == b.eventTypes && a.acceptUnplanned == b.acceptUnplanned
     }
 
     public var typeNames: [String] { eventTypes.map(\.name) }

@@ -63,9 +63,11 @@ extension TrackingPlan {
                 message: "event_type: \(Describe.string(eventType)) is not a planned event type; allowed types: \(allowed)")
             return ValidationResult(planIndex: nil, issues: [issue], unplanned: false)
         }
-        // Through the buffer, so the spec is borrowed rather than copied (five reference counts).
-        let issues = eventTypes.withUnsafeBufferPointer { $0[index].check(payload) }
-        return ValidationResult(planIndex: index, issues: issues, unplanned: false)
+        // The fast pass touches only the compiled rules; issues are built for failures alone.
+        if compiledRules[index].accepts(payload) {
+            return ValidationResult(planIndex: index, issues: [], unplanned: false)
+        }
+        return ValidationResult(planIndex: index, issues: eventTypes[index].check(payload), unplanned: false)
     }
 }
 
@@ -76,43 +78,26 @@ extension EventTypeSpec {
         var issues: [ValidationIssue] = []
         // Bit i set = field i was present; past 64 fields "missing" falls back to a lookup.
         var seen: UInt64 = 0
-        rules.names.withUnsafeBufferPointer { names in
-            rules.rules.withUnsafeBufferPointer { rules in
-                var position = 0
-                payload.forEachMember { member in
-                    func matches(_ f: Int) -> Bool {
-                        let r = rules[f]
-                        return r.nameLength == member.key.count
-                            && (r.nameLength == 0 || memcmp(names.baseAddress! + r.nameStart, member.key.baseAddress!, r.nameLength) == 0)
-                    }
-                    // Payloads usually list fields in plan order: try that slot before scanning.
-                    var fieldIndex = -1
-                    if position < rules.count && matches(position) {
-                        fieldIndex = position
-                    } else {
-                        for f in 0..<rules.count where matches(f) {
-                            fieldIndex = f
-                            break
-                        }
-                    }
-                    position += 1
-                    guard fieldIndex >= 0 else {
-                        if !allowAdditionalFields {
-                            let key = member.keyString
-                            issues.append(ValidationIssue(field: "payload.\(key)", problem: .unexpectedField,
-                                expected: "only \(fields.map(\.name).joined(separator: ", "))", got: "an unplanned field",
-                                message: "payload.\(key): not in the plan for \(name)"))
-                        }
-                        return
-                    }
-                    if fieldIndex < 64 { seen |= 1 << UInt64(fieldIndex) }
-                    if !Self.passes(member, rules[fieldIndex]), let issue = Self.check(member, against: fields[fieldIndex]) {
-                        issues.append(issue)
-                    }
+        let rules = self.rules
+        var position = 0
+        payload.forEachMember { member in
+            let found = rules.index(of: member.key, hint: position)
+            position += 1
+            guard let fieldIndex = found else {
+                if !allowAdditionalFields {
+                    let key = member.keyString
+                    issues.append(ValidationIssue(field: "payload.\(key)", problem: .unexpectedField,
+                        expected: "only \(fields.map(\.name).joined(separator: ", "))", got: "an unplanned field",
+                        message: "payload.\(key): not in the plan for \(name)"))
                 }
+                return
+            }
+            if fieldIndex < 64 { seen |= 1 << UInt64(fieldIndex) }
+            if !FieldRules.passes(member, rules.rules[fieldIndex]), let issue = Self.check(member, against: fields[fieldIndex]) {
+                issues.append(issue)
             }
         }
-        for i in fields.indices where fields[i].required {
+        for i in 0..<rules.count where rules.rules[i].required {
             let present = i < 64 ? seen & (1 << UInt64(i)) != 0 : payload.unpack()[fields[i].name] != nil
             if !present {
                 let field = fields[i]
@@ -122,18 +107,6 @@ extension EventTypeSpec {
             }
         }
         return issues
-    }
-
-    /// The fast yes/no on plain data; `check(_:against:)` explains a no.
-    @inline(__always)
-    private static func passes(_ member: PackedPayload.MemberView, _ rule: FieldRules.Rule) -> Bool {
-        guard rule.type.accepts(tag: member.tag, data: member.data) else { return false }
-        if member.tag == .string {
-            let length = member.data.count
-            if length == 0 && rule.required { return false }
-            if length > rule.maxLength { return false }
-        }
-        return true
     }
 
     private static func check(_ member: PackedPayload.MemberView, against field: FieldSpec) -> ValidationIssue? {
