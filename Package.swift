@@ -52,7 +52,9 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "TeletopTUITests", dependencies: ["TeletopTUI", "TeletopCore"]),
+        .testTarget(name: "TeletopTUITests", dependencies: ["TeletopTUI", "TeletopCore"], exclude: ["Golden"]),
+        // Runs the built `teletop` under tmux; depends on it so `swift test` builds it first.
+        .testTarget(name: "TeletopE2ETests", dependencies: ["teletop"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -33,6 +33,7 @@ public final class CursesBackend: TerminalBackend {
     /// Opens the terminal. `monochrome` forces no colour (NO_COLOR does too).
     public init(monochrome: Bool = false) throws(CursesError) {
         setlocale(LC_ALL, "")
+        CursesBackend.resetInheritedSignalState()
         // newterm rather than initscr: initscr exits the process when there is no terminal.
         guard let screen = newterm(nil, stdout, stdin) else {
             throw .noTerminal(getenv("TERM").map { String(cString: $0) } ?? "unset")
@@ -186,6 +187,18 @@ public final class CursesBackend: TerminalBackend {
     // MARK: signals
 
     private static let handlersInstalled = Atomic<Bool>(false)
+
+    /// A parent may start us with signals blocked or SIGWINCH ignored (test
+    /// runners and some supervisors do, and both are inherited): then SIGTERM
+    /// would never arrive and resizes would go unnoticed. Runs before newterm,
+    /// which installs its SIGWINCH handler only over the default disposition.
+    static func resetInheritedSignalState() {
+        var wanted = sigset_t()
+        sigemptyset(&wanted)
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGTSTP, SIGCONT] { sigaddset(&wanted, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
+        signal(SIGWINCH, SIG_DFL)
+    }
 
     /// SIGINT/SIGTERM ask the loop to stop (it restores the terminal on its
     /// way out); fatal signals restore the terminal, then die as they would have.
