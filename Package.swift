@@ -37,8 +37,8 @@ let package = Package(
             ]
         ),
 
-        // `swift run -c release teletop-bench` prints the core's figures.
-        .executableTarget(name: "teletop-bench", dependencies: ["TeletopCore", "CHeapStats"]),
+        // `swift run -c release teletop-bench` prints the speed and memory figures.
+        .executableTarget(name: "teletop-bench", dependencies: ["TeletopCore", "TeletopTUI", "CHeapStats"]),
         .target(name: "CHeapStats"),
 
         // libFuzzer entry point for the JSON parser; see README "Fuzzing".

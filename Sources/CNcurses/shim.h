@@ -29,4 +29,10 @@ static inline int teletop_locale_is_utf8(void) {
     return codeset != NULL && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
 }
 
+/// 1 when the terminal (after newterm) can move the cursor; TERM=dumb cannot.
+static inline int teletop_can_address_cursor(void) {
+    char *cup = tigetstr("cup");
+    return cup != NULL && cup != (char *)-1;
+}
+
 #endif

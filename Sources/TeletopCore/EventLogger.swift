@@ -106,10 +106,12 @@ public final class EventLogger: Sendable {
             recordRejection(source: source, eventType: eventType, line: line, issues: verdict.issues)
             return .rejected(verdict.issues)
         }
-        let clock = self.clock
+        // The clock is read before taking the lock, to keep the critical section
+        // short when producers contend; `max` keeps stamps in sequence order.
+        let readNow = clock.now()
         // A nominal result type, not a tuple: tuple metadata is looked up at run time on every call.
         let result = state.withLock { s -> LockedLog in
-            let now = clock.now()
+            let now = s.lastEventAt.map { max($0, readNow) } ?? readNow
             let typeIndex: Int
             if let i = verdict.planIndex {
                 typeIndex = i

@@ -27,6 +27,9 @@ public final class DashboardApp {
     private var lagSecond: Int64 = 0
     private var lastShownSequence: UInt64 = 0
 
+    static let quietAfterNanos: UInt64 = 2_000_000_000
+    static let quietPollNanos: UInt64 = 100_000_000
+
     public init(backend: TerminalBackend, logger: EventLogger, simulator: Simulator?, options: Options = Options()) {
         self.backend = backend
         self.logger = logger
@@ -44,14 +47,20 @@ public final class DashboardApp {
         var lastDrawn: (sequence: UInt64, second: Int64) = (.max, .min)
         var nextFrameAt: UInt64 = 0
         var quit = false
+        var lastActivity = monotonicNanos()
         while !quit && !shouldStop() {
             let now = monotonicNanos()
-            let wait = nextFrameAt > now ? Int32((nextFrameAt - now) / 1_000_000) + 1 : Int32(frameNanos / 1_000_000)
+            // Quiet for a while: look for new events ten times a second instead of
+            // thirty, so an idle dashboard costs next to nothing.
+            let quiet = now > lastActivity + Self.quietAfterNanos
+            let poll = quiet ? Self.quietPollNanos : frameNanos
+            let wait = nextFrameAt > now ? Int32((nextFrameAt - now) / 1_000_000) + 1 : Int32(poll / 1_000_000)
             // Block for the first event, then take whatever else is queued, so a
             // storm of resizes or a pasted string costs one frame.
             var event = backend.nextEvent(timeoutMilliseconds: wait)
             while let e = event, !quit {
                 dirty = true
+                lastActivity = monotonicNanos()
                 for effect in update(&state, msg(e)) where apply(effect) { quit = true }
                 if !quit { event = backend.nextEvent(timeoutMilliseconds: 0) }
             }
@@ -59,7 +68,8 @@ public final class DashboardApp {
             let range = logger.sequenceRange
             let second = logger.clock.now().secondsSinceEpoch
             // New events, or a new second (uptime, rates, ages), make a frame due.
-            if range.newest != lastDrawn.sequence || second != lastDrawn.second { dirty = true }
+            if range.newest != lastDrawn.sequence { dirty = true; lastActivity = monotonicNanos() }
+            if second != lastDrawn.second { dirty = true }
             let t = monotonicNanos()
             if dirty && t >= nextFrameAt {
                 drawFrame()

@@ -121,11 +121,11 @@ func timestampFormat(iterations: Int) -> Double {
 
 func fmt(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
 
-/// `teletop-bench [name ...]` runs only the named figures (log1, log2, parse, bytes, timestamp).
+/// `teletop-bench [name ...]` runs only the named figures (log1, logobj, log2, parse, bytes, timestamp, frame).
 let wanted = Set(CommandLine.arguments.dropFirst())
 func run(_ name: String) -> Bool { wanted.isEmpty || wanted.contains(name) }
 
-print("teletop core benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+print("teletop benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
 print("figure                                      value        target")
 if run("log1") {
     let one = median((0..<3).map { _ in logThroughput(producers: 1, perProducer: 3_000_000) })
@@ -150,6 +150,11 @@ if run("bytes") {
 if run("timestamp") {
     let ts = timestampFormat(iterations: 1_000_000)
     print("ISO-8601 timestamp formatting               \(fmt(ts * 1e9, 0)) ns")
+}
+
+if run("frame") {
+    let frame = frameTime()
+    print("one 160x45 frame, full feed, no tty I/O  \(fmt(frame * 1e3, 3)) ms     <= 5 ms")
 }
 
 if wanted.contains("parts") {

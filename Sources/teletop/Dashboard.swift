@@ -46,12 +46,8 @@ struct Dashboard: ParsableCommand {
         let simTask = Task.detached { await simulator.run() }
         defer { simTask.cancel() }
 
-        let backend: CursesBackend
-        do {
-            backend = try CursesBackend(monochrome: monochrome)
-        } catch {
-            throw ValidationError(error.description)
-        }
+        // Its errors say what is wrong with the terminal; ArgumentParser prints them and exits 1.
+        let backend = try CursesBackend(monochrome: monochrome)
         log.info("dashboard started", metadata: ["sim": "\(!noSim)", "rate": "\(simRate)", "seed": "\(seed)"])
         var options = DashboardApp.Options()
         options.logPath = logFile

@@ -150,24 +150,23 @@ struct TmuxDashboardTests {
     @Test func aSessionAsAPersonWouldUseIt() throws {
         #expect(FileManager.default.isExecutableFile(atPath: TmuxSession.binary.path), "build the teletop executable first")
         let t = try TmuxSession("--sim-rate 20 --seed 3")
-        let first = try t.waitFor { eventCount($0).map { $0 > 0 } ?? false }
+        let first = try t.waitFor { $0.contains("3 Health") && (eventCount($0).map { $0 > 0 } ?? false) }
         #expect(first.contains("teletop 0.1.0"))
         #expect(first.contains("1 Feed") && first.contains("2 Counters") && first.contains("3 Health"))
         let n1 = try #require(eventCount(first))
         let c1 = try #require(countersTotal(first))
-        Thread.sleep(forTimeInterval: 1.5)
-        let second = try t.capture()
+        let second = try t.waitFor { (eventCount($0) ?? 0) > n1 && (countersTotal($0) ?? 0) > c1 }
         #expect(try #require(eventCount(second)) > n1, "events arrive")
         #expect(try #require(countersTotal(second)) > c1, "counters rise")
 
         try t.keys("Space")
-        let paused = try t.waitFor { $0.contains("PAUSED +") && !$0.contains("PAUSED +0 new") }
+        let paused = try t.waitFor { $0.contains("PAUSED +") && !$0.contains("PAUSED +0 new") && $0.contains("(paused)") }
         #expect(paused.contains("(paused)"))
         try t.keys("Space")
         _ = try t.waitFor { !$0.contains("PAUSED") }
 
         try t.keys("?")
-        let help = try t.waitFor { $0.contains("Keys") }
+        let help = try t.waitFor { $0.contains("Keys") && $0.contains("Log file:") }
         #expect(help.contains("Log file:"))
         try t.keys("Escape")
         _ = try t.waitFor { !$0.contains("─ Help ─") }
@@ -178,14 +177,17 @@ struct TmuxDashboardTests {
         let narrow = try t.waitFor { screen in
             guard let header = screen.split(separator: "\n").first else { return false }
             let statusBadge = ["HEALTHY", "DEGRADED"].contains { header.contains($0) }  // HEALTHY matches UNHEALTHY too
-            return header.contains("teletop 0.1.0") && statusBadge && header.count <= 90
+            // tmux may be part way through the frame: wait for its last pane too.
+            return header.contains("teletop 0.1.0") && statusBadge && header.count <= 90 && screen.contains("3 Health")
         }
-        #expect(narrow.contains("1 Feed") && narrow.contains("2 Counters"))
+        #expect(narrow.contains("1 Feed") && narrow.contains("2 Counters") && narrow.contains("3 Health"))
+        #expect(narrow.split(separator: "\n").allSatisfy { $0.count <= 90 }, "nothing drawn past the new width")
         try t.resize(60, 20)
         #expect(try t.waitFor { $0.contains("Enlarge the terminal to at least 80x24") }.contains("this terminal is 60x20"))
         for (w, h) in [(100, 30), (70, 22), (150, 40), (81, 24)] { try t.resize(w, h) }  // a storm of resizes
         try t.resize(160, 45)
-        #expect(try t.waitFor { $0.contains("2 Counters") && !$0.contains("Enlarge") }.contains("3 Health"))
+        let restored = try t.waitFor { $0.contains("2 Counters") && $0.contains("3 Health") && !$0.contains("Enlarge") }
+        #expect(restored.contains("3 Health") && !restored.contains("Enlarge"))
 
         try t.keys("q")
         #expect(t.exitStatus() == "0")
@@ -223,5 +225,13 @@ struct TmuxDashboardTests {
         #expect(try t.captureStyled().firstMatch(of: colour) != nil)
         try t.keys("q")
         #expect(t.exitStatus() == "0")
+    }
+
+    @Test func aTerminalThatCannotMoveTheCursorGetsAClearError() throws {
+        let t = try TmuxSession("--no-sim", environment: "TERM=dumb")
+        #expect(t.exitStatus() == "1")
+        // endwin on such a terminal moves to the bottom line with newlines: read the scrollback too.
+        let screen = try t.tmux(["capture-pane", "-p", "-J", "-S", "-100", "-t", t.name]).replacingOccurrences(of: "\n", with: "")
+        #expect(screen.contains("TERM=dumb cannot move the cursor"))
     }
 }

@@ -8,12 +8,18 @@ import Glibc
 #endif
 
 public enum CursesError: Error, CustomStringConvertible {
+    case notATerminal(stream: String)
     case noTerminal(String)
+    case cannotMoveCursor(String)
 
     public var description: String {
         switch self {
+        case .notATerminal(let stream):
+            "standard \(stream) is not a terminal: the dashboard needs an interactive terminal (run it without redirecting \(stream))"
         case .noTerminal(let term):
             "cannot open the terminal (TERM=\(term)): teletop's dashboard needs an interactive terminal on standard input and output"
+        case .cannotMoveCursor(let term):
+            "TERM=\(term) cannot move the cursor, which a full-screen dashboard needs; set TERM to your terminal's type (e.g. xterm-256color)"
         }
     }
 }
@@ -35,8 +41,14 @@ public final class CursesBackend: TerminalBackend {
         setlocale(LC_ALL, "")
         CursesBackend.resetInheritedSignalState()
         // newterm rather than initscr: initscr exits the process when there is no terminal.
-        guard let screen = newterm(nil, stdout, stdin) else {
-            throw .noTerminal(getenv("TERM").map { String(cString: $0) } ?? "unset")
+        let term = getenv("TERM").map { String(cString: $0) } ?? "unset"
+        guard isatty(STDIN_FILENO) == 1 else { throw .notATerminal(stream: "input") }
+        guard isatty(STDOUT_FILENO) == 1 else { throw .notATerminal(stream: "output") }
+        guard let screen = newterm(nil, stdout, stdin) else { throw .noTerminal(term) }
+        guard teletop_can_address_cursor() != 0 else {
+            endwin()
+            delscreen(screen)
+            throw .cannotMoveCursor(term)
         }
         self.screen = screen
         set_term(screen)

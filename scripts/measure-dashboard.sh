@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Measures the real dashboard as a user runs it: release build, 160x45 tmux
+# pane, figures read from /proc and from teletop's own health pane.
+#   idle:   CPU over 30 s with no events (--no-sim)            target ~0% (<= 1% of a core)
+#   100k/s: simulator at 100,000 events/s for 20 s: the rate    target: keeps up, lag < 50 ms
+#           reached, frame time and ingest-to-screen lag as the
+#           dashboard reports them each second, CPU, peak RSS
+# Loopback-free, bounded (~70 s), stops what it started. Needs tmux.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+idle_seconds=${IDLE_SECONDS:-30}
+load_seconds=${LOAD_SECONDS:-20}
+
+swift build -c release --product teletop >/dev/null
+bin="$(swift build -c release --show-bin-path)/teletop"
+work="$(mktemp -d)"
+socket="teletop-measure-$$"
+tmux_() { tmux -L "$socket" -f /dev/null "$@"; }
+cleanup() { tmux_ kill-server 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+tmux_ new-session -d -s keep sleep 3600
+ticks=$(getconf CLK_TCK)
+
+# start NAME ARGS...: teletop as the pane's own process; prints its PID.
+start() {
+  local name=$1; shift
+  tmux_ new-session -d -s "$name" -x 160 -y 45 \
+    env -u NO_COLOR TERM=tmux-256color "$bin" --log-file "$work/$name.log" "$@"
+  sleep 2
+  tmux_ display -p -t "$name" '#{pane_pid}'
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+screen() { tmux_ capture-pane -p -t "$1"; }
+
+echo "teletop dashboard figures ($(nproc) cores, $(date -u +%Y-%m-%d))"
+
+pid=$(start idle --no-sim)
+c0=$(cpu_ticks "$pid"); sleep "$idle_seconds"; c1=$(cpu_ticks "$pid")
+awk -v t=$((c1 - c0)) -v hz="$ticks" -v s="$idle_seconds" \
+  'BEGIN { printf "idle (--no-sim), %d s:           CPU %.2f%% of a core\n", s, 100 * t / hz / s }'
+echo "idle peak RSS:                     $(peak_rss_mib "$pid") MiB"
+tmux_ send-keys -t idle q
+
+pid=$(start load --sim-rate 100000 --seed 1)
+c0=$(cpu_ticks "$pid")
+lags=(); frames=()
+for _ in $(seq "$load_seconds"); do
+  sleep 1
+  s=$(screen load)
+  lag=$(grep -oE 'ingest-to-screen lag [0-9.]+' <<<"$s" | awk '{print $3}' || true)
+  frame=$(grep -oE 'frame [0-9.]+ ms' <<<"$s" | awk '{print $2}' || true)
+  [[ -n $lag ]] && lags+=("$lag")
+  [[ -n $frame ]] && frames+=("$frame")
+done
+c1=$(cpu_ticks "$pid")
+s=$(screen load)
+header=$(head -1 <<<"$s")
+rate=$(grep -oE '│ [0-9,.]+k?/s' <<<"$header" | tail -1 | cut -c5- || true)
+dropped=$(grep -oE 'dropped +[0-9,]+' <<<"$s" | awk '{print $2}' || true)
+evicted=$(grep -oE 'evicted +[0-9,]+' <<<"$s" | awk '{print $2}' || true)
+total=$(grep -oE '[0-9,]+ events' <<<"$header" | head -1 || true)
+stats() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {printf "median %.1f ms, worst %.1f ms (%d samples)", a[int((NR+1)/2)], a[NR], NR}'; }
+echo "100k/s for ${load_seconds} s:               header rate now $rate, $total, dropped $dropped, evicted $evicted"
+awk -v t=$((c1 - c0)) -v hz="$ticks" -v s="$load_seconds" \
+  'BEGIN { printf "100k/s CPU (sim + dashboard):    %.0f%% of a core\n", 100 * t / hz / s }'
+echo "100k/s frame time:               $(stats "${frames[@]}")"
+echo "100k/s ingest-to-screen lag:     $(stats "${lags[@]}")  target < 50 ms"
+echo "100k/s peak RSS:                 $(peak_rss_mib "$pid") MiB"
+newest=$(grep -E '^│[0-9]{2}:[0-9]{2}:' <<<"$s" | tail -1 | cut -c4-15 || true)
+echo "newest feed line at capture:     $newest (capture taken $(date -u +%H:%M:%S.%3N))"
+tmux_ send-keys -t load q

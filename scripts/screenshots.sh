@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Regenerates screenshots/*.png from the real program: teletop runs in a
+# private tmux server, each scene is captured with its colours
+# (capture-pane -e), turned into HTML by aha and photographed by headless
+# Chromium. Needs: tmux aha chromium fonts-dejavu-core (Debian packages).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for tool in tmux aha chromium; do
+  command -v "$tool" >/dev/null || { echo "screenshots.sh: needs $tool (apt-get install tmux aha chromium fonts-dejavu-core)" >&2; exit 1; }
+done
+
+swift build --product teletop >/dev/null
+bin="$(swift build --show-bin-path)/teletop"
+work="$(mktemp -d)"
+socket="teletop-shots-$$"
+tmux_() { tmux -L "$socket" -f /dev/null "$@"; }
+cleanup() { tmux_ kill-server 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+# Waits until the pane shows $2 (a grep -E pattern), at most $3 seconds (20).
+wait_for() {
+  for _ in $(seq $(( ${3:-20} * 10 ))); do
+    tmux_ capture-pane -p -t "$1" | grep -Eq "$2" && return 0
+    sleep 0.1
+  done
+  echo "screenshots.sh: '$2' never appeared in $1" >&2
+  tmux_ capture-pane -p -t "$1" >&2
+  return 1
+}
+
+# start NAME WIDTH HEIGHT ARGS...: a fresh teletop in its own session.
+start() {
+  local name=$1 w=$2 h=$3; shift 3
+  tmux_ new-session -d -s "$name" -x "$w" -y "$h" \
+    env -u NO_COLOR TERM=tmux-256color "$bin" --log-file "$work/$name.log" "$@"
+}
+
+# shoot SESSION FILE: the pane as it is now, to screenshots/FILE.png.
+shoot() {
+  local session=$1 file=$2 w h
+  w=$(tmux_ display -p -t "$session" '#{pane_width}')
+  h=$(tmux_ display -p -t "$session" '#{pane_height}')
+  # aha drops attributes combined with a reset ("\e[0;7m") and undoes reverse video on a
+  # following "default colours": split every SGR into one per parameter, drop those defaults.
+  tmux_ capture-pane -p -e -t "$session" \
+    | perl -pe 's{\e\[([0-9;]+)m}{join("", map { "\e[${_}m" } ($1 =~ m/([34]8;5;\d+|[34]8;2;\d+;\d+;\d+|\d+)/g))}ge' \
+    | perl -pe 's{(\e\[0m(?:\e\[\d+m)*)\e\[39m\e\[49m}{$1}g' > "$work/$file.ansi"
+  aha --black --title "teletop: $file" \
+    --style "font-family:'DejaVu Sans Mono',monospace;font-size:14px;line-height:17px;margin:8px" \
+    < "$work/$file.ansi" > "$work/$file.html"
+  # 8.43 px per DejaVu Sans Mono cell at 14 px, 17 px per line, 8 px margins.
+  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+    --window-size="$(( w * 843 / 100 + 24 )),$(( h * 17 + 24 ))" \
+    --screenshot="$PWD/screenshots/$file.png" "file://$work/$file.html" >/dev/null 2>&1
+  echo "screenshots/$file.png (${w}x${h})"
+}
+
+mkdir -p screenshots
+# Keeps the private server up between scenes (it exits with its last session).
+tmux_ new-session -d -s keep sleep 3600
+
+# The first thing a new user sees: the simulator at a lively rate.
+start main 160 45 --seed 7 --sim-rate 40
+sleep 8
+wait_for main 'HEALTHY'
+shoot main dashboard
+
+# Paused, a line selected, its detail popup open.
+tmux_ send-keys -t main Space k k k k Enter
+wait_for main '─ Event '
+shoot main detail
+tmux_ send-keys -t main Escape '?'
+wait_for main 'Keys'
+shoot main help
+tmux_ send-keys -t main Escape Space
+
+# An error storm: health goes to degraded, then unhealthy.
+tmux_ send-keys -t main e
+wait_for main 'UNHEALTHY' 90
+sleep 1
+shoot main error-storm
+tmux_ send-keys -t main q
+
+# The smallest supported size, and the message below it.
+start small 80 24 --seed 7 --sim-rate 20
+sleep 4
+wait_for small 'HEALTHY'
+shoot small dashboard-80x24
+tmux_ resize-window -t small -x 64 -y 18
+wait_for small 'Enlarge'
+shoot small too-small
+tmux_ send-keys -t small q
+
+# NO_COLOR and a non-UTF-8 locale: monochrome, ASCII borders and sparklines.
+tmux_ new-session -d -s plain -x 160 -y 45 \
+  env NO_COLOR=1 LC_ALL=C LANG=C "$bin" --log-file "$work/plain.log" --seed 7 --sim-rate 40
+sleep 6
+wait_for plain 'HEALTHY'
+shoot plain monochrome-ascii
+tmux_ send-keys -t plain q
