@@ -38,3 +38,25 @@ func frameTime(width: Int = 160, height: Int = 45, frames: Int = 2_000) -> Doubl
     precondition(backend.cellsSeen == frames * width * height)
     return median(runs)
 }
+
+/// Median cost of `EventLogger.snapshot()` (what each frame reads) with the
+/// contract's three types and a full 120 s of per-second history.
+func snapshotTime(iterations: Int = 20_000) -> Double {
+    let clock = ManualClock(Timestamp(year: 2025, month: 1, day: 27, hour: 9))
+    let logger = EventLogger(configuration: .init(ringCapacity: 10_000), clock: clock)
+    let simulator = Simulator(logger: logger, seed: 7, rate: 100)
+    for _ in 0..<1_300 {  // 130 s of traffic
+        simulator.advance(elapsed: 0.1)
+        clock.advance(milliseconds: 100)
+    }
+    let timer = ContinuousClock()
+    var runs: [Double] = []
+    var total = 0
+    for _ in 0..<7 {
+        let start = timer.now
+        for _ in 0..<iterations { total &+= Int(logger.snapshot().eventsLogged) }
+        runs.append(seconds(timer.now - start) / Double(iterations))
+    }
+    precondition(total > 0)
+    return median(runs)
+}

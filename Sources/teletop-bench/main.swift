@@ -121,7 +121,7 @@ func timestampFormat(iterations: Int) -> Double {
 
 func fmt(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
 
-/// `teletop-bench [name ...]` runs only the named figures (log1, logobj, log2, parse, bytes, timestamp, frame).
+/// `teletop-bench [name ...]` runs only the named figures (log1, logobj, log2, parse, bytes, timestamp, snapshot, frame).
 let wanted = Set(CommandLine.arguments.dropFirst())
 func run(_ name: String) -> Bool { wanted.isEmpty || wanted.contains(name) }
 
@@ -152,6 +152,10 @@ if run("timestamp") {
     print("ISO-8601 timestamp formatting               \(fmt(ts * 1e9, 0)) ns")
 }
 
+if run("snapshot") {
+    let snap = snapshotTime()
+    print("EventLogger.snapshot() for a frame          \(fmt(snap * 1e6, 2)) µs")
+}
 if run("frame") {
     let frame = frameTime()
     print("one 160x45 frame, full feed, no tty I/O  \(fmt(frame * 1e3, 3)) ms     <= 5 ms")
