@@ -77,6 +77,8 @@ tmux_ send-keys -t main Escape Space
 
 # An error storm: health goes to degraded, then unhealthy.
 tmux_ send-keys -t main e
+wait_for main '▲ DEGRADED' 30
+shoot main error-storm-degraded
 wait_for main 'UNHEALTHY' 90
 sleep 1
 shoot main error-storm

@@ -32,7 +32,8 @@ final class TmuxSession {
         command += [Self.binary.path, "--log-file", log]
         command += flags
         // tmux 3.3 loses the exit status of a pane whose terminal closes first: a shell records it.
-        command = ["sh", "-c", "\"$@\"; echo $? > '\(statusFile.path)'", "sh"] + command
+        // Ctrl-C signals the whole foreground group; the trap (reset to default in teletop) keeps the shell alive.
+        command = ["sh", "-c", "trap : INT; \"$@\"; echo $? > '\(statusFile.path)'", "sh"] + command
         try tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)"] + command)
     }
 
@@ -214,8 +215,9 @@ struct TmuxDashboardTests {
         // tmux writes colours as SGR 30-37/90-97 (or 38;5;N); bold and reverse stay.
         let colour = try Regex(#"\x1b\[[0-9;]*(3[0-7]|9[0-7]|38;5;[0-9]+)m"#)
         #expect(styled.firstMatch(of: colour) == nil, "no colour with NO_COLOR set")
-        try t.keys("q")
-        #expect(t.exitStatus() == "0")
+        try t.keys("C-c")
+        #expect(t.exitStatus() == "0", "Ctrl-C quits like q")
+        #expect(!t.alternateScreen)
     }
 
     @Test func coloursByDefault() throws {
