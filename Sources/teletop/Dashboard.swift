@@ -30,6 +30,9 @@ struct Dashboard: ParsableCommand {
     @Flag(help: "No colours (NO_COLOR=1 does the same).")
     var monochrome = false
 
+    @OptionGroup(title: "Input")
+    var input: InputOptions
+
     func validate() throws {
         guard simRate >= 0, simRate <= Simulator.maxRate else {
             throw ValidationError("--sim-rate must be between 0 and \(Int(Simulator.maxRate)), got \(simRate)")
@@ -47,10 +50,14 @@ struct Dashboard: ParsableCommand {
         defer { simTask.cancel() }
 
         // Its errors say what is wrong with the terminal; ArgumentParser prints them and exits 1.
-        let backend = try CursesBackend(monochrome: monochrome)
+        let backend = try CursesBackend(monochrome: monochrome, keysFromTTY: input.readStdin)
+        let sources = InputSources(input, logger: logger, log: log)
+        sources.start(log: log)
+        defer { sources.stop() }
         log.info("dashboard started", metadata: ["sim": "\(!noSim)", "rate": "\(simRate)", "seed": "\(seed)"])
         var options = DashboardApp.Options()
         options.logPath = logFile
+        options.sources = { sources.statusLines }
         let app = DashboardApp(backend: backend, logger: logger, simulator: simulator, options: options)
         app.run()
         backend.shutdown()

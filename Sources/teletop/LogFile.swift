@@ -27,6 +27,15 @@ enum LogFile {
     }
 }
 
+extension LogFile {
+    /// Headless runs log to standard error (no screen to protect).
+    static func bootstrapStandardError() -> Logger {
+        let sink = FileSink(handle: FileHandle.standardError)
+        LoggingSystem.bootstrap { label in FileLogHandler(label: label, sink: sink) }
+        return Logger(label: "teletop")
+    }
+}
+
 struct LogFileError: Error, CustomStringConvertible {
     var path: String
     var description: String { "cannot write the log file \(path) (choose another with --log-file)" }

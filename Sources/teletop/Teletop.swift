@@ -10,7 +10,7 @@ struct Teletop: ParsableCommand {
             so events move at once. Press ? inside for every key.
             """,
         version: "0.1.0",
-        subcommands: [Dashboard.self],
+        subcommands: [Dashboard.self, Serve.self],
         defaultSubcommand: Dashboard.self
     )
 }

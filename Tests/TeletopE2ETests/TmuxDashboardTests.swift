@@ -15,7 +15,8 @@ final class TmuxSession {
     }
 
     /// `arguments` and `environment` are split on spaces (no quoting needed in these tests).
-    init(_ arguments: String, environment: String = "", width: Int = 160, height: Int = 45) throws {
+    /// `stdinFile` becomes teletop's standard input (the terminal stays its keyboard).
+    init(_ arguments: String, environment: String = "", stdinFile: String? = nil, width: Int = 160, height: Int = 45) throws {
         name = "teletop-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         dir = FileManager.default.temporaryDirectory.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -33,7 +34,8 @@ final class TmuxSession {
         command += flags
         // tmux 3.3 loses the exit status of a pane whose terminal closes first: a shell records it.
         // Ctrl-C signals the whole foreground group; the trap (reset to default in teletop) keeps the shell alive.
-        command = ["sh", "-c", "trap : INT; \"$@\"; echo $? > '\(statusFile.path)'", "sh"] + command
+        let redirect = stdinFile.map { " < '\($0)'" } ?? ""
+        command = ["sh", "-c", "trap : INT; \"$@\"\(redirect); echo $? > '\(statusFile.path)'", "sh"] + command
         try tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)"] + command)
     }
 

@@ -37,14 +37,17 @@ public final class CursesBackend: TerminalBackend {
     private var active = true
 
     /// Opens the terminal. `monochrome` forces no colour (NO_COLOR does too).
-    public init(monochrome: Bool = false) throws(CursesError) {
+    /// `keysFromTTY` reads keys from /dev/tty, for when standard input carries data (`--stdin`).
+    public init(monochrome: Bool = false, keysFromTTY: Bool = false) throws(CursesError) {
         setlocale(LC_ALL, "")
         CursesBackend.resetInheritedSignalState()
-        // newterm rather than initscr: initscr exits the process when there is no terminal.
         let term = getenv("TERM").map { String(cString: $0) } ?? "unset"
-        guard isatty(STDIN_FILENO) == 1 else { throw .notATerminal(stream: "input") }
+        let inputName = keysFromTTY ? "input (/dev/tty)" : "input"
+        guard let input = keysFromTTY ? fopen("/dev/tty", "r") : stdin else { throw .notATerminal(stream: inputName) }
+        guard isatty(fileno(input)) == 1 else { throw .notATerminal(stream: inputName) }
         guard isatty(STDOUT_FILENO) == 1 else { throw .notATerminal(stream: "output") }
-        guard let screen = newterm(nil, stdout, stdin) else { throw .noTerminal(term) }
+        // newterm rather than initscr: initscr exits the process when there is no terminal.
+        guard let screen = newterm(nil, stdout, input) else { throw .noTerminal(term) }
         guard teletop_can_address_cursor() != 0 else {
             endwin()
             delscreen(screen)

@@ -24,7 +24,7 @@ enum HealthWidget {
             out.append(Line(text: Format.column(label, 14) + value, style: style))
         }
         pair("events_logged", Format.grouped(snap.eventsLogged))
-        pair("rejected", Format.grouped(snap.totalRejected) + (snap.unknownTypeRejected > 0 ? " (\(Format.grouped(snap.unknownTypeRejected)) unplanned type)" : ""),
+        pair("rejected", Format.grouped(snap.totalRejected) + (snap.unknownTypeRejected > 0 ? " (\(Format.grouped(snap.unknownTypeRejected)) without a known type)" : ""),
              snap.totalRejected > 0 ? Style(.degraded) : .plain)
         pair("dropped", Format.grouped(snap.dropped), snap.dropped > 0 ? Style(.unhealthy, bold: true) : .plain)
         pair("evicted", Format.grouped(snap.evicted) + " (ring of \(Format.grouped(snap.ringCapacity)))")

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TeletopCore
+
+/// The logger and its sources without the screen. With `--stdin` it stops at
+/// the end of input; otherwise at SIGINT/SIGTERM. Then it prints a summary.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run teletop without the screen: ingest, then print a summary.",
+        discussion: """
+            With --stdin, stops at the end of input; otherwise at SIGINT or SIGTERM. \
+            Prints events per type, rejected lines with reasons, and health. Exit status: \
+            0 when every line was accepted, 1 when any line was rejected, 2 when an input \
+            could not be read.
+            """
+    )
+
+    @Option(name: .customLong("sim-rate"), help: "Also run the simulator at this many events per second (0: off).")
+    var simRate: Double = 0
+
+    @Option(help: "Seed of the simulator.")
+    var seed: UInt64 = 42
+
+    @Option(help: "A tracking plan file (JSON; see the README). Default: the contract's three event types.")
+    var plan: String?
+
+    @Option(name: .customLong("ring"), help: "How many recent events to keep in memory.")
+    var ringCapacity: Int = 10_000
+
+    @Option(name: .customLong("log-file"), help: "Write teletop's own log here instead of standard error.")
+    var logFile: String?
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    @OptionGroup(title: "Input")
+    var input: InputOptions
+
+    func validate() throws {
+        guard simRate >= 0, simRate <= Simulator.maxRate else {
+            throw ValidationError("--sim-rate must be between 0 and \(Int(Simulator.maxRate)), got \(simRate)")
+        }
+        guard ringCapacity >= 1 else { throw ValidationError("--ring must be at least 1, got \(ringCapacity)") }
+    }
+
+    func run() throws {
+        let trackingPlan = try loadPlan(plan)
+        let log = try logFile.map { try LogFile.bootstrap(path: $0) } ?? LogFile.bootstrapStandardError()
+        // Blocked here, before any thread starts, so every thread inherits the
+        // mask and the signals wait for `sigtimedwait` below.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, sig) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+
+        let logger = EventLogger(plan: trackingPlan, configuration: .init(ringCapacity: ringCapacity))
+        let sources = InputSources(input, logger: logger, log: log)
+        let started = ContinuousClock.now
+        sources.start(log: log)
+        let simulator = Simulator(logger: logger, seed: seed, rate: simRate)
+        simulator.setEnabled(simRate > 0)
+        let simTask = simRate > 0 ? Task.detached { await simulator.run() } : nil
+        log.info("serve started", metadata: ["stdin": "\(input.readStdin)", "follow": "\(input.followPath ?? "-")", "sim_rate": "\(simRate)"])
+
+        var timeout = timespec(tv_sec: 0, tv_nsec: 50_000_000)
+        var stoppedBy: Int32 = 0
+        while true {
+            let sig = sigtimedwait(&signals, nil, &timeout)
+            if sig > 0 { stoppedBy = sig; break }
+            if input.readStdin && input.followPath == nil && simRate == 0 && sources.finished { break }
+        }
+        sources.stop()
+        simTask?.cancel()
+        let elapsed = ContinuousClock.now - started
+        let summary = ServeSummary(logger: logger, sources: sources, elapsed: elapsed,
+                                   stoppedBy: stoppedBy == 0 ? "end of input" : String(cString: strsignal(stoppedBy)))
+        log.info("serve stopped", metadata: ["events": "\(summary.accepted)", "rejected": "\(summary.rejected)", "by": "\(summary.stoppedBy)"])
+        print(json ? summary.json : summary.text)
+        if summary.inputFailed { throw ExitCode(2) }
+        if summary.rejected > 0 { throw ExitCode(1) }
+    }
+}
