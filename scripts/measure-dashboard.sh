@@ -5,7 +5,10 @@
 #   100k/s: simulator at 100,000 events/s for 20 s: the rate    target: keeps up, lag < 50 ms
 #           reached, frame time and ingest-to-screen lag as the
 #           dashboard reports them each second, CPU, peak RSS
-# Loopback-free, bounded (~70 s), stops what it started. Needs tmux.
+#   follow: --follow FILE while scripts/append-jsonl.py appends  target: 100% counted, lag < 50 ms
+#           100,000 lines/s for 20 s: lines counted when it stops
+#           and 2 s later, lag, CPU
+# Loopback-free, bounded (~100 s), stops what it started. Needs tmux.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 idle_seconds=${IDLE_SECONDS:-30}
@@ -70,3 +73,29 @@ echo "100k/s peak RSS:                 $(peak_rss_mib "$pid") MiB"
 newest=$(grep -E '^│[0-9]{2}:[0-9]{2}:' <<<"$s" | tail -1 | cut -c4-15 || true)
 echo "newest feed line at capture:     $newest (capture taken $(date -u +%H:%M:%S.%3N))"
 tmux_ send-keys -t load q
+
+# JSON Lines appended to a followed file at 100k lines/s.
+jsonl="$work/follow.jsonl"
+: > "$jsonl"
+pid=$(start follow --no-sim --follow "$jsonl")
+c0=$(cpu_ticks "$pid")
+python3 scripts/append-jsonl.py "$jsonl" 100000 "$load_seconds" > "$work/written" &
+writer=$!
+lags=()
+for _ in $(seq "$load_seconds"); do
+  sleep 1
+  lag=$(screen follow | grep -oE 'ingest-to-screen lag [0-9.]+' | awk '{print $3}' || true)
+  [[ -n $lag ]] && lags+=("$lag")
+done
+wait "$writer"
+written=$(cat "$work/written")
+counted_now=$(head -1 <<<"$(screen follow)" | grep -oE '[0-9,]+ events' | tr -d ', events' || true)
+sleep 2
+c1=$(cpu_ticks "$pid")
+counted_later=$(head -1 <<<"$(screen follow)" | grep -oE '[0-9,]+ events' | tr -d ', events' || true)
+echo "follow 100k lines/s, ${load_seconds} s:      written $written; counted $counted_now when the writer stopped, $counted_later 2 s later"
+awk -v t=$((c1 - c0)) -v hz="$ticks" -v s="$((load_seconds + 2))" \
+  'BEGIN { printf "follow CPU (reader + dashboard):  %.0f%% of a core\n", 100 * t / hz / s }'
+echo "follow ingest-to-screen lag:     $(stats "${lags[@]}")  target < 50 ms"
+echo "follow peak RSS:                 $(peak_rss_mib "$pid") MiB"
+tmux_ send-keys -t follow q

@@ -75,6 +75,21 @@ wait_for main 'Keys'
 shoot main help
 tmux_ send-keys -t main Escape Space
 
+# The new-event form with a wrong value marked under its field.
+tmux_ send-keys -t main n
+wait_for main 'choose a type'
+tmux_ send-keys -t main Enter
+wait_for main 'New event: ai_block_used'
+tmux_ send-keys -t main user_42 Tab one Tab what-is-physical-ai Tab ask-question Enter
+wait_for main 'rejected: 1 problem'
+tmux_ send-keys -t main F2
+wait_for main 'curl -sS'
+shoot main form-error
+tmux_ send-keys -t main BTab BTab C-u 1 Enter
+wait_for main 'accepted at'
+shoot main form-accepted
+tmux_ send-keys -t main Escape
+
 # An error storm: health goes to degraded, then unhealthy.
 tmux_ send-keys -t main e
 wait_for main '▲ DEGRADED' 30

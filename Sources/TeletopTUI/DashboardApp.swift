@@ -96,6 +96,16 @@ public final class DashboardApp {
         case .burst: simulator?.burst()
         case .toggleErrorStorm: simulator?.toggleErrorStorm()
         case .forceRedraw: backend.invalidate()
+        case .fire(let eventType, let payload):
+            // Through the one door, like every other source; the outcome goes back into the state.
+            let result: EventForm.Result
+            switch logger.log(eventType, payload, source: .form) {
+            case .accepted(let event): result = .accepted(event)
+            case .rejected(let issues): result = .rejected(issues)
+            }
+            for effect in update(&state, .fired(FiredEvent(eventType: eventType, payload: payload, accepted: {
+                if case .accepted = result { return true } else { return false }
+            }()), result)) where apply(effect) { return true }
         }
         return false
     }

@@ -121,7 +121,7 @@ func timestampFormat(iterations: Int) -> Double {
 
 func fmt(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
 
-/// `teletop-bench [name ...]` runs only the named figures (log1, logobj, log2, parse, bytes, timestamp, snapshot, frame).
+/// `teletop-bench [name ...]` runs only the named figures (log1, logobj, log2, parse, bytes, timestamp, lines, snapshot, frame).
 let wanted = Set(CommandLine.arguments.dropFirst())
 func run(_ name: String) -> Bool { wanted.isEmpty || wanted.contains(name) }
 
@@ -152,6 +152,10 @@ if run("timestamp") {
     print("ISO-8601 timestamp formatting               \(fmt(ts * 1e9, 0)) ns")
 }
 
+if run("lines") {
+    let lines = linesThroughput()
+    print("JSON Lines from a file into the logger       \(fmt(lines / 1e3, 0)) k lines/s  >= 500k lines/s")
+}
 if run("snapshot") {
     let snap = snapshotTime()
     print("EventLogger.snapshot() for a frame          \(fmt(snap * 1e6, 2)) µs")

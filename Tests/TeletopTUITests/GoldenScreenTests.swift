@@ -20,6 +20,18 @@ struct GoldenScreenTests {
     }
 
     @Test(arguments: [(160, 45), (80, 24)])
+    func formWithAWrongValue(width: Int, height: Int) {
+        var s = fixture.state(width: width, height: height)
+        _ = update(&s, .key(.char("n")))
+        _ = update(&s, .key(.enter))
+        for c in "用户_7" { _ = update(&s, .key(.char(c))) }
+        _ = update(&s, .key(.tab))
+        for c in "one" { _ = update(&s, .key(.char(c))) }
+        _ = update(&s, .key(.tab))
+        #expect(goldenMismatch("form-\(width)x\(height)", render(s)) == nil)
+    }
+
+    @Test(arguments: [(160, 45), (80, 24)])
     func detailPopup(width: Int, height: Int) {
         var s = fixture.state(width: width, height: height)
         _ = update(&s, .key(.up))  // one above the newest: the hostile event

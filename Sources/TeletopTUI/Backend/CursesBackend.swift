@@ -132,6 +132,7 @@ public final class CursesBackend: TerminalBackend {
         case KEY_DC: .delete
         case KEY_BTAB: .backTab
         case teletop_key_f(1): .f1
+        case teletop_key_f(2): .f2
         default: nil
         }
     }

@@ -33,6 +33,8 @@ public enum Mode: Equatable, Sendable {
     case detail(LoggedEvent, scroll: Int)
     /// Typing a feed filter after `/`.
     case filtering
+    /// The "new event" form (`n`); the form itself is `DashboardState.form`.
+    case form
 }
 
 /// One input source's line in the header and health pane.
@@ -93,6 +95,20 @@ public struct DashboardState: Equatable, Sendable {
     public var typeFilter: String?
     public var counterSort: CounterSort = .name
     public var healthScroll = 0
+
+    // Firing events by hand.
+    public var plan: TrackingPlan = .contract
+    /// The open form, or the draft Esc kept.
+    public var form: EventForm?
+    /// Last values typed per event type and field, to pre-fill the next form.
+    public var formMemory: [String: [String: String]] = [:]
+    /// Events fired from the form, newest first (at most `firedHistoryLimit`).
+    public var fired: [FiredEvent] = []
+    public static let firedHistoryLimit = 20
+    /// One line for the footer until the next key (e.g. what `r` did).
+    public var notice: String?
+    /// Where the contract's HTTP API is, for the form's `curl` line.
+    public var apiBaseURL = "http://127.0.0.1:7311"
 
     public init(width: Int, height: Int, snapshot: TelemetrySnapshot, glyphs: Glyphs = .unicode,
                 version: String = teletopVersion, logPath: String = "") {

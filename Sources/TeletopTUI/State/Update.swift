@@ -9,7 +9,11 @@ public func update(_ state: inout DashboardState, _ msg: Msg) -> [Effect] {
         state.height = height
         state.selectedRow = min(state.selectedRow, state.layout.feedRows - 1)
         return []
+    case .fired(let event, let result):
+        applyFired(&state, event, result)
+        return []
     case .key(let key):
+        state.notice = nil
         // Keys that mean the same in every mode.
         switch key {
         case .ctrl("c"): return [.quit]
@@ -18,6 +22,7 @@ public func update(_ state: inout DashboardState, _ msg: Msg) -> [Effect] {
         }
         switch state.mode {
         case .filtering: return updateFiltering(&state, key)
+        case .form: return updateForm(&state, key)
         case .help(let scroll): return updateHelp(&state, key, scroll: scroll)
         case .detail(let event, let scroll): return updateDetail(&state, key, event: event, scroll: scroll)
         case .normal: return updateNormal(&state, key)
@@ -54,6 +59,8 @@ private func updateNormal(_ state: inout DashboardState, _ key: Key) -> [Effect]
     case .char("-"), .char("_"): return [.stepSimulatorRate(up: false)]
     case .char("b"): return [.burst]
     case .char("e"): return [.toggleErrorStorm]
+    case .char("n"): openForm(&state)
+    case .char("r"): return refire(&state)
     case .enter:
         if let event = currentEvent(state) { state.mode = .detail(event, scroll: 0) }
     case .char("G"), .end: followTail(&state)

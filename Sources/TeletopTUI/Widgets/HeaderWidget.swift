@@ -60,10 +60,24 @@ enum FooterWidget {
             keys = [("esc", "close"), ("j/k", "scroll"), ("q", "quit")]
         case .detail:
             keys = [("esc", "close"), ("j/k", "scroll"), ("q", "quit")]
+        case .form:
+            if case .chooseType? = state.form?.stage {
+                keys = [("j/k", "move"), ("enter", "choose"), ("esc", "close")]
+            } else {
+                keys = [("tab", "next field"), ("enter", "submit"), ("ctrl-r", "raw JSON"), ("f2", "curl"),
+                        ("ctrl-u/w", "erase"), ("esc", "close, keep draft")]
+            }
         case .normal:
+            if let notice = state.notice {
+                grid.put(" " + notice, x: rect.x, y: rect.y, maxWidth: rect.width, style: Style(.accent, bold: true),
+                         asciiOnly: state.glyphs.asciiOnly)
+                return
+            }
             var k: [(String, String)] = [("q", "quit"), ("?", "help"), ("space", state.pausedAt == nil ? "pause" : "resume")]
             if !state.follow { k.append(("G", "follow")) }
-            k += [("/", "filter"), ("t", "type"), ("enter", "details"), ("tab", "focus")]
+            k += [("/", "filter"), ("t", "type"), ("enter", "details"), ("n", state.form == nil ? "new event" : "draft")]
+            if !state.fired.isEmpty { k.append(("r", "re-fire")) }
+            k.append(("tab", "focus"))
             if !state.textFilter.isEmpty || state.typeFilter != nil { k.append(("esc", "clear filter")) }
             if state.simulator != nil { k += [("s", "sim"), ("+/-", "rate"), ("b", "burst"), ("e", "error storm")] }
             keys = k

@@ -18,6 +18,12 @@ enum PopupWidgets {
             "  Tab, Shift-Tab  move focus between panes; 1 2 3 jump to a pane",
             "  o               sort the counters (type, total, rate, share, rejected)",
             "  Ctrl-L          redraw the whole screen",
+            "",
+            "Firing events",
+            "  n               new event form (a kept draft comes back); recent events can be re-opened",
+            "  r               re-fire the last event fired from the form",
+            "  in the form     Tab/Shift-Tab fields, Enter submits, Ctrl-R raw JSON, F2 curl command,",
+            "                  Left/Right/Home/End, Backspace/Delete, Ctrl-U, Ctrl-W; Esc keeps a draft",
         ]
         if state.simulator != nil {
             lines += [
@@ -110,6 +116,7 @@ public func render(_ state: DashboardState) -> CellGrid {
     switch state.mode {
     case .help(let scroll): PopupWidgets.drawHelp(state, scroll: scroll, into: &grid)
     case .detail(let event, let scroll): PopupWidgets.drawDetail(state, event: event, scroll: scroll, into: &grid)
+    case .form: FormWidget.draw(state, into: &grid)
     case .normal, .filtering: break
     }
     return grid
