@@ -41,6 +41,9 @@ struct Dashboard: ParsableCommand {
     }
 
     func run() throws {
+        if input.readStdin && isatty(STDIN_FILENO) == 1 {
+            throw ValidationError("--stdin reads events from a pipe or a file (teletop --stdin < events.jsonl); standard input is the terminal")
+        }
         let trackingPlan = try loadPlan(plan)
         let log = try LogFile.bootstrap(path: logFile)
         let logger = EventLogger(plan: trackingPlan, configuration: .init(ringCapacity: ringCapacity))

@@ -61,6 +61,9 @@ struct Serve: ParsableCommand {
         let simulator = Simulator(logger: logger, seed: seed, rate: simRate)
         simulator.setEnabled(simRate > 0)
         let simTask = simRate > 0 ? Task.detached { await simulator.run() } : nil
+        if !input.any && simRate == 0 {
+            log.warning("nothing to ingest: give --stdin, --follow FILE or --sim-rate N; waiting for SIGINT/SIGTERM")
+        }
         log.info("serve started", metadata: ["stdin": "\(input.readStdin)", "follow": "\(input.followPath ?? "-")", "sim_rate": "\(simRate)"])
 
         var timeout = timespec(tv_sec: 0, tv_nsec: 50_000_000)
