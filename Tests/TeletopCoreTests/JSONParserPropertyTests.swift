@@ -76,7 +76,9 @@ func canonical(_ v: JSONValue) -> JSONValue {
 func agree(_ a: JSONValue, _ b: JSONValue) -> Bool {
     switch (a, b) {
     case (.double(let x), .double(let y)): return x == y || abs(x - y) <= 1e-12 * max(abs(x), abs(y))
-    case (.int(let x), .double(let y)), (.double(let y), .int(let x)): return Double(x) == y
+    // Foundation reads some integers beyond 2^53 as (not always correctly rounded) doubles; we keep them exact.
+    case (.int(let x), .double(let y)), (.double(let y), .int(let x)):
+        return Double(x) == y || (abs(x) > 1 << 53 && abs(Double(x) - y) <= 1e-12 * abs(y))
     case (.array(let x), .array(let y)): return x.count == y.count && zip(x, y).allSatisfy(agree)
     case (.object(let x), .object(let y)):
         return x.count == y.count && zip(x.members, y.members).allSatisfy { $0.key == $1.key && agree($0.value, $1.value) }
