@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // The contract, the logger and everything that decides what an event means.
@@ -27,6 +28,12 @@ let package = Package(
 
 
         .target(name: "TeletopTUI", dependencies: ["TeletopCore", "CNcurses"]),
+
+        // The contract's HTTP API over the core (Hummingbird 2); the core knows nothing of it.
+        .target(
+            name: "TeletopServer",
+            dependencies: ["TeletopCore", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
 
         .executableTarget(
             name: "teletop",
@@ -51,6 +58,10 @@ let package = Package(
                 "TeletopCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
+        ),
+        .testTarget(
+            name: "TeletopServerTests",
+            dependencies: ["TeletopServer", "TeletopCore", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(name: "TeletopTUITests", dependencies: ["TeletopTUI", "TeletopCore"], exclude: ["Golden"]),
         // Runs the built `teletop` under tmux; depends on it so `swift test` builds it first.
