@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(
             name: "teletop",
             dependencies: [
-                "TeletopCore", "TeletopTUI",
+                "TeletopCore", "TeletopTUI", "TeletopServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -19,6 +19,25 @@ public struct TelemetryRoutes: Sendable {
     public func add<Context: RequestContext>(to router: Router<Context>) {
         router.post("/api/telemetry/log") { request, _ in try await self.log(request) }
         router.get("/api/telemetry/health") { _, _ in self.health() }
+        // The wrong method on a known path is 405 with Allow, not 404.
+        let allowed: [(String, HTTPRequest.Method)] = [("/api/telemetry/log", .post), ("/api/telemetry/health", .get)]
+        for (path, allow) in allowed {
+            for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where method != allow {
+                router.on(RouterPath(path), method: method) { request, _ in
+                    var response = ErrorBody(error: "method_not_allowed", message: "\(request.method) is not allowed on \(path); use \(allow)")
+                        .response(.methodNotAllowed)
+                    response.headers[.allow] = allow.rawValue
+                    return response
+                }
+            }
+        }
+    }
+
+    /// The routes as one responder whose every error, a 404 included, has the JSON error shape.
+    public func responder() -> some HTTPResponder<BasicRequestContext> {
+        let router = Router()
+        add(to: router)
+        return JSONErrorResponder(inner: router.buildResponder())
     }
 
     func log(_ request: Request) async throws -> Response {
@@ -89,5 +108,20 @@ struct ErrorBody {
             }),
         ])
         return TelemetryRoutes.json(value, status: status)
+    }
+}
+
+/// Turns the router's own answers (unknown path, say), which have no body,
+/// into the JSON error shape. Our handlers always set a content type.
+struct JSONErrorResponder<Inner: HTTPResponder>: HTTPResponder {
+    let inner: Inner
+
+    func respond(to request: Request, context: Inner.Context) async throws -> Response {
+        let response = try await inner.respond(to: request, context: context)
+        guard response.status.code >= 400, response.headers[.contentType] == nil else { return response }
+        let notFound = response.status == .notFound
+        let message = notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : response.status.reasonPhrase
+        let code = notFound ? "not_found" : response.status.reasonPhrase.lowercased().split(separator: " ").joined(separator: "_")
+        return ErrorBody(error: code, message: message).response(response.status)
     }
 }

@@ -14,6 +14,8 @@ public final class DashboardApp {
         public var logPath = ""
         /// Extra source lines for the header and health pane (stdin, HTTP, ...).
         public var sources: () -> [SourceStatus] = { [] }
+        /// The HTTP API's address, for the form's `curl` line.
+        public var apiBaseURL = "http://127.0.0.1:7311"
         public init() {}
     }
 
@@ -38,6 +40,7 @@ public final class DashboardApp {
         feedSource = FeedSource(logger: logger)
         state = DashboardState(width: backend.width, height: backend.height, snapshot: logger.snapshot(),
                                glyphs: backend.glyphs, logPath: options.logPath)
+        state.apiBaseURL = options.apiBaseURL
     }
 
     /// Runs until `q`, Ctrl-C, SIGTERM or `shouldStop` says so.

@@ -33,6 +33,9 @@ struct Dashboard: ParsableCommand {
     @OptionGroup(title: "Input")
     var input: InputOptions
 
+    @OptionGroup(title: "HTTP API")
+    var http: HTTPOptions
+
     func validate() throws {
         guard simRate >= 0, simRate <= Simulator.maxRate else {
             throw ValidationError("--sim-rate must be between 0 and \(Int(Simulator.maxRate)), got \(simRate)")
@@ -52,6 +55,9 @@ struct Dashboard: ParsableCommand {
         let simTask = Task.detached { await simulator.run() }
         defer { simTask.cancel() }
 
+        // Before the screen: a busy port is an error to read in the shell, not behind curses.
+        let server = try http.startServer(logger: logger, log: log)
+        defer { server?.stop() }
         // Its errors say what is wrong with the terminal; ArgumentParser prints them and exits 1.
         let backend = try CursesBackend(monochrome: monochrome, keysFromTTY: input.readStdin)
         let sources = InputSources(input, logger: logger, log: log)
@@ -60,7 +66,8 @@ struct Dashboard: ParsableCommand {
         log.info("dashboard started", metadata: ["sim": "\(!noSim)", "rate": "\(simRate)", "seed": "\(seed)"])
         var options = DashboardApp.Options()
         options.logPath = logFile
-        options.sources = { sources.statusLines }
+        options.sources = { (server.map { [$0.statusLine] } ?? []) + sources.statusLines }
+        if let url = server?.baseURL { options.apiBaseURL = url }
         let app = DashboardApp(backend: backend, logger: logger, simulator: simulator, options: options)
         app.run()
         backend.shutdown()

@@ -9,7 +9,8 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run teletop without the screen: ingest, then print a summary.",
         discussion: """
-            With --stdin, stops at the end of input; otherwise at SIGINT or SIGTERM. \
+            Serves the HTTP API (unless --no-http). With --stdin alone, stops at the end of input; \
+            otherwise at SIGINT or SIGTERM. \
             Prints events per type, rejected lines with reasons, and health. Exit status: \
             0 when every line was accepted, 1 when any line was rejected, 2 when an input \
             could not be read.
@@ -37,6 +38,9 @@ struct Serve: ParsableCommand {
     @OptionGroup(title: "Input")
     var input: InputOptions
 
+    @OptionGroup(title: "HTTP API")
+    var http: HTTPOptions
+
     func validate() throws {
         guard simRate >= 0, simRate <= Simulator.maxRate else {
             throw ValidationError("--sim-rate must be between 0 and \(Int(Simulator.maxRate)), got \(simRate)")
@@ -55,14 +59,15 @@ struct Serve: ParsableCommand {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
         let logger = EventLogger(plan: trackingPlan, configuration: .init(ringCapacity: ringCapacity))
+        let server = try http.startServer(logger: logger, log: log)
         let sources = InputSources(input, logger: logger, log: log)
         let started = ContinuousClock.now
         sources.start(log: log)
         let simulator = Simulator(logger: logger, seed: seed, rate: simRate)
         simulator.setEnabled(simRate > 0)
         let simTask = simRate > 0 ? Task.detached { await simulator.run() } : nil
-        if !input.any && simRate == 0 {
-            log.warning("nothing to ingest: give --stdin, --follow FILE or --sim-rate N; waiting for SIGINT/SIGTERM")
+        if !input.any && simRate == 0 && server == nil {
+            log.warning("nothing to ingest: give --stdin, --follow FILE, --sim-rate N, or serve the HTTP API; waiting for SIGINT/SIGTERM")
         }
         log.info("serve started", metadata: ["stdin": "\(input.readStdin)", "follow": "\(input.followPath ?? "-")", "sim_rate": "\(simRate)"])
 
@@ -75,6 +80,7 @@ struct Serve: ParsableCommand {
         }
         sources.stop()
         simTask?.cancel()
+        server?.stop()
         let elapsed = ContinuousClock.now - started
         let summary = ServeSummary(logger: logger, sources: sources, elapsed: elapsed,
                                    stoppedBy: stoppedBy == 0 ? "end of input" : String(cString: strsignal(stoppedBy)))

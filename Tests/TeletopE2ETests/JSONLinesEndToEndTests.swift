@@ -30,7 +30,7 @@ struct JSONLinesEndToEndTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("teletop-serve-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let script = "exec '\(TmuxSession.binary.path)' serve --log-file '\(dir.path)/log' \(args.joined(separator: " ")) < '\(input.path)'"
+        let script = "exec '\(TmuxSession.binary.path)' serve --no-http --log-file '\(dir.path)/log' \(args.joined(separator: " ")) < '\(input.path)'"
         return try runTool(["sh", "-c", script], outputIn: dir)
     }
 

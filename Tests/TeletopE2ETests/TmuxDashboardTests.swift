@@ -27,7 +27,9 @@ final class TmuxSession {
         statusFile = dir.appendingPathComponent("status")
         // `swift test` sets NO_COLOR, which a tmux server it starts would hand to every pane.
         let settings: [String] = environment.split(separator: " ").map(String.init)
-        let flags: [String] = arguments.split(separator: " ").map(String.init)
+        var flags: [String] = arguments.split(separator: " ").map(String.init)
+        // Suites run side by side: no two may claim the default port.
+        if !flags.contains("--port") { flags.append("--no-http") }
         var command: [String] = ["env", "-u", "NO_COLOR"]
         command += settings
         command += [Self.binary.path, "--log-file", log]

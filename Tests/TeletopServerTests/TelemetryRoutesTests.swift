@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import Testing
 import TeletopCore
@@ -10,9 +11,7 @@ struct TelemetryRoutesTests {
     let clock = ManualClock(Timestamp(year: 2025, month: 1, day: 27))
 
     func app(_ logger: EventLogger, maxBody: Int = 1 << 20) -> some ApplicationProtocol {
-        let router = Router()
-        TelemetryRoutes(logger: logger, maxBodyBytes: maxBody).add(to: router)
-        return Application(router: router)
+        Application(responder: TelemetryRoutes(logger: logger, maxBodyBytes: maxBody).responder())
     }
 
     func json(_ buffer: ByteBuffer) throws -> [String: Any] {
@@ -111,5 +110,40 @@ struct TelemetryRoutesTests {
                 #expect(object["status"] as? String == "unhealthy" && object["events_logged"] as? Int == 30)
             }
         }
+    }
+
+    @Test func wrongMethodsAre405WithAllowAndUnknownPaths404InTheSameShape() async throws {
+        try await app(EventLogger(clock: clock)).test(.router) { client in
+            try await client.execute(uri: "/api/telemetry/log", method: .get) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "POST")
+                let object = try json(response.body)
+                #expect(object["error"] as? String == "method_not_allowed")
+            }
+            try await client.execute(uri: "/api/telemetry/health", method: .delete) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET")
+            }
+            try await client.execute(uri: "/api/telemetry/nope", method: .get) { response in
+                #expect(response.status == .notFound)
+                let object = try json(response.body)
+                #expect(object["error"] as? String == "not_found")
+                #expect(object["message"] as? String == "no such endpoint: GET /api/telemetry/nope")
+            }
+        }
+    }
+
+    @Test func aBusyPortIsAClearError() throws {
+        var options = TelemetryServer.Options()
+        options.port = 0
+        let first = TelemetryServer(logger: EventLogger(), options: options, log: Logger(label: "test"))
+        try first.start()
+        defer { first.stop() }
+        guard case .listening(_, let port) = first.state else { Issue.record("not listening"); return }
+        options.port = port
+        let second = TelemetryServer(logger: EventLogger(), options: options, log: Logger(label: "test"))
+        #expect(throws: ServerError.self) { try second.start() }
+        guard case .failed(let message) = second.state else { Issue.record("no failure"); return }
+        #expect(message == "port \(port) on 127.0.0.1 is already in use: choose another with --port, or run without the API with --no-http")
     }
 }

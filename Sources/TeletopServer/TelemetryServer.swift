@@ -1,0 +1,107 @@
+import Hummingbird
+import Logging
+import Synchronization
+import TeletopCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the HTTP API in the background of the dashboard or `serve`. `start`
+/// returns once the socket is bound, or throws a clear error (a busy port
+/// names the flag that changes it), so the caller can refuse to start.
+public final class TelemetryServer: Sendable {
+    public struct Options: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 7311
+        public var maxBodyBytes = 1 << 20
+        public init() {}
+    }
+
+    public enum State: Sendable, Equatable {
+        case starting
+        case listening(host: String, port: Int)
+        case failed(String)
+        case stopped
+    }
+
+    public let options: Options
+    private let logger: EventLogger
+    private let log: Logger
+    private let stateBox = Mutex<State>(.starting)
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    public init(logger: EventLogger, options: Options, log: Logger) {
+        self.logger = logger
+        self.options = options
+        self.log = log
+    }
+
+    public var state: State { stateBox.withLock { $0 } }
+
+    /// "http://127.0.0.1:7311" once listening.
+    public var baseURL: String? {
+        if case .listening(let host, let port) = state { return "http://\(host):\(port)" }
+        return nil
+    }
+
+    /// Binds and starts serving; waits up to `timeoutSeconds` for the bind.
+    public func start(timeoutSeconds: Double = 10) throws(ServerError) {
+        let host = options.host
+        let app = Application(
+            responder: TelemetryRoutes(logger: logger, maxBodyBytes: options.maxBodyBytes).responder(),
+            configuration: .init(address: .hostname(host, port: options.port), serverName: "teletop"),
+            onServerRunning: { [self] channel in
+                let port = channel.localAddress?.port ?? 0
+                self.stateBox.withLock { $0 = .listening(host: host, port: port) }
+                log.info("HTTP API listening", metadata: ["address": "http://\(host):\(port)"])
+            },
+            logger: log
+        )
+        let options = self.options
+        let runner = Task { [self] in
+            do {
+                // No signal handling here: the dashboard and `serve` own SIGINT/SIGTERM.
+                try await app.runService(gracefulShutdownSignals: [])
+                self.stateBox.withLock { $0 = .stopped }
+            } catch {
+                let message = Self.describe(error, options: options)
+                self.stateBox.withLock { $0 = .failed(message) }
+                log.error("HTTP API stopped", metadata: ["error": "\(message)"])
+            }
+        }
+        task.withLock { $0 = runner }
+        var waited = 0.0
+        while waited < timeoutSeconds {
+            switch state {
+            case .listening: return
+            case .failed(let message): throw ServerError(message: message)
+            case .stopped: throw ServerError(message: "the HTTP API stopped as it started")
+            case .starting: break
+            }
+            usleep(10_000)
+            waited += 0.01
+        }
+        throw ServerError(message: "the HTTP API did not start on \(options.host):\(options.port) within \(Int(timeoutSeconds)) s")
+    }
+
+    public func stop() {
+        task.withLock { $0?.cancel() }
+    }
+
+    static func describe(_ error: any Error, options: Options) -> String {
+        let text = String(describing: error)
+        if text.contains("Address already in use") || text.contains("EADDRINUSE") || text.contains("errno: 98") {
+            return "port \(options.port) on \(options.host) is already in use: choose another with --port, or run without the API with --no-http"
+        }
+        if text.contains("Cannot assign requested address") || text.contains("errno: 99") {
+            return "cannot listen on \(options.host): no such local address (--host)"
+        }
+        return "cannot serve on \(options.host):\(options.port): \(text)"
+    }
+}
+
+public struct ServerError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Logging
+import TeletopCore
+import TeletopServer
+import TeletopTUI
+
+/// `--host`, `--port`, `--no-http`, `--max-body`, shared by the dashboard and `serve`.
+struct HTTPOptions: ParsableArguments {
+    @Option(help: "Address the HTTP API listens on (loopback unless you say otherwise).")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port of the HTTP API (0: any free port).")
+    var port = 7311
+
+    @Flag(name: .customLong("no-http"), help: "Do not serve the HTTP API.")
+    var noHTTP = false
+
+    @Option(name: .customLong("max-body"), help: "Largest accepted request body in bytes (larger: 413).")
+    var maxBodyBytes = 1 << 20
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535, got \(port)") }
+        guard maxBodyBytes >= 256 else { throw ValidationError("--max-body must be at least 256 bytes, got \(maxBodyBytes)") }
+    }
+
+    /// Starts the API unless `--no-http`; a bind failure is an error for the caller to show.
+    func startServer(logger: EventLogger, log: Logger) throws -> TelemetryServer? {
+        guard !noHTTP else { return nil }
+        var options = TelemetryServer.Options()
+        options.host = host
+        options.port = port
+        options.maxBodyBytes = maxBodyBytes
+        let server = TelemetryServer(logger: logger, options: options, log: log)
+        try server.start()
+        return server
+    }
+}
+
+extension TelemetryServer {
+    /// The header's and health pane's line for the API.
+    var statusLine: SourceStatus {
+        switch state {
+        case .starting: SourceStatus(name: "HTTP", state: "starting", active: false)
+        case .listening(let host, let port): SourceStatus(name: "HTTP", state: "\(host):\(port)", active: true)
+        case .failed(let message): SourceStatus(name: "HTTP", state: "failed: \(message)", active: false)
+        case .stopped: SourceStatus(name: "HTTP", state: "stopped", active: false)
+        }
+    }
+}
