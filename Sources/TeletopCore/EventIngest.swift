@@ -82,4 +82,9 @@ public enum EventIngest {
 public struct IngestError: Error, Sendable, Equatable {
     public var eventType: String?
     public var issues: [ValidationIssue]
+
+    public init(eventType: String?, issues: [ValidationIssue]) {
+        self.eventType = eventType
+        self.issues = issues
+    }
 }

@@ -19,8 +19,14 @@ public struct TelemetryRoutes: Sendable {
     public func add<Context: RequestContext>(to router: Router<Context>) {
         router.post("/api/telemetry/log") { request, _ in try await self.log(request) }
         router.get("/api/telemetry/health") { _, _ in self.health() }
+        router.post("/api/telemetry/batch") { request, _ in try await self.batch(request) }
+        router.get("/api/telemetry/events") { request, _ in self.events(request) }
+        router.get("/api/telemetry/stats") { _, _ in self.stats() }
         // The wrong method on a known path is 405 with Allow, not 404.
-        let allowed: [(String, HTTPRequest.Method)] = [("/api/telemetry/log", .post), ("/api/telemetry/health", .get)]
+        let allowed: [(String, HTTPRequest.Method)] = [
+            ("/api/telemetry/log", .post), ("/api/telemetry/health", .get), ("/api/telemetry/batch", .post),
+            ("/api/telemetry/events", .get), ("/api/telemetry/stats", .get),
+        ]
         for (path, allow) in allowed {
             for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where method != allow {
                 router.on(RouterPath(path), method: method) { request, _ in
@@ -93,19 +99,25 @@ struct ErrorBody {
     init(issues: [ValidationIssue]) {
         let malformed = issues.contains { $0.problem == .malformedJSON }
         let unplanned = issues.contains { $0.problem == .unplannedEventType }
-        error = malformed ? "malformed_json" : unplanned ? "unknown_event_type" : "validation_failed"
+        self.init(error: malformed ? "malformed_json" : unplanned ? "unknown_event_type" : "validation_failed", issues: issues)
+    }
+
+    init(error: String, issues: [ValidationIssue]) {
+        self.error = error
         message = issues.map(\.message).joined(separator: "; ")
         details = issues
+    }
+
+    static func detail(_ issue: ValidationIssue) -> JSONValue {
+        .object(["field": .string(issue.field), "problem": .string(issue.problem.rawValue),
+                 "expected": .string(issue.expected), "got": .string(issue.got)])
     }
 
     func response(_ status: HTTPResponse.Status) -> Response {
         let value: JSONValue = .object([
             "error": .string(error),
             "message": .string(message),
-            "details": .array(details.map { issue in
-                .object(["field": .string(issue.field), "problem": .string(issue.problem.rawValue),
-                         "expected": .string(issue.expected), "got": .string(issue.got)])
-            }),
+            "details": .array(details.map(Self.detail)),
         ])
         return TelemetryRoutes.json(value, status: status)
     }

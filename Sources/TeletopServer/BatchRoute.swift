@@ -1,0 +1,84 @@
+import Hummingbird
+import TeletopCore
+
+/// `POST /api/telemetry/batch`: a JSON array, or NDJSON (one request per
+/// line), of EventLogRequests. Valid items are logged even when others fail;
+/// the answer counts both and gives each rejected item's index and reasons.
+extension TelemetryRoutes {
+    static let maxBatchItems = 1000
+
+    func batch(_ request: Request) async throws -> Response {
+        let contentType = request.headers[.contentType]?.lowercased() ?? "application/json"
+        let ndjson = contentType.hasPrefix("application/x-ndjson") || contentType.hasPrefix("application/jsonl")
+        guard ndjson || contentType.hasPrefix("application/json") else {
+            return ErrorBody(error: "unsupported_media_type",
+                             message: "Content-Type must be application/json (an array) or application/x-ndjson, got \(contentType)")
+                .response(.unsupportedMediaType)
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: maxBodyBytes)
+        } catch {
+            return ErrorBody(error: "body_too_large", message: "the request body is larger than \(maxBodyBytes) bytes").response(.contentTooLarge)
+        }
+        var items: [Result<EventIngest.Decoded, IngestError>] = []
+        var tooMany = false
+        body.withUnsafeReadableBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            let firstByte = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
+            if !ndjson || firstByte == UInt8(ascii: "[") {
+                items = Self.decodeArray(bytes, maxBytes: maxBodyBytes, tooMany: &tooMany)
+            } else {
+                var splitter = LineSplitter(maxLineBytes: maxBodyBytes)
+                let handle: (LineSplitter.Piece) -> Void = { piece in
+                    guard case .line(let line, _) = piece else { return }
+                    if items.count == Self.maxBatchItems { tooMany = true; return }
+                    items.append(EventIngest.decode(line))
+                }
+                splitter.feed(bytes, handle)
+                splitter.finish(handle)
+            }
+        }
+        if tooMany {
+            return ErrorBody(error: "batch_too_large", message: "a batch holds at most \(Self.maxBatchItems) events").response(.contentTooLarge)
+        }
+        var accepted = 0
+        var rejected: [JSONValue] = []
+        for (index, item) in items.enumerated() {
+            let issues: [ValidationIssue]
+            switch item {
+            case .success(let d):
+                switch logger.log(d.eventType, d.payload, source: .http, timestamp: d.timestamp) {
+                case .accepted: accepted += 1; continue
+                case .rejected(let found): issues = found
+                }
+            case .failure(let error):
+                logger.recordRejection(source: .http, eventType: error.eventType, line: nil, issues: error.issues)
+                issues = error.issues
+            }
+            rejected.append(.object(["index": .int(Int64(index)), "message": .string(issues.map(\.message).joined(separator: "; ")),
+                                     "details": .array(issues.map(ErrorBody.detail))]))
+        }
+        return Self.json(.object(["accepted": .int(Int64(accepted)), "rejected": .int(Int64(rejected.count)),
+                                  "rejected_items": .array(rejected)]), status: .ok)
+    }
+
+    /// A JSON array of requests; a body that is not one is a single failed item at index 0.
+    static func decodeArray(_ bytes: UnsafeBufferPointer<UInt8>, maxBytes: Int, tooMany: inout Bool) -> [Result<EventIngest.Decoded, IngestError>] {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes, limits: JSONParserLimits(maxBytes: maxBytes))
+        } catch {
+            return [.failure(IngestError(eventType: nil, issues: [ValidationIssue(
+                field: "body", problem: .malformedJSON, expected: "a JSON array", got: "invalid JSON at byte \(error.offset)",
+                message: "body: \(error.description)")]))]
+        }
+        guard case .array(let elements) = value else {
+            return [.failure(IngestError(eventType: nil, issues: [ValidationIssue(
+                field: "body", problem: .wrongType, expected: "array", got: Describe.value(value))]))]
+        }
+        if elements.count > maxBatchItems { tooMany = true; return [] }
+        return elements.map(EventIngest.decode)
+    }
+}

@@ -1,0 +1,60 @@
+import Hummingbird
+import TeletopCore
+
+/// `GET /api/telemetry/events` and `GET /api/telemetry/stats`: what the logger holds.
+extension TelemetryRoutes {
+    static let maxEventsLimit = 1000
+
+    /// `?event_type=&limit=&since=`: retained events, newest first, as AnalyticsEvents.
+    func events(_ request: Request) -> Response {
+        let query = request.uri.queryParameters
+        var issues: [ValidationIssue] = []
+        var limit = 100
+        if let text = query["limit"].map(String.init) {
+            if let n = Int(text), (1...Self.maxEventsLimit).contains(n) {
+                limit = n
+            } else {
+                issues.append(ValidationIssue(field: "limit", problem: .wrongType, expected: "an integer from 1 to \(Self.maxEventsLimit)",
+                                              got: Describe.string(text), message: "limit: expected an integer from 1 to \(Self.maxEventsLimit), got \(Describe.string(text))"))
+            }
+        }
+        var since: Timestamp?
+        if let text = query["since"].map(String.init) {
+            since = Timestamp(iso8601: text)
+            if since == nil {
+                issues.append(ValidationIssue(field: "since", problem: .badTimestamp, expected: "ISO-8601 timestamp",
+                                              got: Describe.string(text), message: "since: expected an ISO-8601 timestamp like 2025-01-27T00:00:00.000Z, got \(Describe.string(text))"))
+            }
+        }
+        guard issues.isEmpty else { return ErrorBody(error: "bad_query", issues: issues).response(.badRequest) }
+        let eventType = query["event_type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        var found = logger.recentEvents(limit: limit, eventType: eventType)
+        if let since { found = found.filter { $0.timestamp >= since } }
+        return Self.json(.array(found.reversed().map(\.analyticsEvent.jsonValue)), status: .ok)
+    }
+
+    /// Totals, rejections and rates, overall and per event type.
+    func stats() -> Response {
+        let snap = logger.snapshot()
+        func rates(_ r1: Double, _ r10: Double, _ r60: Double) -> [(String, JSONValue)] {
+            [("rate_1s", .double(r1)), ("rate_10s", .double(r10)), ("rate_60s", .double(r60))]
+        }
+        var overall: [(String, JSONValue)] = [
+            ("events_logged", .int(Int64(snap.eventsLogged))), ("rejected", .int(Int64(snap.totalRejected))),
+            ("evicted", .int(Int64(snap.evicted))), ("dropped", .int(Int64(snap.dropped))),
+        ]
+        overall += rates(snap.rate1s, snap.rate10s, snap.rate60s)
+        let types: [JSONValue] = snap.types.map { t in
+            var fields: [(String, JSONValue)] = [
+                ("event_type", .string(t.name)), ("planned", .bool(t.planned)),
+                ("accepted", .int(Int64(t.accepted))), ("rejected", .int(Int64(t.rejected))),
+            ]
+            fields += rates(t.rate1s, t.rate10s, t.rate60s)
+            fields.append(("last_event_at", t.lastEventAt.map { .string($0.iso8601) } ?? .null))
+            return .object(JSONObject(fields.map { .init(key: $0.0, value: $0.1) }))
+        }
+        overall.append(("event_types", .array(types)))
+        overall.append(("health", snap.healthResponse.jsonValue))
+        return Self.json(.object(JSONObject(overall.map { .init(key: $0.0, value: $0.1) })), status: .ok)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import TeletopCore
+@testable import TeletopServer
+
+@Suite("Batch, events and stats endpoints")
+struct BatchAndReadRoutesTests {
+    let clock = ManualClock(Timestamp(year: 2025, month: 1, day: 27))
+
+    func app(_ logger: EventLogger) -> some ApplicationProtocol {
+        Application(responder: TelemetryRoutes(logger: logger).responder())
+    }
+
+    func object(_ buffer: ByteBuffer) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])
+    }
+
+    static let good = #"{"event_type": "error_event", "payload": {"error_type": "t", "error_message": "m"}}"#
+    static let wrong = #"{"event_type": "ai_block_used", "payload": {"user_id": "u", "chapter_id": "one", "section_id": "s", "block_type": "b"}}"#
+
+    @Test(arguments: [("application/json", "[\(good), \(wrong), 7, \(good)]"),
+                      ("application/x-ndjson", "\(good)\n\(wrong)\nnot json\n\(good)\n")])
+    func validItemsAreLoggedEvenWhenOthersFail(contentType: String, body: String) async throws {
+        let logger = EventLogger(clock: clock)
+        try await app(logger).test(.router) { client in
+            try await client.execute(uri: "/api/telemetry/batch", method: .post, headers: [.contentType: contentType],
+                                     body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .ok)
+                let reply = try object(response.body)
+                #expect(reply["accepted"] as? Int == 2 && reply["rejected"] as? Int == 2)
+                let items = try #require(reply["rejected_items"] as? [[String: Any]])
+                #expect(items.compactMap { $0["index"] as? Int } == [1, 2])
+                #expect((items[0]["message"] as? String)?.contains("expected integer") == true)
+            }
+        }
+        #expect(logger.eventsLogged == 2)
+        #expect(logger.snapshot().totalRejected == 2)
+    }
+
+    @Test func aBatchOverTheLimitIsRefusedWhole() async throws {
+        let logger = EventLogger(clock: clock)
+        let body = "[" + Array(repeating: Self.good, count: TelemetryRoutes.maxBatchItems + 1).joined(separator: ",") + "]"
+        try await app(logger).test(.router) { client in
+            try await client.execute(uri: "/api/telemetry/batch", method: .post, body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .contentTooLarge)
+                let reply = try object(response.body)
+                #expect(reply["error"] as? String == "batch_too_large")
+            }
+        }
+        #expect(logger.eventsLogged == 0)
+    }
+
+    @Test func eventsAreNewestFirstFilteredAndLimited() async throws {
+        let logger = EventLogger(clock: clock)
+        for i in 0..<5 {
+            logger.log("error_event", ["error_type": .string("e\(i)"), "error_message": "m"], source: .sim)
+            logger.log("chapter_visit", ["user_id": "u", "chapter_id": .int(Int64(i)), "timestamp": "2025-01-27T00:00:00.000Z"], source: .sim)
+            clock.advance(milliseconds: 1000)
+        }
+        try await app(logger).test(.router) { client in
+            try await client.execute(uri: "/api/telemetry/events?event_type=error_event&limit=2", method: .get) { response in
+                #expect(response.status == .ok)
+                let list = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                #expect(list.count == 2)
+                #expect(Set(list[0].keys) == ["event_type", "payload", "timestamp"])
+                #expect((list[0]["payload"] as? [String: Any])?["error_type"] as? String == "e4", "newest first")
+                #expect((list[1]["payload"] as? [String: Any])?["error_type"] as? String == "e3")
+            }
+            try await client.execute(uri: "/api/telemetry/events?since=2025-01-27T00:00:03.000Z", method: .get) { response in
+                let list = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                #expect(list.count == 4)
+            }
+            try await client.execute(uri: "/api/telemetry/events?limit=abc&since=yesterday", method: .get) { response in
+                #expect(response.status == .badRequest)
+                let details = try #require(try object(response.body)["details"] as? [[String: String]])
+                #expect(details.map { $0["field"] } == ["limit", "since"])
+            }
+        }
+    }
+
+    @Test func statsCountPerType() async throws {
+        let logger = EventLogger(clock: clock)
+        logger.log("error_event", ["error_type": "t", "error_message": "m"], source: .sim)
+        logger.log("page_view", [:], source: .http)
+        try await app(logger).test(.router) { client in
+            try await client.execute(uri: "/api/telemetry/stats", method: .get) { response in
+                #expect(response.status == .ok)
+                let stats = try object(response.body)
+                #expect(stats["events_logged"] as? Int == 1 && stats["rejected"] as? Int == 1)
+                let types = try #require(stats["event_types"] as? [[String: Any]])
+                let errors = try #require(types.first { $0["event_type"] as? String == "error_event" })
+                #expect(errors["accepted"] as? Int == 1)
+                #expect(errors["rate_1s"] != nil && errors["rate_60s"] != nil)
+                #expect((stats["health"] as? [String: Any])?["status"] as? String == "healthy")
+            }
+        }
+    }
+}
