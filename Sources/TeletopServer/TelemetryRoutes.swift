@@ -11,16 +11,51 @@ public struct TelemetryRoutes: Sendable {
     /// Largest accepted body; a larger one is answered 413 without reading the rest.
     public let maxBodyBytes: Int
 
-    public init(logger: EventLogger, maxBodyBytes: Int = 1 << 20) {
+    /// With a token, writes and the endpoints that return events need
+    /// `Authorization: Bearer <token>`; health, stats and metrics stay open to monitors.
+    public let token: String?
+
+    public init(logger: EventLogger, maxBodyBytes: Int = 1 << 20, token: String? = nil) {
         self.logger = logger
         self.maxBodyBytes = maxBodyBytes
+        self.token = token.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// nil when the request may go on; otherwise the 401 to send.
+    func refuseWithoutToken(_ request: Request) -> Response? {
+        guard let token else { return nil }
+        let header = request.headers[.authorization] ?? ""
+        let prefix = "Bearer "
+        if header.hasPrefix(prefix), Self.constantTimeEqual(Array(header.utf8.dropFirst(prefix.utf8.count)), Array(token.utf8)) {
+            return nil
+        }
+        var response = ErrorBody(error: "unauthorized",
+                                 message: header.isEmpty ? "this endpoint needs Authorization: Bearer <token>" : "the bearer token is not the right one")
+            .response(.unauthorized)
+        response.headers[.wwwAuthenticate] = #"Bearer realm="teletop""#
+        return response
+    }
+
+    /// Compares without stopping at the first difference, so timing does not leak the token.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for i in 0..<max(a.count, b.count) {
+            difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+        }
+        return difference == 0
     }
 
     public func add<Context: RequestContext>(to router: Router<Context>) {
-        router.post("/api/telemetry/log") { request, _ in try await self.log(request) }
+        router.post("/api/telemetry/log") { request, _ in
+            if let refusal = self.refuseWithoutToken(request) { return refusal }
+            return try await self.log(request)
+        }
         router.get("/api/telemetry/health") { _, _ in self.health() }
-        router.post("/api/telemetry/batch") { request, _ in try await self.batch(request) }
-        router.get("/api/telemetry/events") { request, _ in self.events(request) }
+        router.post("/api/telemetry/batch") { request, _ in
+            if let refusal = self.refuseWithoutToken(request) { return refusal }
+            return try await self.batch(request)
+        }
+        router.get("/api/telemetry/events") { request, _ in self.refuseWithoutToken(request) ?? self.events(request) }
         router.get("/api/telemetry/stats") { _, _ in self.stats() }
         // The wrong method on a known path is 405 with Allow, not 404.
         let allowed: [(String, HTTPRequest.Method)] = [

@@ -15,6 +15,8 @@ public final class TelemetryServer: Sendable {
         public var host = "127.0.0.1"
         public var port = 7311
         public var maxBodyBytes = 1 << 20
+        /// Bearer token for writes and event reads (nil: open).
+        public var token: String?
         public init() {}
     }
 
@@ -49,7 +51,7 @@ public final class TelemetryServer: Sendable {
     public func start(timeoutSeconds: Double = 10) throws(ServerError) {
         let host = options.host
         let app = Application(
-            responder: TelemetryRoutes(logger: logger, maxBodyBytes: options.maxBodyBytes).responder(),
+            responder: TelemetryRoutes(logger: logger, maxBodyBytes: options.maxBodyBytes, token: options.token).responder(),
             configuration: .init(address: .hostname(host, port: options.port), serverName: "teletop"),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? 0

@@ -16,6 +16,7 @@ public final class DashboardApp {
         public var sources: () -> [SourceStatus] = { [] }
         /// The HTTP API's address, for the form's `curl` line.
         public var apiBaseURL = "http://127.0.0.1:7311"
+        public var apiNeedsToken = false
         public init() {}
     }
 
@@ -41,6 +42,7 @@ public final class DashboardApp {
         state = DashboardState(width: backend.width, height: backend.height, snapshot: logger.snapshot(),
                                glyphs: backend.glyphs, logPath: options.logPath)
         state.apiBaseURL = options.apiBaseURL
+        state.apiNeedsToken = options.apiNeedsToken
     }
 
     /// Runs until `q`, Ctrl-C, SIGTERM or `shouldStop` says so.

@@ -68,6 +68,7 @@ struct Dashboard: ParsableCommand {
         options.logPath = logFile
         options.sources = { (server.map { [$0.statusLine] } ?? []) + sources.statusLines }
         if let url = server?.baseURL { options.apiBaseURL = url }
+        options.apiNeedsToken = server?.options.token != nil
         let app = DashboardApp(backend: backend, logger: logger, simulator: simulator, options: options)
         app.run()
         backend.shutdown()

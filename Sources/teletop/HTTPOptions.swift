@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import TeletopCore
 import TeletopServer
@@ -18,6 +19,9 @@ struct HTTPOptions: ParsableArguments {
     @Option(name: .customLong("max-body"), help: "Largest accepted request body in bytes (larger: 413).")
     var maxBodyBytes = 1 << 20
 
+    @Option(help: "Require Authorization: Bearer <token> for writes and event reads (default: $TELETOP_TOKEN).")
+    var token: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535, got \(port)") }
         guard maxBodyBytes >= 256 else { throw ValidationError("--max-body must be at least 256 bytes, got \(maxBodyBytes)") }
@@ -30,6 +34,7 @@ struct HTTPOptions: ParsableArguments {
         options.host = host
         options.port = port
         options.maxBodyBytes = maxBodyBytes
+        options.token = (token ?? ProcessInfo.processInfo.environment["TELETOP_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
         let server = TelemetryServer(logger: logger, options: options, log: log)
         try server.start()
         return server

@@ -98,3 +98,39 @@ struct BatchAndReadRoutesTests {
         }
     }
 }
+
+@Suite("Bearer token")
+struct TokenTests {
+    @Test func writesAndEventReadsNeedTheTokenHealthAndStatsDoNot() async throws {
+        let logger = EventLogger()
+        let app = Application(responder: TelemetryRoutes(logger: logger, token: "s3cret").responder())
+        let body = ByteBuffer(string: BatchAndReadRoutesTests.good)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/telemetry/log", method: .post, body: body) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate] == #"Bearer realm="teletop""#)
+            }
+            try await client.execute(uri: "/api/telemetry/log", method: .post, headers: [.authorization: "Bearer s3cre"], body: body) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/api/telemetry/log", method: .post, headers: [.authorization: "Bearer s3cret"], body: body) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/api/telemetry/batch", method: .post, body: ByteBuffer(string: "[]")) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/api/telemetry/events", method: .get) { response in
+                #expect(response.status == .unauthorized)
+            }
+            for open in ["/api/telemetry/health", "/api/telemetry/stats"] {
+                try await client.execute(uri: open, method: .get) { response in
+                    #expect(response.status == .ok)
+                }
+            }
+        }
+        #expect(logger.eventsLogged == 1)
+        #expect(TelemetryRoutes.constantTimeEqual(Array("abc".utf8), Array("abc".utf8)))
+        #expect(!TelemetryRoutes.constantTimeEqual(Array("abc".utf8), Array("abcd".utf8)))
+        #expect(!TelemetryRoutes.constantTimeEqual(Array("abd".utf8), Array("abc".utf8)))
+    }
+}

@@ -109,6 +109,8 @@ public struct DashboardState: Equatable, Sendable {
     public var notice: String?
     /// Where the contract's HTTP API is, for the form's `curl` line.
     public var apiBaseURL = "http://127.0.0.1:7311"
+    /// The API wants a bearer token (`--token`).
+    public var apiNeedsToken = false
 
     public init(width: Int, height: Int, snapshot: TelemetrySnapshot, glyphs: Glyphs = .unicode,
                 version: String = teletopVersion, logPath: String = "") {

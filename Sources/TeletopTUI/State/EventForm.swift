@@ -187,12 +187,15 @@ public struct EventForm: Equatable, Sendable {
     }
 
     /// `curl` for the same event against the contract's endpoint.
-    public func curl(baseURL: String) -> String? {
+    /// `withToken`: the API wants a bearer token; the line reads it from
+    /// $TELETOP_TOKEN rather than printing the secret on the screen.
+    public func curl(baseURL: String, withToken: Bool = false) -> String? {
         guard case .success(let payload) = payload() else { return nil }
         let body = JSONWriter.compact(.object(["event_type": .string(typeName), "payload": .object(payload)]))
         // Single quotes for the shell; a quote inside becomes '\''.
         let quoted = "'" + body.split(separator: "'", omittingEmptySubsequences: false).joined(separator: #"'\''"#) + "'"
-        return "curl -sS -X POST \(baseURL)/api/telemetry/log -H 'Content-Type: application/json' -d \(quoted)"
+        let auth = withToken ? #" -H "Authorization: Bearer $TELETOP_TOKEN""# : ""
+        return "curl -sS -X POST \(baseURL)/api/telemetry/log -H 'Content-Type: application/json'\(auth) -d \(quoted)"
     }
 }
 

@@ -95,7 +95,7 @@ enum FormWidget {
         }
         if form.showCurl {
             tail.append(("", .plain))
-            let curl = form.curl(baseURL: state.apiBaseURL) ?? "(fix the payload to see the curl command)"
+            let curl = form.curl(baseURL: state.apiBaseURL, withToken: state.apiNeedsToken) ?? "(fix the payload to see the curl command)"
             for part in chunks(curl, width: width - 4) { tail.append((part, Style(.accent))) }
         }
         let title = form.isCustom ? "New event: custom type" : "New event: \(form.eventType)" + (form.raw ? " (raw JSON)" : "")
