@@ -15,6 +15,8 @@ public final class EventSubscription: Sendable {
         var delivered: UInt64 = 0
         var waiter: CheckedContinuation<Void, Never>?
         var cancelled = false
+        /// Set by `wake()`: the waiting `next()` returns empty-handed once.
+        var woken = false
         var count: Int { queue.count - head }
     }
 
@@ -69,20 +71,38 @@ public final class EventSubscription: Sendable {
 
     /// Waits until at least one event is queued (or the subscription is
     /// cancelled), then drains up to `max`. An empty result means cancelled.
+    /// `wake()` also ends the wait with an empty result (check `isCancelled`).
     public func next(max: Int = .max) async -> [LoggedEvent] {
         while true {
             let batch = drain(max: max)
             if !batch.isEmpty { return batch }
             if isCancelled { return [] }
+            let woken = state.withLock { s -> Bool in
+                defer { s.woken = false }
+                return s.woken
+            }
+            if woken { return [] }
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { s -> Bool in
-                    if s.count > 0 || s.cancelled { return true }
+                    if s.count > 0 || s.cancelled || s.woken { return true }
                     s.waiter = c
                     return false
                 }
                 if resumeNow { c.resume() }
             }
         }
+    }
+
+    /// Makes a waiting `next()` return (empty) without cancelling: a consumer
+    /// that must do something on a timer, such as a stream's keep-alive.
+    public func wake() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.woken = true
+            let w = s.waiter
+            s.waiter = nil
+            return w
+        }
+        waiter?.resume()
     }
 
     public var isCancelled: Bool { state.withLock { $0.cancelled } }

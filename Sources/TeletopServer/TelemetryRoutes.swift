@@ -14,6 +14,7 @@ public struct TelemetryRoutes: Sendable {
     /// With a token, writes and the endpoints that return events need
     /// `Authorization: Bearer <token>`; health, stats and metrics stay open to monitors.
     public let token: String?
+    let streams = StreamSlots()
 
     public init(logger: EventLogger, maxBodyBytes: Int = 1 << 20, token: String? = nil) {
         self.logger = logger
@@ -57,10 +58,11 @@ public struct TelemetryRoutes: Sendable {
         }
         router.get("/api/telemetry/events") { request, _ in self.refuseWithoutToken(request) ?? self.events(request) }
         router.get("/api/telemetry/stats") { _, _ in self.stats() }
+        router.get("/api/telemetry/stream") { request, _ in self.refuseWithoutToken(request) ?? self.stream(request) }
         // The wrong method on a known path is 405 with Allow, not 404.
         let allowed: [(String, HTTPRequest.Method)] = [
             ("/api/telemetry/log", .post), ("/api/telemetry/health", .get), ("/api/telemetry/batch", .post),
-            ("/api/telemetry/events", .get), ("/api/telemetry/stats", .get),
+            ("/api/telemetry/events", .get), ("/api/telemetry/stats", .get), ("/api/telemetry/stream", .get),
         ]
         for (path, allow) in allowed {
             for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where method != allow {

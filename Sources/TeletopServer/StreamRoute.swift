@@ -1,0 +1,65 @@
+import Hummingbird
+import Synchronization
+import TeletopCore
+
+/// `GET /api/telemetry/stream?event_type=`: Server-Sent Events of accepted
+/// events as they arrive (`id:` the sequence, `event:` the type, `data:` the
+/// AnalyticsEvent), with a comment every 15 s so idle connections stay open
+/// and a vanished client is noticed.
+extension TelemetryRoutes {
+    func stream(_ request: Request) -> Response {
+        guard streams.claim() else {
+            return ErrorBody(error: "too_many_streams", message: "at most \(StreamSlots.limit) stream clients at once; try again later")
+                .response(.serviceUnavailable)
+        }
+        let eventType = request.uri.queryParameters["event_type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        let subscription = logger.subscribe(name: "http stream", capacity: 65_536)
+        let slots = streams
+        let body = ResponseBody { writer in
+            defer {
+                subscription.cancel()
+                slots.release()
+            }
+            let keepAlive = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(15))
+                    subscription.wake()
+                }
+            }
+            defer { keepAlive.cancel() }
+            try await writer.write(ByteBuffer(string: ": teletop stream\(eventType.map { " of \($0)" } ?? "")\n\n"))
+            while true {
+                let batch = await subscription.next(max: 512)
+                if batch.isEmpty {
+                    if subscription.isCancelled { break }
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    continue
+                }
+                var out: [UInt8] = []
+                for event in batch where eventType == nil || event.eventType == eventType {
+                    out += Array("id: \(event.sequence)\nevent: \(event.eventType)\ndata: ".utf8)
+                    out += JSONWriter.compactBytes(event.analyticsEvent.jsonValue)
+                    out += [0x0A, 0x0A]
+                }
+                if !out.isEmpty { try await writer.write(ByteBuffer(bytes: out)) }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+}
+
+/// Counts open streams, so slow or idle clients cannot pile up without bound.
+final class StreamSlots: Sendable {
+    static let limit = 32
+    private let open = Atomic<Int>(0)
+
+    func claim() -> Bool {
+        if open.add(1, ordering: .relaxed).newValue <= Self.limit { return true }
+        open.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    func release() { open.subtract(1, ordering: .relaxed) }
+    var count: Int { open.load(ordering: .relaxed) }
+}
