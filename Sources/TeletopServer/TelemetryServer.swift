@@ -48,7 +48,45 @@ public final class TelemetryServer: Sendable {
     }
 
     /// Binds and starts serving; waits up to `timeoutSeconds` for the bind.
+    /// Blocks the calling thread: call it from the main thread (the CLI), not
+    /// from a task on the cooperative pool, which the server itself needs.
     public func start(timeoutSeconds: Double = 10) throws(ServerError) {
+        launch()
+        var waited = 0.0
+        while waited < timeoutSeconds {
+            if try checkStarted() { return }
+            usleep(10_000)
+            waited += 0.01
+        }
+        throw timedOut(timeoutSeconds)
+    }
+
+    /// The same for async callers (tests, tasks).
+    public func start(timeoutSeconds: Double = 10) async throws(ServerError) {
+        launch()
+        var waited = 0.0
+        while waited < timeoutSeconds {
+            if try checkStarted() { return }
+            try? await Task.sleep(for: .milliseconds(10))
+            waited += 0.01
+        }
+        throw timedOut(timeoutSeconds)
+    }
+
+    private func checkStarted() throws(ServerError) -> Bool {
+        switch state {
+        case .listening: return true
+        case .failed(let message): throw ServerError(message: message)
+        case .stopped: throw ServerError(message: "the HTTP API stopped as it started")
+        case .starting: return false
+        }
+    }
+
+    private func timedOut(_ seconds: Double) -> ServerError {
+        ServerError(message: "the HTTP API did not start on \(options.host):\(options.port) within \(Int(seconds)) s")
+    }
+
+    private func launch() {
         let host = options.host
         let app = Application(
             responder: TelemetryRoutes(logger: logger, maxBodyBytes: options.maxBodyBytes, token: options.token).responder(),
@@ -56,7 +94,7 @@ public final class TelemetryServer: Sendable {
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? 0
                 self.stateBox.withLock { $0 = .listening(host: host, port: port) }
-                log.info("HTTP API listening", metadata: ["address": "http://\(host):\(port)"])
+                self.log.info("HTTP API listening", metadata: ["address": "http://\(host):\(port)"])
             },
             logger: log
         )
@@ -69,22 +107,10 @@ public final class TelemetryServer: Sendable {
             } catch {
                 let message = Self.describe(error, options: options)
                 self.stateBox.withLock { $0 = .failed(message) }
-                log.error("HTTP API stopped", metadata: ["error": "\(message)"])
+                self.log.error("HTTP API stopped", metadata: ["error": "\(message)"])
             }
         }
         task.withLock { $0 = runner }
-        var waited = 0.0
-        while waited < timeoutSeconds {
-            switch state {
-            case .listening: return
-            case .failed(let message): throw ServerError(message: message)
-            case .stopped: throw ServerError(message: "the HTTP API stopped as it started")
-            case .starting: break
-            }
-            usleep(10_000)
-            waited += 0.01
-        }
-        throw ServerError(message: "the HTTP API did not start on \(options.host):\(options.port) within \(Int(timeoutSeconds)) s")
     }
 
     public func stop() {

@@ -5,7 +5,7 @@ import TeletopCore
 @testable import TeletopServer
 
 /// A plain TCP client: enough HTTP/1.1 to talk to the real server.
-final class RawHTTPClient {
+final class RawHTTPClient: @unchecked Sendable {
     let fd: Int32
 
     init(port: Int) throws {
@@ -29,8 +29,16 @@ final class RawHTTPClient {
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
 
+    /// Reads on a thread of its own: a blocking read must not hold one of the
+    /// few cooperative threads the server's tasks need.
+    func read(until marker: String) async -> String {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.readBlocking(until: marker)) }.start()
+        }
+    }
+
     /// Reads until `marker` has been seen (or 5 s pass).
-    func read(until marker: String) -> String {
+    func readBlocking(until marker: String) -> String {
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while !String(decoding: received, as: UTF8.self).contains(marker) {
@@ -46,29 +54,29 @@ struct TestFailure: Error { var message: String }
 
 @Suite("The server over a real socket")
 struct RealSocketTests {
-    @Test func postOverTCPAndWatchTheStream() throws {
+    @Test func postOverTCPAndWatchTheStream() async throws {
         let logger = EventLogger()
         var options = TelemetryServer.Options()
         options.port = 0
         let server = TelemetryServer(logger: logger, options: options, log: Logger(label: "test"))
-        try server.start()
+        try await server.start()
         defer { server.stop() }
         guard case .listening(_, let port) = server.state else { Issue.record("not listening"); return }
 
         let watcher = try RawHTTPClient(port: port)
         watcher.send("GET /api/telemetry/stream?event_type=error_event HTTP/1.1\r\nHost: x\r\n\r\n")
-        let head = watcher.read(until: ": teletop stream")
+        let head = await watcher.read(until: ": teletop stream")
         #expect(head.hasPrefix("HTTP/1.1 200"))
         #expect(head.lowercased().contains("content-type: text/event-stream"))
 
         let body = #"{"event_type": "error_event", "payload": {"error_type": "timeout", "error_message": "slow"}}"#
         let poster = try RawHTTPClient(port: port)
         poster.send("POST /api/telemetry/log HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
-        let reply = poster.read(until: "}")
+        let reply = await poster.read(until: "}")
         #expect(reply.hasPrefix("HTTP/1.1 200"))
         #expect(reply.contains(#""event_type":"error_event""#))
 
-        let event = watcher.read(until: #""error_message":"slow""#)
+        let event = await watcher.read(until: #""error_message":"slow""#)
         #expect(event.contains("event: error_event"))
         #expect(event.contains(#"data: {"event_type":"error_event","payload":{"error_type":"timeout","error_message":"slow"},"timestamp":""#))
     }
