@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The contract, the logger and everything that decides what an event means.
@@ -32,7 +34,12 @@ let package = Package(
         // The contract's HTTP API over the core (Hummingbird 2); the core knows nothing of it.
         .target(
             name: "TeletopServer",
-            dependencies: ["TeletopCore", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [
+                "TeletopCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
 
         .executableTarget(
@@ -41,6 +48,8 @@ let package = Package(
                 "TeletopCore", "TeletopTUI", "TeletopServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 

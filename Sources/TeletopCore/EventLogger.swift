@@ -60,6 +60,8 @@ public final class EventLogger: Sendable {
         var totalRejected: UInt64 = 0
         var restoredAccepted: UInt64 = 0
         var unknownRejected: UInt64 = 0
+        /// Rejections by their first problem (a bounded set: the problem codes).
+        var rejectedByProblem: [ValidationIssue.Problem: UInt64] = [:]
         var acceptedBuckets = SecondBuckets()
         var rejectedBuckets = SecondBuckets()
         var droppedBuckets = SecondBuckets()
@@ -162,6 +164,7 @@ public final class EventLogger: Sendable {
             let second = now.secondsSinceEpoch
             s.totalRejected += 1
             s.rejectedBuckets.add(at: second)
+            s.rejectedByProblem[issues.first?.problem ?? .malformedJSON, default: 0] += 1
             if let eventType, let i = s.types.firstIndex(where: { $0.name == eventType }) {
                 s.types[i].rejected += 1
                 s.types[i].rejectedBuckets.add(at: second)
@@ -301,7 +304,7 @@ public final class EventLogger: Sendable {
             let rejections = Array(s.rejections[s.rejectionsHead...] + s.rejections[..<s.rejectionsHead])
             return TelemetrySnapshot(
                 takenAt: now, startedAt: startedAt, totalAccepted: s.totalAccepted, totalRejected: s.totalRejected,
-                eventsLogged: s.totalAccepted + s.restoredAccepted, unknownTypeRejected: s.unknownRejected,
+                eventsLogged: s.totalAccepted + s.restoredAccepted, unknownTypeRejected: s.unknownRejected, rejectedByProblem: s.rejectedByProblem,
                 evicted: s.ring.evicted, dropped: s.totalDropped, retained: s.ring.count, ringCapacity: s.ring.capacity,
                 lastSequence: s.nextSequence - 1, lastEventAt: s.lastEventAt,
                 rate1s: rate(s.acceptedBuckets, 1), rate10s: rate(s.acceptedBuckets, 10), rate60s: rate(s.acceptedBuckets, 60),
@@ -361,6 +364,8 @@ public struct TelemetrySnapshot: Sendable, Equatable {
     /// The contract's events_logged: accepted, including totals restored at start.
     public var eventsLogged: UInt64
     public var unknownTypeRejected: UInt64
+    /// Rejections by their first problem.
+    public var rejectedByProblem: [ValidationIssue.Problem: UInt64]
     /// Events pushed out of the ring by newer ones (still counted, still stored).
     public var evicted: UInt64
     /// Accepted events a consumer could not take (its queue was full).

@@ -15,11 +15,13 @@ public struct TelemetryRoutes: Sendable {
     /// `Authorization: Bearer <token>`; health, stats and metrics stay open to monitors.
     public let token: String?
     let streams = StreamSlots()
+    public let metrics: TelemetryMetrics
 
-    public init(logger: EventLogger, maxBodyBytes: Int = 1 << 20, token: String? = nil) {
+    public init(logger: EventLogger, maxBodyBytes: Int = 1 << 20, token: String? = nil, metrics: TelemetryMetrics? = nil) {
         self.logger = logger
         self.maxBodyBytes = maxBodyBytes
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
+        self.metrics = metrics ?? TelemetryMetrics(logger: logger)
     }
 
     /// nil when the request may go on; otherwise the 401 to send.
@@ -59,10 +61,15 @@ public struct TelemetryRoutes: Sendable {
         router.get("/api/telemetry/events") { request, _ in self.refuseWithoutToken(request) ?? self.events(request) }
         router.get("/api/telemetry/stats") { _, _ in self.stats() }
         router.get("/api/telemetry/stream") { request, _ in self.refuseWithoutToken(request) ?? self.stream(request) }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: self.metrics.scrape())))
+        }
         // The wrong method on a known path is 405 with Allow, not 404.
         let allowed: [(String, HTTPRequest.Method)] = [
             ("/api/telemetry/log", .post), ("/api/telemetry/health", .get), ("/api/telemetry/batch", .post),
             ("/api/telemetry/events", .get), ("/api/telemetry/stats", .get), ("/api/telemetry/stream", .get),
+            ("/metrics", .get),
         ]
         for (path, allow) in allowed {
             for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where method != allow {
@@ -80,7 +87,7 @@ public struct TelemetryRoutes: Sendable {
     public func responder() -> some HTTPResponder<BasicRequestContext> {
         let router = Router()
         add(to: router)
-        return JSONErrorResponder(inner: router.buildResponder())
+        return JSONErrorResponder(inner: router.buildResponder(), metrics: metrics)
     }
 
     func log(_ request: Request) async throws -> Response {
@@ -164,9 +171,18 @@ struct ErrorBody {
 /// into the JSON error shape. Our handlers always set a content type.
 struct JSONErrorResponder<Inner: HTTPResponder>: HTTPResponder {
     let inner: Inner
+    let metrics: TelemetryMetrics
 
     func respond(to request: Request, context: Inner.Context) async throws -> Response {
-        let response = try await inner.respond(to: request, context: context)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let response = try await shaped(inner.respond(to: request, context: context), request)
+        metrics.record(path: request.uri.path, method: request.method.rawValue, status: response.status.code,
+                       duration: clock.now - start)
+        return response
+    }
+
+    private func shaped(_ response: Response, _ request: Request) -> Response {
         guard response.status.code >= 400, response.headers[.contentType] == nil else { return response }
         let notFound = response.status == .notFound
         let message = notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : response.status.reasonPhrase

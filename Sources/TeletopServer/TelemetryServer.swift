@@ -33,10 +33,14 @@ public final class TelemetryServer: Sendable {
     private let stateBox = Mutex<State>(.starting)
     private let task = Mutex<Task<Void, Never>?>(nil)
 
+    /// The registry behind `/metrics`; the CLI also hands it to swift-metrics.
+    public let metrics: TelemetryMetrics
+
     public init(logger: EventLogger, options: Options, log: Logger) {
         self.logger = logger
         self.options = options
         self.log = log
+        metrics = TelemetryMetrics(logger: logger)
     }
 
     public var state: State { stateBox.withLock { $0 } }
@@ -89,7 +93,7 @@ public final class TelemetryServer: Sendable {
     private func launch() {
         let host = options.host
         let app = Application(
-            responder: TelemetryRoutes(logger: logger, maxBodyBytes: options.maxBodyBytes, token: options.token).responder(),
+            responder: TelemetryRoutes(logger: logger, maxBodyBytes: options.maxBodyBytes, token: options.token, metrics: metrics).responder(),
             configuration: .init(address: .hostname(host, port: options.port), serverName: "teletop"),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? 0

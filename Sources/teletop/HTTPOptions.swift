@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import TeletopCore
 import TeletopServer
 import TeletopTUI
@@ -37,6 +39,8 @@ struct HTTPOptions: ParsableArguments {
         options.token = (token ?? ProcessInfo.processInfo.environment["TELETOP_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
         let server = TelemetryServer(logger: logger, options: options, log: log)
         try server.start()
+        // Anything instrumented with swift-metrics lands in the same /metrics page.
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: server.metrics.registry))
         return server
     }
 }

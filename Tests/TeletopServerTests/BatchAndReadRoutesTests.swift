@@ -134,3 +134,34 @@ struct TokenTests {
         #expect(!TelemetryRoutes.constantTimeEqual(Array("abd".utf8), Array("abc".utf8)))
     }
 }
+
+@Suite("Prometheus metrics")
+struct MetricsTests {
+    @Test func eventsRejectionsAndRequestsAreCountedWithBoundedLabels() async throws {
+        let logger = EventLogger()
+        let app = Application(responder: TelemetryRoutes(logger: logger).responder())
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/telemetry/log", method: .post, body: ByteBuffer(string: BatchAndReadRoutesTests.good))
+            try await client.execute(uri: "/api/telemetry/log", method: .post, body: ByteBuffer(string: BatchAndReadRoutesTests.wrong))
+            try await client.execute(uri: "/api/telemetry/log", method: .post, body: ByteBuffer(string: "{"))
+            try await client.execute(uri: "/no/such/user_12345", method: .get)
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"teletop_events_total{event_type="error_event"} 1"#))
+                #expect(text.contains(#"teletop_events_rejected_total{reason="wrong_type"} 1"#))
+                #expect(text.contains(#"teletop_events_rejected_total{reason="malformed_json"} 1"#))
+                #expect(text.contains(#"teletop_http_requests_total{route="/api/telemetry/log",method="POST",status="200"} 1"#))
+                #expect(text.contains(#"teletop_http_requests_total{route="other",method="GET",status="404"} 1"#))
+                #expect(text.contains("teletop_http_request_duration_seconds_bucket"))
+                #expect(!text.contains("user_12345"), "no unbounded values as labels")
+                #expect(text.contains("teletop_health_status 0"))
+            }
+            // A second scrape adds only what happened since.
+            try await client.execute(uri: "/api/telemetry/log", method: .post, body: ByteBuffer(string: BatchAndReadRoutesTests.good))
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(String(buffer: response.body).contains(#"teletop_events_total{event_type="error_event"} 2"#))
+            }
+        }
+    }
+}
