@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import TeletopCore
 
@@ -10,6 +11,20 @@ public struct TelemetryRoutes: Sendable {
     public let logger: EventLogger
     /// Largest accepted body; a larger one is answered 413 without reading the rest.
     public let maxBodyBytes: Int
+
+    /// Every route served, with its method: the 405 answers and the OpenAPI test use this list.
+    public static let endpoints: [(path: String, method: HTTPRequest.Method)] = [
+        ("/api/telemetry/log", .post), ("/api/telemetry/health", .get), ("/api/telemetry/batch", .post),
+        ("/api/telemetry/events", .get), ("/api/telemetry/stats", .get), ("/api/telemetry/stream", .get),
+        ("/metrics", .get), ("/openapi.yaml", .get),
+    ]
+
+    /// The OpenAPI 3.1 document kept in the repo (Sources/TeletopServer/openapi.yaml).
+    public static let openAPIDocument: String = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
+              let text = try? String(contentsOf: url, encoding: .utf8) else { return "openapi.yaml is missing from the build\n" }
+        return text
+    }()
 
     /// With a token, writes and the endpoints that return events need
     /// `Authorization: Bearer <token>`; health, stats and metrics stay open to monitors.
@@ -65,13 +80,11 @@ public struct TelemetryRoutes: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: self.metrics.scrape())))
         }
+        router.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: Self.openAPIDocument)))
+        }
         // The wrong method on a known path is 405 with Allow, not 404.
-        let allowed: [(String, HTTPRequest.Method)] = [
-            ("/api/telemetry/log", .post), ("/api/telemetry/health", .get), ("/api/telemetry/batch", .post),
-            ("/api/telemetry/events", .get), ("/api/telemetry/stats", .get), ("/api/telemetry/stream", .get),
-            ("/metrics", .get),
-        ]
-        for (path, allow) in allowed {
+        for (path, allow) in Self.endpoints {
             for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where method != allow {
                 router.on(RouterPath(path), method: method) { request, _ in
                     var response = ErrorBody(error: "method_not_allowed", message: "\(request.method) is not allowed on \(path); use \(allow)")
