@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import TeletopCore
+
+/// `teletop send`: fire events at a running teletop from a shell or script.
+struct Send: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send events to a running teletop over HTTP.",
+        discussion: """
+            teletop send ai_block_used user_id=user_123 chapter_id=1 section_id=what-is-physical-ai block_type=ask-question
+
+            key=value: a value that reads as JSON (an integer, a number, true, false, null, \
+            {...}, [...] or a "quoted string") is sent as that JSON; anything else as a string. \
+            key==value always sends the string value. --json sends a raw payload; --file sends a \
+            JSON Lines file in batches of 1,000. Exit status: 0 all accepted, 1 something \
+            rejected, 2 teletop unreachable or an unexpected answer.
+            """
+    )
+
+    @Argument(help: "The event type (not with --file).")
+    var eventType: String?
+
+    @Argument(help: "Payload fields as key=value (or key==value for a string).")
+    var fields: [String] = []
+
+    @Option(help: "The payload as raw JSON.")
+    var json: String?
+
+    @Option(help: "A JSON Lines file of EventLogRequests to send in batches.")
+    var file: String?
+
+    @Option(help: "Where teletop's HTTP API is.")
+    var url = "http://127.0.0.1:7311"
+
+    @Option(help: "Bearer token (default: $TELETOP_TOKEN).")
+    var token: String?
+
+    func validate() throws {
+        if file != nil {
+            guard eventType == nil, fields.isEmpty, json == nil else { throw ValidationError("--file sends whole requests: give no event type, fields or --json") }
+        } else {
+            guard eventType != nil else { throw ValidationError("give an event type, e.g. teletop send ai_block_used user_id=u1 chapter_id=1 ...") }
+            guard json == nil || fields.isEmpty else { throw ValidationError("give fields or --json, not both") }
+        }
+    }
+
+    /// `key=value` with the JSON rule; `key==value` a string.
+    static func payload(from fields: [String]) throws -> JSONObject {
+        var payload = JSONObject()
+        for field in fields {
+            guard let eq = field.firstIndex(of: "="), eq != field.startIndex else {
+                throw ValidationError("field \(field.debugDescription): expected key=value")
+            }
+            let key = String(field[..<eq])
+            var value = field[field.index(after: eq)...]
+            if value.first == "=" {
+                value = value.dropFirst()
+                payload[key] = .string(String(value))
+            } else if let parsed = try? JSONParser.parse(Array(value.utf8)) {
+                payload[key] = parsed
+            } else {
+                payload[key] = .string(String(value))
+            }
+        }
+        return payload
+    }
+
+    func run() throws {
+        let client = try MiniHTTPClient(url: url)
+        var headers: [String: String] = [:]
+        if let token = (token ?? ProcessInfo.processInfo.environment["TELETOP_TOKEN"]).flatMap({ $0.isEmpty ? nil : $0 }) {
+            headers["Authorization"] = "Bearer \(token)"
+        }
+        do {
+            if let file { try sendFile(file, client, headers) } else { try sendOne(client, headers) }
+        } catch let error as SendError {
+            FileHandle.standardError.write(Data("teletop send: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    func sendOne(_ client: MiniHTTPClient, _ headers: [String: String]) throws {
+        let payload: JSONObject
+        if let json {
+            guard case .object(let object)? = try? JSONParser.parse(Array(json.utf8)) else {
+                throw ValidationError("--json must be a JSON object, got \(json)")
+            }
+            payload = object
+        } else {
+            payload = try Self.payload(from: fields)
+        }
+        let body = JSONWriter.compactBytes(.object(["event_type": .string(eventType!), "payload": .object(payload)]))
+        let reply = try client.request("POST", "/api/telemetry/log", body: body, headers: headers)
+        print(reply.body)
+        switch reply.status {
+        case 200: return
+        case 400, 413, 415: throw ExitCode(1)
+        case 401: throw SendError("teletop wants a token (--token or TELETOP_TOKEN): \(reply.body)")
+        default: throw SendError("unexpected answer \(reply.status): \(reply.body)")
+        }
+    }
+
+    func sendFile(_ path: String, _ client: MiniHTTPClient, _ headers: [String: String]) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--file \(path): cannot read the file") }
+        let lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
+        var accepted = 0, rejected = 0
+        for (batchIndex, start) in stride(from: 0, to: lines.count, by: 1000).enumerated() {
+            let batch = lines[start..<min(lines.count, start + 1000)]
+            let body = Array(batch.joined(separator: [0x0A]))
+            let reply = try client.request("POST", "/api/telemetry/batch", body: body, contentType: "application/x-ndjson", headers: headers)
+            guard reply.status == 200, case .object(let result)? = try? JSONParser.parse(Array(reply.body.utf8)) else {
+                if reply.status == 401 { throw SendError("teletop wants a token (--token or TELETOP_TOKEN): \(reply.body)") }
+                throw SendError("batch \(batchIndex + 1): answer \(reply.status): \(reply.body)")
+            }
+            if case .int(let a)? = result["accepted"] { accepted += Int(a) }
+            if case .int(let r)? = result["rejected"] { rejected += Int(r) }
+            if case .array(let items)? = result["rejected_items"] {
+                for item in items {
+                    guard case .object(let o) = item, case .int(let index)? = o["index"], case .string(let message)? = o["message"] else { continue }
+                    print("event \(start + Int(index) + 1) in the file: \(message)")
+                }
+            }
+        }
+        print("sent \(lines.count) events from \(path): \(accepted) accepted, \(rejected) rejected")
+        if rejected > 0 { throw ExitCode(1) }
+    }
+}
