@@ -94,6 +94,8 @@ public final class TelemetryServer: Sendable {
         let host = options.host
         let app = Application(
             responder: TelemetryRoutes(logger: logger, maxBodyBytes: options.maxBodyBytes, token: options.token, metrics: metrics).responder(),
+            // A connection that sends nothing for 30 s is closed; streams write a keep-alive every 15 s.
+            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
             configuration: .init(address: .hostname(host, port: options.port), serverName: "teletop"),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? 0
