@@ -15,6 +15,11 @@ extension TelemetryRoutes {
                              message: "Content-Type must be application/json (an array) or application/x-ndjson, got \(contentType)")
                 .response(.unsupportedMediaType)
         }
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBodyBytes {
+            // Refused on the declared size alone: the body is never read.
+            return ErrorBody(error: "body_too_large", message: "the request body (\(declared) bytes) is larger than \(maxBodyBytes) bytes")
+                .response(.contentTooLarge)
+        }
         var request = request
         let body: ByteBuffer
         do {

@@ -108,6 +108,11 @@ public struct TelemetryRoutes: Sendable {
             return ErrorBody(error: "unsupported_media_type", message: "Content-Type must be application/json, got \(type)")
                 .response(.unsupportedMediaType)
         }
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBodyBytes {
+            // Refused on the declared size alone: the body is never read.
+            return ErrorBody(error: "body_too_large", message: "the request body (\(declared) bytes) is larger than \(maxBodyBytes) bytes")
+                .response(.contentTooLarge)
+        }
         var request = request
         let body: ByteBuffer
         do {
