@@ -28,6 +28,26 @@ public final class TelemetryMetrics: Sendable {
         .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
     ]
 
+    /// Computed: MetricNameDescriptor is not Sendable, so it cannot be a stored static.
+    enum Name {
+        static var events: MetricNameDescriptor { MetricNameDescriptor(namespace: "teletop", metricName: "events", unitName: "total",
+                                                 helpText: "Events accepted, by event type") }
+        static var rejected: MetricNameDescriptor { MetricNameDescriptor(namespace: "teletop", subsystem: "events", metricName: "rejected", unitName: "total",
+                                                   helpText: "Arrivals rejected, by their first problem") }
+        static var evicted: MetricNameDescriptor { MetricNameDescriptor(namespace: "teletop", subsystem: "events", metricName: "evicted", unitName: "total",
+                                                  helpText: "Events pushed out of the in-memory ring by newer ones") }
+        static var dropped: MetricNameDescriptor { MetricNameDescriptor(namespace: "teletop", subsystem: "events", metricName: "dropped", unitName: "total",
+                                                  helpText: "Accepted events a consumer's queue could not take") }
+        static var retained: MetricNameDescriptor { MetricNameDescriptor(namespace: "teletop", subsystem: "events", metricName: "retained", unitName: "",
+                                                   helpText: "Events held in the in-memory ring") }
+        static var health: MetricNameDescriptor { MetricNameDescriptor(namespace: "teletop", metricName: "health", unitName: "status",
+                                                 helpText: "0 healthy, 1 degraded, 2 unhealthy") }
+        static var requests: MetricNameDescriptor { MetricNameDescriptor(namespace: "teletop", subsystem: "http", metricName: "requests", unitName: "total",
+                                                   helpText: "HTTP requests answered, by route, method and status") }
+        static var duration: MetricNameDescriptor { MetricNameDescriptor(namespace: "teletop", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+                                                   helpText: "Time to answer an HTTP request, by route") }
+    }
+
     public init(logger: EventLogger, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.logger = logger
         self.registry = registry
@@ -36,9 +56,9 @@ public final class TelemetryMetrics: Sendable {
     /// Counts one answered request; unknown paths share one label.
     func record(path: String, method: String, status: Int, duration: Duration) {
         let route = Self.routes.contains(path) ? path : "other"
-        registry.makeCounter(name: "teletop_http_requests_total",
+        registry.makeCounter(descriptor: Name.requests,
                              labels: [("route", route), ("method", method), ("status", String(status))]).increment()
-        registry.makeDurationHistogram(name: "teletop_http_request_duration_seconds", labels: [("route", route)],
+        registry.makeDurationHistogram(descriptor: Name.duration, labels: [("route", route)],
                                        buckets: Self.durationBuckets).record(duration)
     }
 
@@ -48,29 +68,29 @@ public final class TelemetryMetrics: Sendable {
         seen.withLock { seen in
             for t in snap.types {
                 let delta = t.accepted - (seen.accepted[t.name] ?? 0)
-                let counter = registry.makeCounter(name: "teletop_events_total", labels: [("event_type", t.name)])
+                let counter = registry.makeCounter(descriptor: Name.events, labels: [("event_type", t.name)])
                 if delta > 0 { counter.increment(by: Int64(delta)) }
                 seen.accepted[t.name] = t.accepted
             }
             for problem in ValidationIssue.Problem.allCases {
                 let total = snap.rejectedByProblem[problem] ?? 0
-                let counter = registry.makeCounter(name: "teletop_events_rejected_total", labels: [("reason", problem.rawValue)])
+                let counter = registry.makeCounter(descriptor: Name.rejected, labels: [("reason", problem.rawValue)])
                 let delta = total - (seen.rejected[problem] ?? 0)
                 if delta > 0 { counter.increment(by: Int64(delta)) }
                 seen.rejected[problem] = total
             }
-            registry.makeCounter(name: "teletop_events_evicted_total").increment(by: Int64(snap.evicted - seen.evicted))
+            registry.makeCounter(descriptor: Name.evicted).increment(by: Int64(snap.evicted - seen.evicted))
             seen.evicted = snap.evicted
-            registry.makeCounter(name: "teletop_events_dropped_total").increment(by: Int64(snap.dropped - seen.dropped))
+            registry.makeCounter(descriptor: Name.dropped).increment(by: Int64(snap.dropped - seen.dropped))
             seen.dropped = snap.dropped
         }
-        registry.makeGauge(name: "teletop_events_retained").set(Double(snap.retained))
+        registry.makeGauge(descriptor: Name.retained).set(Double(snap.retained))
         let status: Double = switch snap.health.status {
         case .healthy: 0
         case .degraded: 1
         case .unhealthy: 2
         }
-        registry.makeGauge(name: "teletop_health_status").set(status)
+        registry.makeGauge(descriptor: Name.health).set(status)
         return registry.emitToString()
     }
 }
