@@ -11,6 +11,7 @@ public final class TelemetryMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let logger: EventLogger
     private let seen = Mutex<Seen>(Seen())
+    private let http = Mutex<[String: (Counter, DurationHistogram)]>([:])
 
     struct Seen {
         var accepted: [String: UInt64] = [:]
@@ -56,10 +57,17 @@ public final class TelemetryMetrics: Sendable {
     /// Counts one answered request; unknown paths share one label.
     func record(path: String, method: String, status: Int, duration: Duration) {
         let route = Self.routes.contains(path) ? path : "other"
-        registry.makeCounter(descriptor: Name.requests,
-                             labels: [("route", route), ("method", method), ("status", String(status))]).increment()
-        registry.makeDurationHistogram(descriptor: Name.duration, labels: [("route", route)],
-                                       buckets: Self.durationBuckets).record(duration)
+        let key = "\(route) \(method) \(status)"
+        // The registry's lookup builds names and takes its lock: keep what it returns.
+        let (counter, histogram) = http.withLock { cache in
+            if let known = cache[key] { return known }
+            let made = (registry.makeCounter(descriptor: Name.requests, labels: [("route", route), ("method", method), ("status", String(status))]),
+                        registry.makeDurationHistogram(descriptor: Name.duration, labels: [("route", route)], buckets: Self.durationBuckets))
+            cache[key] = made
+            return made
+        }
+        counter.increment()
+        histogram.record(duration)
     }
 
     /// Brings the event counters up to the logger's totals, then writes everything.
