@@ -28,7 +28,7 @@ ticks=$(getconf CLK_TCK)
 start() {
   local name=$1; shift
   tmux_ new-session -d -s "$name" -x 160 -y 45 \
-    env -u NO_COLOR TERM=tmux-256color "$bin" --log-file "$work/$name.log" "$@"
+    env -u NO_COLOR TERM=tmux-256color "$bin" --port 0 --log-file "$work/$name.log" "$@"
   sleep 2
   tmux_ display -p -t "$name" '#{pane_pid}'
 }

@@ -33,7 +33,7 @@ wait_for() {
 start() {
   local name=$1 w=$2 h=$3; shift 3
   tmux_ new-session -d -s "$name" -x "$w" -y "$h" \
-    env -u NO_COLOR TERM=tmux-256color "$bin" --log-file "$work/$name.log" "$@"
+    env -u NO_COLOR TERM=tmux-256color "$bin" --port 0 --log-file "$work/$name.log" "$@"
 }
 
 # shoot SESSION FILE: the pane as it is now, to screenshots/FILE.png.
@@ -111,7 +111,7 @@ tmux_ send-keys -t small q
 
 # NO_COLOR and a non-UTF-8 locale: monochrome, ASCII borders and sparklines.
 tmux_ new-session -d -s plain -x 160 -y 45 \
-  env NO_COLOR=1 LC_ALL=C LANG=C "$bin" --log-file "$work/plain.log" --seed 7 --sim-rate 40
+  env NO_COLOR=1 LC_ALL=C LANG=C "$bin" --port 0 --log-file "$work/plain.log" --seed 7 --sim-rate 40
 sleep 6
 wait_for plain 'HEALTHY'
 shoot plain monochrome-ascii
