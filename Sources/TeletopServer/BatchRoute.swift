@@ -31,8 +31,8 @@ extension TelemetryRoutes {
         var tooMany = false
         body.withUnsafeReadableBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
-            let firstByte = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
-            if !ndjson || firstByte == UInt8(ascii: "[") {
+            // The content type decides: NDJSON is always lines, JSON always one array.
+            if !ndjson {
                 items = Self.decodeArray(bytes, maxBytes: maxBodyBytes, tooMany: &tooMany)
             } else {
                 var splitter = LineSplitter(maxLineBytes: maxBodyBytes)

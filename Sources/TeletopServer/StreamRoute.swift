@@ -13,13 +13,11 @@ extension TelemetryRoutes {
                 .response(.serviceUnavailable)
         }
         let eventType = request.uri.queryParameters["event_type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        let subscription = logger.subscribe(name: "http stream", capacity: 65_536)
-        let slots = streams
+        // Released when the body is done or, if the client vanished before the
+        // body ever ran, when the response is thrown away: never leaked.
+        let lease = StreamLease(subscription: logger.subscribe(name: "http stream", capacity: 65_536), slots: streams)
         let body = ResponseBody { writer in
-            defer {
-                subscription.cancel()
-                slots.release()
-            }
+            let subscription = lease.subscription
             let keepAlive = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(15))
@@ -46,6 +44,22 @@ extension TelemetryRoutes {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+}
+
+/// A stream's subscription and slot, given back exactly once.
+final class StreamLease: Sendable {
+    let subscription: EventSubscription
+    let slots: StreamSlots
+
+    init(subscription: EventSubscription, slots: StreamSlots) {
+        self.subscription = subscription
+        self.slots = slots
+    }
+
+    deinit {
+        subscription.cancel()
+        slots.release()
     }
 }
 

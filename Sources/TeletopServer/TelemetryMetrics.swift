@@ -72,8 +72,10 @@ public final class TelemetryMetrics: Sendable {
 
     /// Brings the event counters up to the logger's totals, then writes everything.
     public func scrape() -> String {
-        let snap = logger.snapshot()
-        seen.withLock { seen in
+        // The snapshot is taken under the lock: two scrapes at once must not
+        // see totals go backwards (the deltas are unsigned).
+        let snap = seen.withLock { seen -> TelemetrySnapshot in
+            let snap = logger.snapshot()
             for t in snap.types {
                 let delta = t.accepted - (seen.accepted[t.name] ?? 0)
                 let counter = registry.makeCounter(descriptor: Name.events, labels: [("event_type", t.name)])
@@ -91,6 +93,7 @@ public final class TelemetryMetrics: Sendable {
             seen.evicted = snap.evicted
             registry.makeCounter(descriptor: Name.dropped).increment(by: Int64(snap.dropped - seen.dropped))
             seen.dropped = snap.dropped
+            return snap
         }
         registry.makeGauge(descriptor: Name.retained).set(Double(snap.retained))
         let status: Double = switch snap.health.status {

@@ -43,8 +43,8 @@ public struct TelemetryRoutes: Sendable {
     func refuseWithoutToken(_ request: Request) -> Response? {
         guard let token else { return nil }
         let header = request.headers[.authorization] ?? ""
-        let prefix = "Bearer "
-        if header.hasPrefix(prefix), Self.constantTimeEqual(Array(header.utf8.dropFirst(prefix.utf8.count)), Array(token.utf8)) {
+        let prefix = "bearer "  // the scheme name is case-insensitive (RFC 7235)
+        if header.lowercased().hasPrefix(prefix), Self.constantTimeEqual(Array(header.utf8.dropFirst(prefix.utf8.count)), Array(token.utf8)) {
             return nil
         }
         var response = ErrorBody(error: "unauthorized",
@@ -85,7 +85,7 @@ public struct TelemetryRoutes: Sendable {
         }
         // The wrong method on a known path is 405 with Allow, not 404.
         for (path, allow) in Self.endpoints {
-            for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where method != allow {
+            for method in [HTTPRequest.Method.get, .head, .post, .put, .delete, .patch, .options] where method != allow {
                 router.on(RouterPath(path), method: method) { request, _ in
                     var response = ErrorBody(error: "method_not_allowed", message: "\(request.method) is not allowed on \(path); use \(allow)")
                         .response(.methodNotAllowed)

@@ -68,6 +68,17 @@ final class InputSources: Sendable {
 
     func stop() { stopFlag.store(true, ordering: .relaxed) }
 
+    /// After `stop`: waits (at most `seconds`) for the readers to finish their
+    /// current chunk, so a summary counts everything read. A reader blocked on
+    /// a quiet pipe cannot be waited for; it is left behind.
+    func waitForReaders(seconds: Double = 1) {
+        var waited = 0.0
+        while !finished && waited < seconds {
+            usleep(10_000)
+            waited += 0.01
+        }
+    }
+
     /// True when every reader reached its end (a followed file never does).
     var finished: Bool { readers.allSatisfy { $0.ingestor.current.finished } }
 

@@ -38,7 +38,8 @@ struct MiniHTTPClient {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { throw SendError("the connection to \(host):\(port) broke while sending") }
+            // The server may answer (413) and stop reading before the body is all sent: read its answer.
+            if n <= 0 { break }
             sent += n
         }
         var received: [UInt8] = []

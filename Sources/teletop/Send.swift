@@ -12,7 +12,7 @@ struct Send: ParsableCommand {
             key=value: a value that reads as JSON (an integer, a number, true, false, null, \
             {...}, [...] or a "quoted string") is sent as that JSON; anything else as a string. \
             key==value always sends the string value. --json sends a raw payload; --file sends a \
-            JSON Lines file in batches of 1,000. Exit status: 0 all accepted, 1 something \
+            JSON Lines file in batches (at most 1,000 events and 768 KiB each). Exit status: 0 all accepted, 1 something \
             rejected, 2 teletop unreachable or an unexpected answer.
             """
     )
@@ -66,6 +66,8 @@ struct Send: ParsableCommand {
     }
 
     func run() throws {
+        // A server that answers early (413) and closes must not kill us with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         let client = try MiniHTTPClient(url: url)
         var headers: [String: String] = [:]
         if let token = (token ?? ProcessInfo.processInfo.environment["TELETOP_TOKEN"]).flatMap({ $0.isEmpty ? nil : $0 }) {
@@ -94,34 +96,61 @@ struct Send: ParsableCommand {
         print(reply.body)
         switch reply.status {
         case 200: return
-        case 400, 413, 415: throw ExitCode(1)
+        case 400, 413, 415: throw ExitCode(1)  // rejected: the body says why
         case 401: throw SendError("teletop wants a token (--token or TELETOP_TOKEN): \(reply.body)")
         default: throw SendError("unexpected answer \(reply.status): \(reply.body)")
         }
     }
 
+    /// Batches of at most 1,000 events and at most `batchBytes`, so a batch
+    /// stays under the server's default body limit. Positions reported are the
+    /// file's line numbers; blank lines are skipped as the server skips them.
     func sendFile(_ path: String, _ client: MiniHTTPClient, _ headers: [String: String]) throws {
         guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--file \(path): cannot read the file") }
-        let lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
+        var events: [(line: Int, bytes: ArraySlice<UInt8>)] = []
+        for (i, raw) in data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            var line = ArraySlice(raw)
+            if line.last == 0x0D { line = line.dropLast() }
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            events.append((i + 1, line))
+        }
         var accepted = 0, rejected = 0
-        for (batchIndex, start) in stride(from: 0, to: lines.count, by: 1000).enumerated() {
-            let batch = lines[start..<min(lines.count, start + 1000)]
-            let body = Array(batch.joined(separator: [0x0A]))
+        var start = 0
+        while start < events.count {
+            var end = start
+            var bytes = 0
+            while end < events.count && end - start < 1000 && (end == start || bytes + events[end].bytes.count + 1 <= Self.batchBytes) {
+                bytes += events[end].bytes.count + 1
+                end += 1
+            }
+            let batch = events[start..<end]
+            let body = Array(batch.map(\.bytes).joined(separator: [0x0A]))
             let reply = try client.request("POST", "/api/telemetry/batch", body: body, contentType: "application/x-ndjson", headers: headers)
+            if reply.status == 413 && batch.count == 1 {
+                rejected += 1
+                print("line \(batch.first!.line): larger than the server's body limit (\(batch.first!.bytes.count) bytes)")
+                start = end
+                continue
+            }
             guard reply.status == 200, case .object(let result)? = try? JSONParser.parse(Array(reply.body.utf8)) else {
                 if reply.status == 401 { throw SendError("teletop wants a token (--token or TELETOP_TOKEN): \(reply.body)") }
-                throw SendError("batch \(batchIndex + 1): answer \(reply.status): \(reply.body)")
+                throw SendError("lines \(batch.first!.line)-\(batch.last!.line): answer \(reply.status): \(reply.body)")
             }
             if case .int(let a)? = result["accepted"] { accepted += Int(a) }
             if case .int(let r)? = result["rejected"] { rejected += Int(r) }
             if case .array(let items)? = result["rejected_items"] {
                 for item in items {
-                    guard case .object(let o) = item, case .int(let index)? = o["index"], case .string(let message)? = o["message"] else { continue }
-                    print("event \(start + Int(index) + 1) in the file: \(message)")
+                    guard case .object(let o) = item, case .int(let index)? = o["index"], case .string(let message)? = o["message"],
+                          batch.indices.contains(start + Int(index)) else { continue }
+                    print("line \(events[start + Int(index)].line): \(message)")
                 }
             }
+            start = end
         }
-        print("sent \(lines.count) events from \(path): \(accepted) accepted, \(rejected) rejected")
+        print("sent \(events.count) events from \(path): \(accepted) accepted, \(rejected) rejected")
         if rejected > 0 { throw ExitCode(1) }
     }
+
+    /// Under the server's default 1 MiB body limit, with room to spare.
+    static let batchBytes = 768 * 1024
 }

@@ -12,8 +12,8 @@ struct Serve: ParsableCommand {
             Serves the HTTP API (unless --no-http). With --stdin alone, stops at the end of input; \
             otherwise at SIGINT or SIGTERM. \
             Prints events per type, rejected lines with reasons, and health. Exit status: \
-            0 when every line was accepted, 1 when any line was rejected, 2 when an input \
-            could not be read.
+            0 when every input line was accepted, 1 when any input line was rejected, 2 when \
+            an input could not be read.
             """
     )
 
@@ -79,6 +79,7 @@ struct Serve: ParsableCommand {
             if input.readStdin && input.followPath == nil && simRate == 0 && sources.finished { break }
         }
         sources.stop()
+        sources.waitForReaders()
         simTask?.cancel()
         server?.stop()
         let elapsed = ContinuousClock.now - started
@@ -86,7 +87,8 @@ struct Serve: ParsableCommand {
                                    stoppedBy: stoppedBy == 0 ? "end of input" : String(cString: strsignal(stoppedBy)))
         log.info("serve stopped", metadata: ["events": "\(summary.accepted)", "rejected": "\(summary.rejected)", "by": "\(summary.stoppedBy)"])
         print(json ? summary.json : summary.text)
+        // About the lines read: an HTTP client's bad request is its own answer, not serve's status.
         if summary.inputFailed { throw ExitCode(2) }
-        if summary.rejected > 0 { throw ExitCode(1) }
+        if summary.rejectedLines > 0 { throw ExitCode(1) }
     }
 }

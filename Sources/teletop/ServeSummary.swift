@@ -18,6 +18,8 @@ struct ServeSummary {
     var accepted: UInt64 { snapshot.eventsLogged }
     var rejected: UInt64 { snapshot.totalRejected }
     var lines: Int { inputs.reduce(0) { $0 + $1.stats.lines } }
+    /// Rejected lines of the inputs (not HTTP requests or form events).
+    var rejectedLines: Int { inputs.reduce(0) { $0 + $1.stats.rejected } }
     var inputFailed: Bool { inputs.contains { $0.stats.failure != nil } }
     /// The first rejections of every input, in input order.
     var firstRejections: [Rejection] { inputs.flatMap(\.stats.firstRejections) }

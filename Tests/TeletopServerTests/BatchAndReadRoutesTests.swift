@@ -165,3 +165,52 @@ struct MetricsTests {
         }
     }
 }
+
+@Suite("Review fixes")
+struct ReviewFixTests {
+    @Test func ndjsonIsAlwaysLinesEvenWhenTheFirstStartsWithABracket() async throws {
+        let logger = EventLogger()
+        let app = Application(responder: TelemetryRoutes(logger: logger).responder())
+        let body = "[]\n\(BatchAndReadRoutesTests.good)\n\(BatchAndReadRoutesTests.good)\n"
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/telemetry/batch", method: .post, headers: [.contentType: "application/x-ndjson"],
+                                     body: ByteBuffer(string: body)) { response in
+                let reply = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+                #expect(reply["accepted"] as? Int == 2 && reply["rejected"] as? Int == 1)
+            }
+            try await client.execute(uri: "/api/telemetry/health", method: .head) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET")
+            }
+        }
+        #expect(logger.eventsLogged == 2)
+    }
+
+    @Test func aStreamLeaseGivesItsSlotAndSubscriptionBack() {
+        let logger = EventLogger()
+        let slots = StreamSlots()
+        #expect(slots.claim())
+        var lease: StreamLease? = StreamLease(subscription: logger.subscribe(name: "s", capacity: 4), slots: slots)
+        let subscription = lease!.subscription
+        #expect(slots.count == 1 && !subscription.isCancelled)
+        lease = nil
+        #expect(slots.count == 0 && subscription.isCancelled)
+        for _ in 0..<10 { logger.log("error_event", ["error_type": "t", "error_message": "m"], source: .sim) }
+        #expect(logger.snapshot().dropped == 0, "a released stream no longer counts as a slow consumer")
+        _ = lease
+    }
+
+    @Test func concurrentScrapesWhileEventsFlowNeverGoBackwards() async {
+        let logger = EventLogger()
+        let metrics = TelemetryMetrics(logger: logger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for _ in 0..<5_000 { logger.log("error_event", ["error_type": "t", "error_message": "m"], source: .sim) }
+            }
+            for _ in 0..<3 {
+                group.addTask { for _ in 0..<100 { _ = metrics.scrape() } }
+            }
+        }
+        #expect(metrics.scrape().contains(#"teletop_events_total{event_type="error_event"} 5000"#))
+    }
+}

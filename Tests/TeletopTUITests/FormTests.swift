@@ -184,3 +184,21 @@ struct FormTests {
         #expect(render(s).lines.joined().contains("curl -sS -X POST"))
     }
 }
+
+@Suite("Form raw JSON round trip")
+struct FormRawRoundTripTests {
+    @Test func ctrlRStaysRawWhenFieldsWouldLoseSomething() {
+        var form = EventForm()
+        form.begin(TrackingPlan.contract.eventTypes.first { $0.name == "ai_block_used" }!, remembered: [:])
+        form.toggleRaw()
+        form.rawEditor = LineEditor(#"{"user_id":"u","note":"x"}"#)
+        form.toggleRaw()
+        #expect(form.raw && form.rawError == #"stays raw JSON: "note" is not a field of ai_block_used"#)
+        form.rawEditor = LineEditor(#"{"user_id":"u","chapter_id":"1"}"#)
+        form.toggleRaw()
+        #expect(form.raw && form.rawError?.contains("chapter_id would not keep its JSON type") == true)
+        form.rawEditor = LineEditor(#"{"user_id":"u","chapter_id":1}"#)
+        form.toggleRaw()
+        #expect(!form.raw && form.rawError == nil && form.fields[1].editor.text == "1")
+    }
+}

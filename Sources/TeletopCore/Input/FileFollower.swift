@@ -89,7 +89,7 @@ public final class FileFollower: Sendable {
             }
             nap()
         }
-        ingestor.finish(&splitter)
+        // Stopped: a last line without its newline may still be being written; it is not judged.
         ingestor.setState("stopped", finished: true)
     }
 }

@@ -100,15 +100,27 @@ public struct EventForm: Equatable, Sendable {
         guard !isCustom else { return }
         if raw {
             guard case .success(let object) = parseRaw() else { return }  // keep raw until it parses
+            // Fields only if nothing would be lost or change type on the way.
+            if let key = object.keys.first(where: { key in !fields.contains { $0.spec.name == key } }) {
+                rawError = "stays raw JSON: \"\(key)\" is not a field of \(eventType)"
+                return
+            }
+            for field in fields {
+                if let value = object[field.spec.name], Self.value(Self.text(of: value), as: field.spec.type) != value {
+                    rawError = "stays raw JSON: \(field.spec.name) would not keep its JSON type in a \(field.spec.type.rawValue) field"
+                    return
+                }
+            }
             raw = false
             for i in fields.indices {
                 fields[i].editor = LineEditor(object[fields[i].spec.name].map(Self.text(of:)) ?? "")
             }
             focus = 0
+            rawError = nil
         } else {
             switchToRaw(payload: fieldsPayload())
+            rawError = nil
         }
-        rawError = nil
     }
 
     private mutating func switchToRaw(payload: JSONObject) {
