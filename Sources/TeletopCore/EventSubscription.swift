@@ -96,26 +96,24 @@ public final class EventSubscription: Sendable {
     /// Makes a waiting `next()` return (empty) without cancelling: a consumer
     /// that must do something on a timer, such as a stream's keep-alive.
     public func wake() {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            s.woken = true
-            let w = s.waiter
-            s.waiter = nil
-            return w
-        }
-        waiter?.resume()
+        releaseWaiter { $0.woken = true }
     }
 
     public var isCancelled: Bool { state.withLock { $0.cancelled } }
 
     public func cancel() {
+        releaseWaiter { $0.cancelled = true }
+        onCancel.withLock { $0 }?()
+    }
+
+    /// Changes the state, then resumes a waiting `next()` outside the lock.
+    private func releaseWaiter(_ change: (inout State) -> Void) {
         let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            s.cancelled = true
-            let w = s.waiter
-            s.waiter = nil
-            return w
+            change(&s)
+            defer { s.waiter = nil }
+            return s.waiter
         }
         waiter?.resume()
-        onCancel.withLock { $0 }?()
     }
 
     public struct Stats: Sendable, Equatable {

@@ -15,17 +15,10 @@ extension TelemetryRoutes {
                              message: "Content-Type must be application/json (an array) or application/x-ndjson, got \(contentType)")
                 .response(.unsupportedMediaType)
         }
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBodyBytes {
-            // Refused on the declared size alone: the body is never read.
-            return ErrorBody(error: "body_too_large", message: "the request body (\(declared) bytes) is larger than \(maxBodyBytes) bytes")
-                .response(.contentTooLarge)
-        }
-        var request = request
         let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: maxBodyBytes)
-        } catch {
-            return ErrorBody(error: "body_too_large", message: "the request body is larger than \(maxBodyBytes) bytes").response(.contentTooLarge)
+        switch await readBody(request) {
+        case .success(let read): body = read
+        case .failure(let refusal): return refusal.response
         }
         var items: [Result<EventIngest.Decoded, IngestError>] = []
         var tooMany = false

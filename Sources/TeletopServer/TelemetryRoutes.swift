@@ -108,18 +108,10 @@ public struct TelemetryRoutes: Sendable {
             return ErrorBody(error: "unsupported_media_type", message: "Content-Type must be application/json, got \(type)")
                 .response(.unsupportedMediaType)
         }
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBodyBytes {
-            // Refused on the declared size alone: the body is never read.
-            return ErrorBody(error: "body_too_large", message: "the request body (\(declared) bytes) is larger than \(maxBodyBytes) bytes")
-                .response(.contentTooLarge)
-        }
-        var request = request
         let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: maxBodyBytes)
-        } catch {
-            return ErrorBody(error: "body_too_large", message: "the request body is larger than \(maxBodyBytes) bytes")
-                .response(.contentTooLarge)
+        switch await readBody(request) {
+        case .success(let read): body = read
+        case .failure(let refusal): return refusal.response
         }
         let limits = JSONParserLimits(maxBytes: maxBodyBytes)
         let outcome = body.withUnsafeReadableBytes { raw in
@@ -134,6 +126,22 @@ public struct TelemetryRoutes: Sendable {
         }
     }
 
+    /// The body, up to `maxBodyBytes`; over it, the 413 to send. A declared
+    /// Content-Length over the limit is refused before anything is read.
+    func readBody(_ request: Request) async -> Result<ByteBuffer, Refusal> {
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBodyBytes {
+            return .failure(Refusal(response: ErrorBody(error: "body_too_large",
+                message: "the request body (\(declared) bytes) is larger than \(maxBodyBytes) bytes").response(.contentTooLarge)))
+        }
+        var request = request
+        do {
+            return .success(try await request.collectBody(upTo: maxBodyBytes))
+        } catch {
+            return .failure(Refusal(response: ErrorBody(error: "body_too_large",
+                message: "the request body is larger than \(maxBodyBytes) bytes").response(.contentTooLarge)))
+        }
+    }
+
     func health() -> Response {
         let health = logger.health()
         // 503 only when unhealthy: load balancers keep a degraded instance in rotation.
@@ -144,6 +152,11 @@ public struct TelemetryRoutes: Sendable {
         Response(status: status, headers: [.contentType: "application/json"],
                  body: .init(byteBuffer: ByteBuffer(bytes: JSONWriter.compactBytes(value))))
     }
+}
+
+/// An answer sent instead of going on (Response is not an Error).
+struct Refusal: Error {
+    var response: Response
 }
 
 /// The one shape of every error answer.

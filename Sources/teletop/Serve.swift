@@ -20,14 +20,8 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("sim-rate"), help: "Also run the simulator at this many events per second (0: off).")
     var simRate: Double = 0
 
-    @Option(help: "Seed of the simulator.")
-    var seed: UInt64 = 42
 
-    @Option(help: "A tracking plan file (JSON; see the README). Default: the contract's three event types.")
-    var plan: String?
 
-    @Option(name: .customLong("ring"), help: "How many recent events to keep in memory.")
-    var ringCapacity: Int = 10_000
 
     @Option(name: .customLong("log-file"), help: "Write teletop's own log here instead of standard error.")
     var logFile: String?
@@ -41,15 +35,13 @@ struct Serve: ParsableCommand {
     @OptionGroup(title: "HTTP API")
     var http: HTTPOptions
 
-    func validate() throws {
-        guard simRate >= 0, simRate <= Simulator.maxRate else {
-            throw ValidationError("--sim-rate must be between 0 and \(Int(Simulator.maxRate)), got \(simRate)")
-        }
-        guard ringCapacity >= 1 else { throw ValidationError("--ring must be at least 1, got \(ringCapacity)") }
-    }
+    @OptionGroup
+    var core: LoggerOptions
+
+    func validate() throws { try LoggerOptions.validate(simRate: simRate) }
 
     func run() throws {
-        let trackingPlan = try loadPlan(plan)
+        let logger = try core.makeLogger()
         let log = try logFile.map { try LogFile.bootstrap(path: $0) } ?? LogFile.bootstrapStandardError()
         // Blocked here, before any thread starts, so every thread inherits the
         // mask and the signals wait for `sigtimedwait` below.
@@ -58,12 +50,11 @@ struct Serve: ParsableCommand {
         for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, sig) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
-        let logger = EventLogger(plan: trackingPlan, configuration: .init(ringCapacity: ringCapacity))
         let server = try http.startServer(logger: logger, log: log)
         let sources = InputSources(input, logger: logger, log: log)
         let started = ContinuousClock.now
         sources.start(log: log)
-        let simulator = Simulator(logger: logger, seed: seed, rate: simRate)
+        let simulator = Simulator(logger: logger, seed: core.seed, rate: simRate)
         simulator.setEnabled(simRate > 0)
         let simTask = simRate > 0 ? Task.detached { await simulator.run() } : nil
         if !input.any && simRate == 0 && server == nil {

@@ -26,29 +26,6 @@ struct HTTPEndToEndTests {
     }
 }
 
-/// Starts a program in the background; its output goes to `output`.
-func spawnBackground(_ argv: [String], output: String) throws -> pid_t {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var noSignals = sigset_t()
-    sigemptyset(&noSignals)
-    posix_spawnattr_setsigmask(&attributes, &noSignals)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-    let cArgs = argv.map { strdup($0) } + [nil]
-    defer { cArgs.forEach { free($0) } }
-    var pid: pid_t = 0
-    let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, cArgs, environ)
-    guard rc == 0 else { throw TmuxError(message: "cannot run \(argv[0])") }
-    return pid
-}
-
 @Suite("Headless serve, send and curl", .serialized)
 struct ServeSendCurlTests {
     func object(_ text: String) throws -> [String: Any] {
@@ -61,7 +38,7 @@ struct ServeSendCurlTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let log = dir.appendingPathComponent("serve.log").path
         let binary = TmuxSession.binary.path
-        let pid = try spawnBackground([binary, "serve", "--port", "0"], output: log)
+        let pid = try spawn([binary, "serve", "--port", "0"], output: log)
         var stopped = false
         defer { if !stopped { kill(pid, SIGKILL); var s: Int32 = 0; waitpid(pid, &s, 0) } }
         // The log says where it listens.

@@ -101,17 +101,27 @@ final class TmuxSession {
 func runTool(_ argv: [String], outputIn dir: URL) throws -> (Int32, String) {
     let outPath = dir.appendingPathComponent("tool-\(UInt32.random(in: 0...UInt32.max)).out").path
     defer { unlink(outPath) }
+    let pid = try spawn(argv, output: outPath)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    let exited = (status & 0x7f) == 0
+    return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
+}
+
+/// Starts a program with no input and its output (stdout and stderr) in the
+/// file `output`; returns its PID. The test runner blocks signals and its
+/// children inherit the mask: a tmux server started with it never reaps its
+/// panes. So it starts from a clean slate, as a login shell would.
+func spawn(_ argv: [String], output: String) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
     let cArgs = argv.map { strdup($0) } + [nil]
     defer { cArgs.forEach { free($0) } }
-    // The test runner blocks signals and its children inherit the mask: a tmux
-    // server started with it never reaps its panes. Start from a clean slate,
-    // as a login shell would.
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -125,11 +135,7 @@ func runTool(_ argv: [String], outputIn dir: URL) throws -> (Int32, String) {
     var pid: pid_t = 0
     let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, cArgs, environ)
     guard rc == 0 else { throw TmuxError(message: "cannot run \(argv[0]): \(String(cString: strerror(rc)))") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-    let exited = (status & 0x7f) == 0
-    return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
+    return pid
 }
 
 struct TmuxError: Error, CustomStringConvertible {

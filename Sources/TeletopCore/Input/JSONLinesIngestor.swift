@@ -28,6 +28,7 @@ public final class JSONLinesIngestor: Sendable {
     public let logger: EventLogger
     public let source: EventSource
     public let maxLineBytes: Int
+    private let limits: JSONParserLimits
     private let stats = Mutex(Stats())
     /// Sees the first `firstRejectionsKept` rejections as they happen (for the log).
     private let onRejection: (@Sendable (Rejection) -> Void)?
@@ -37,6 +38,7 @@ public final class JSONLinesIngestor: Sendable {
         self.logger = logger
         self.source = source
         self.maxLineBytes = maxLineBytes
+        limits = JSONParserLimits(maxBytes: maxLineBytes)
         self.onRejection = onRejection
     }
 
@@ -53,7 +55,6 @@ public final class JSONLinesIngestor: Sendable {
     /// Ingests one piece from a `LineSplitter`. Counts are gathered per chunk
     /// by the readers, so the stats lock is not taken for every line.
     func ingest(_ piece: LineSplitter.Piece, into batch: inout Stats) {
-        let limits = JSONParserLimits(maxBytes: maxLineBytes)
         switch piece {
         case .line(let bytes, let number):
             batch.lines += 1

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import TeletopCore
+
+/// `--plan`, `--ring` and `--seed`: what builds the logger and the simulator,
+/// the same for the dashboard and `serve`.
+struct LoggerOptions: ParsableArguments {
+    @Option(help: "Seed of the simulator: the same seed gives the same events.")
+    var seed: UInt64 = 42
+
+    @Option(help: "A tracking plan file (JSON; see the README). Default: the contract's three event types.")
+    var plan: String?
+
+    @Option(name: .customLong("ring"), help: "How many recent events to keep in memory (the feed's history).")
+    var ringCapacity: Int = 10_000
+
+    func validate() throws {
+        guard ringCapacity >= 1 else { throw ValidationError("--ring must be at least 1, got \(ringCapacity)") }
+    }
+
+    func makeLogger() throws -> EventLogger {
+        EventLogger(plan: try loadPlan(), configuration: .init(ringCapacity: ringCapacity))
+    }
+
+    func loadPlan() throws -> TrackingPlan {
+        guard let path = plan else { return .contract }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("--plan \(path): cannot read the file")
+        }
+        do {
+            return try TrackingPlan.load(json: Array(data))
+        } catch {
+            throw ValidationError("--plan \(path): \(error.description)")
+        }
+    }
+
+    /// `--sim-rate`, whose default differs between the dashboard and `serve`.
+    static func validate(simRate: Double) throws {
+        guard simRate >= 0, simRate <= Simulator.maxRate else {
+            throw ValidationError("--sim-rate must be between 0 and \(Int(Simulator.maxRate)), got \(simRate)")
+        }
+    }
+}
