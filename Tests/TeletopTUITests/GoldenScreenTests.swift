@@ -19,6 +19,16 @@ struct GoldenScreenTests {
         #expect(goldenMismatch("help-\(width)x\(height)", render(s)) == nil)
     }
 
+    @Test func aNarrowHeaderDropsSourceLinesBeforeCountsAndStatus() {
+        var s = fixture.state(width: 80, height: 24)
+        s.sources.append(SourceStatus(name: "HTTP", state: "127.0.0.1:40517", active: true))
+        let header = render(s).lines[0]
+        #expect(header.contains("events") && header.contains("/s") && header.contains("HEALTHY"))
+        #expect(!header.contains("HTTP"), "the health pane still lists it")
+        s.width = 160
+        #expect(render(s).lines[0].contains("HTTP 127.0.0.1:40517"))
+    }
+
     @Test(arguments: [(160, 45), (80, 24)])
     func formWithAWrongValue(width: Int, height: Int) {
         var s = fixture.state(width: width, height: height)

@@ -13,20 +13,28 @@ enum HeaderWidget {
         }
         grid.fill(rect, style: Style(.title, reverse: true))
         let bar = Style(.title, reverse: true)
-        segment(" teletop \(state.version)", Style(.title, bold: true, reverse: true))
-        segment(sep + "up " + Format.uptime(seconds: (snap.takenAt.millisecondsSinceEpoch - snap.startedAt.millisecondsSinceEpoch) / 1000), bar)
-        for source in state.sources {
-            segment(sep + source.name + " " + source.state, bar)
-        }
-        segment(sep + Format.grouped(snap.eventsLogged) + " events", bar)
-        segment(sep + Format.rate(snap.rate1s) + "/s", bar)
-        if state.pausedAt != nil {
-            segment(" ", bar)
-            segment(" PAUSED +\(Format.grouped(state.newWhilePaused)) new ", Style(.degraded, bold: true, reverse: false))
-        }
         let status = snap.health.status
         let word = " \(symbol(status, g)) \(status.rawValue.uppercased()) "
         let w = DisplayWidth.of(word)
+        let events = sep + Format.grouped(snap.eventsLogged) + " events"
+        let rate = sep + Format.rate(snap.rate1s) + "/s"
+        let paused = state.pausedAt.map { _ in " PAUSED +\(Format.grouped(state.newWhilePaused)) new " }
+        // Room kept for what matters most when the terminal is narrow: the
+        // counts, the paused badge and the status word. A source line that
+        // would not fit whole in what is left is left out (the health pane lists it).
+        let reserved = DisplayWidth.of(events) + DisplayWidth.of(rate) + (paused.map { DisplayWidth.of($0) + 1 } ?? 0) + w + 1
+        segment(" teletop \(state.version)", Style(.title, bold: true, reverse: true))
+        segment(sep + "up " + Format.uptime(seconds: (snap.takenAt.millisecondsSinceEpoch - snap.startedAt.millisecondsSinceEpoch) / 1000), bar)
+        for source in state.sources {
+            let text = sep + source.name + " " + source.state
+            if x + DisplayWidth.of(text) + reserved <= rect.maxX { segment(text, bar) }
+        }
+        segment(events, bar)
+        segment(rate, bar)
+        if let paused {
+            segment(" ", bar)
+            segment(paused, Style(.degraded, bold: true, reverse: false))
+        }
         if rect.maxX - w > x + 1 {
             grid.put(word, x: rect.maxX - w, y: rect.y, style: Style(role(status), bold: true), asciiOnly: g.asciiOnly)
         }
