@@ -52,13 +52,20 @@ final class RawHTTPClient: @unchecked Sendable {
 
 struct TestFailure: Error { var message: String }
 
+/// The servers these tests start and stop log only what would be a real failure.
+let quietLogger: Logger = {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    return logger
+}()
+
 @Suite("The server over a real socket")
 struct RealSocketTests {
     @Test func postOverTCPAndWatchTheStream() async throws {
         let logger = EventLogger()
         var options = TelemetryServer.Options()
         options.port = 0
-        let server = TelemetryServer(logger: logger, options: options, log: Logger(label: "test"))
+        let server = TelemetryServer(logger: logger, options: options, log: quietLogger)
         try await server.start()
         defer { server.stop() }
         guard case .listening(_, let port) = server.state else { Issue.record("not listening"); return }

@@ -136,12 +136,12 @@ struct TelemetryRoutesTests {
     @Test func aBusyPortIsAClearError() async throws {
         var options = TelemetryServer.Options()
         options.port = 0
-        let first = TelemetryServer(logger: EventLogger(), options: options, log: Logger(label: "test"))
+        let first = TelemetryServer(logger: EventLogger(), options: options, log: quietLogger)
         try await first.start()
         defer { first.stop() }
         guard case .listening(_, let port) = first.state else { Issue.record("not listening"); return }
         options.port = port
-        let second = TelemetryServer(logger: EventLogger(), options: options, log: Logger(label: "test"))
+        let second = TelemetryServer(logger: EventLogger(), options: options, log: quietLogger)
         await #expect(throws: ServerError.self) { try await second.start() }
         guard case .failed(let message) = second.state else { Issue.record("no failure"); return }
         #expect(message == "port \(port) on 127.0.0.1 is already in use: choose another with --port, or run without the API with --no-http")
