@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // The contract, the logger and everything that decides what an event means.
@@ -31,6 +32,12 @@ let package = Package(
 
         .target(name: "TeletopTUI", dependencies: ["TeletopCore", "CNcurses"]),
 
+        // Durable storage on SQLite (GRDB): the core sees it only through its
+        // `DurabilityGate` and `AnalyticsSource` protocols.
+        .target(name: "TeletopStore", dependencies: [
+            "TeletopCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // The contract's HTTP API over the core (Hummingbird 2); the core knows nothing of it.
         .target(
             name: "TeletopServer",
@@ -46,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "teletop",
             dependencies: [
-                "TeletopCore", "TeletopTUI", "TeletopServer",
+                "TeletopCore", "TeletopTUI", "TeletopServer", "TeletopStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -55,7 +62,7 @@ let package = Package(
         ),
 
         // `swift run -c release teletop-bench` prints the speed and memory figures.
-        .executableTarget(name: "teletop-bench", dependencies: ["TeletopCore", "TeletopTUI", "CHeapStats"]),
+        .executableTarget(name: "teletop-bench", dependencies: ["TeletopCore", "TeletopTUI", "TeletopStore", "CHeapStats"]),
         .target(name: "CHeapStats"),
 
         // libFuzzer entry point for the JSON parser; see README "Fuzzing".
@@ -73,6 +80,7 @@ let package = Package(
             name: "TeletopServerTests",
             dependencies: ["TeletopServer", "TeletopCore", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
+        .testTarget(name: "TeletopStoreTests", dependencies: ["TeletopStore", "TeletopCore"]),
         .testTarget(name: "TeletopTUITests", dependencies: ["TeletopTUI", "TeletopCore"], exclude: ["Golden"]),
         // Runs the built `teletop` under tmux; depends on it so `swift test` builds it first.
         .testTarget(name: "TeletopE2ETests", dependencies: ["teletop"]),

@@ -323,6 +323,34 @@ public final class EventLogger: Sendable {
         return snap
     }
 
+    /// Puts events read back from durable storage into the ring, oldest first,
+    /// so a restarted dashboard's feed shows its history. They get fresh
+    /// sequence numbers but are not counted again (see `restoreTotals`) and
+    /// are not handed to subscribers: the store already holds them.
+    /// Returns the newest sequence number used.
+    @discardableResult
+    public func restoreRecent(_ events: [AnalyticsEvent], sources: [EventSource]) -> UInt64 {
+        state.withLock { s in
+            for (i, e) in events.enumerated() {
+                let typeIndex: Int
+                if let t = s.types.firstIndex(where: { $0.name == e.eventType }) {
+                    typeIndex = t
+                } else if s.types.count < configuration.maxEventTypes {
+                    s.types.append(TypeState(name: e.eventType, planned: false))
+                    typeIndex = s.types.count - 1
+                } else {
+                    continue
+                }
+                let sequence = s.nextSequence
+                s.nextSequence += 1
+                _ = s.ring.append(EventRing.Slot(sequence: sequence, timestamp: e.timestamp, payload: PackedPayload(e.payload),
+                    typeIndex: UInt16(typeIndex), source: i < sources.count ? sources[i] : .replay, unplanned: !s.types[typeIndex].planned))
+                s.types[typeIndex].lastEventAt = max(s.types[typeIndex].lastEventAt ?? e.timestamp, e.timestamp)
+            }
+            return s.nextSequence - 1
+        }
+    }
+
     /// Adds totals restored from durable storage at start, so events_logged
     /// and the counters survive a restart.
     public func restoreTotals(accepted: UInt64, perType: [String: UInt64]) {

@@ -10,6 +10,8 @@ public struct ValidationIssue: Sendable, Equatable, Hashable, CustomStringConver
         case missing, wrongType = "wrong_type", unplannedEventType = "unplanned_event_type", empty
         case tooLong = "too_long", badName = "bad_name", unexpectedField = "unexpected_field"
         case malformedJSON = "malformed_json", badTimestamp = "bad_timestamp", tooLarge = "too_large"
+        /// Accepted, but the store could not confirm it on disk.
+        case notStored = "not_stored"
     }
 
     /// Where: `event_type`, `payload`, `payload.chapter_id`, `body`, `line`.

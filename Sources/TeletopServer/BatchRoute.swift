@@ -38,28 +38,44 @@ extension TelemetryRoutes {
                 splitter.finish(handle)
             }
         }
+        if let refusal = durability?.refusal { return Self.storeUnavailable(refusal) }
         if tooMany {
             return ErrorBody(error: "batch_too_large", message: "a batch holds at most \(Self.maxBatchItems) events").response(.contentTooLarge)
         }
-        var accepted = 0
-        var rejected: [JSONValue] = []
+        var rejected: [(index: Int, issues: [ValidationIssue])] = []
+        var logged: [(index: Int, sequence: UInt64)] = []
         for (index, item) in items.enumerated() {
             let issues: [ValidationIssue]
             switch item {
             case .success(let d):
                 switch logger.log(d.eventType, d.payload, source: .http, timestamp: d.timestamp) {
-                case .accepted: accepted += 1; continue
+                case .accepted(let event): logged.append((index, event.sequence)); continue
                 case .rejected(let found): issues = found
                 }
             case .failure(let error):
                 logger.recordRejection(source: .http, eventType: error.eventType, line: nil, issues: error.issues)
                 issues = error.issues
             }
-            rejected.append(.object(["index": .int(Int64(index)), "message": .string(issues.map(\.message).joined(separator: "; ")),
-                                     "details": .array(issues.map(ErrorBody.detail))]))
+            rejected.append((index, issues))
+        }
+        // Counted as accepted only once on disk. Batches commit in order, so after
+        // the last event's answer the others' are immediate.
+        var accepted = logged.count
+        if let durability {
+            for (index, sequence) in logged.reversed() {
+                guard case .notDurable(let reason) = await durability.awaitDurable(sequence) else { continue }
+                accepted -= 1
+                rejected.append((index, [ValidationIssue(field: "event", problem: .notStored, expected: "stored", got: "not stored",
+                                                         message: "event \(index): accepted but not stored: \(reason)")]))
+            }
+            rejected.sort { $0.index < $1.index }
+        }
+        let answers: [JSONValue] = rejected.map { r in
+            .object(["index": .int(Int64(r.index)), "message": .string(r.issues.map(\.message).joined(separator: "; ")),
+                     "details": .array(r.issues.map(ErrorBody.detail))])
         }
         return Self.json(.object(["accepted": .int(Int64(accepted)), "rejected": .int(Int64(rejected.count)),
-                                  "rejected_items": .array(rejected)]), status: .ok)
+                                  "rejected_items": .array(answers)]), status: .ok)
     }
 
     /// A JSON array of requests; a body that is not one is a single failed item at index 0.

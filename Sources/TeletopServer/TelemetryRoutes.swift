@@ -16,7 +16,7 @@ public struct TelemetryRoutes: Sendable {
     public static let endpoints: [(path: String, method: HTTPRequest.Method)] = [
         ("/api/telemetry/log", .post), ("/api/telemetry/health", .get), ("/api/telemetry/batch", .post),
         ("/api/telemetry/events", .get), ("/api/telemetry/stats", .get), ("/api/telemetry/stream", .get),
-        ("/metrics", .get), ("/openapi.yaml", .get),
+        ("/api/telemetry/top", .get), ("/metrics", .get), ("/openapi.yaml", .get),
     ]
 
     /// The OpenAPI 3.1 document kept in the repo (Sources/TeletopServer/openapi.yaml).
@@ -31,12 +31,27 @@ public struct TelemetryRoutes: Sendable {
     public let token: String?
     let streams = StreamSlots()
     public let metrics: TelemetryMetrics
+    /// The store: when set, a write is answered only once it is on disk, and
+    /// refused with 503 while the store cannot take writes.
+    public let durability: (any DurabilityGate)?
+    /// Where `GET /api/telemetry/top` reads history (nil: no store).
+    public let analytics: (any AnalyticsSource)?
 
-    public init(logger: EventLogger, maxBodyBytes: Int = 1 << 20, token: String? = nil, metrics: TelemetryMetrics? = nil) {
+    public init(logger: EventLogger, maxBodyBytes: Int = 1 << 20, token: String? = nil, metrics: TelemetryMetrics? = nil,
+                durability: (any DurabilityGate)? = nil, analytics: (any AnalyticsSource)? = nil) {
         self.logger = logger
         self.maxBodyBytes = maxBodyBytes
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
         self.metrics = metrics ?? TelemetryMetrics(logger: logger)
+        self.durability = durability
+        self.analytics = analytics
+    }
+
+    /// The 503 for a write the store cannot take now.
+    static func storeUnavailable(_ reason: String) -> Response {
+        var response = ErrorBody(error: "store_unavailable", message: reason).response(.serviceUnavailable)
+        response.headers[.retryAfter] = "1"
+        return response
     }
 
     /// nil when the request may go on; otherwise the 401 to send.
@@ -75,6 +90,7 @@ public struct TelemetryRoutes: Sendable {
         }
         router.get("/api/telemetry/events") { request, _ in self.refuseWithoutToken(request) ?? self.events(request) }
         router.get("/api/telemetry/stats") { _, _ in self.stats() }
+        router.get("/api/telemetry/top") { request, _ in self.top(request) }
         router.get("/api/telemetry/stream") { request, _ in self.refuseWithoutToken(request) ?? self.stream(request) }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -113,12 +129,16 @@ public struct TelemetryRoutes: Sendable {
         case .success(let read): body = read
         case .failure(let refusal): return refusal.response
         }
+        if let refusal = durability?.refusal { return Self.storeUnavailable(refusal) }
         let limits = JSONParserLimits(maxBytes: maxBodyBytes)
         let outcome = body.withUnsafeReadableBytes { raw in
             EventIngest.ingest(raw.bindMemory(to: UInt8.self), into: logger, source: .http, limits: limits)
         }
         switch outcome {
         case .accepted(let event):
+            if let durability, case .notDurable(let reason) = await durability.awaitDurable(event.sequence) {
+                return Self.storeUnavailable(reason)
+            }
             let reply = EventLogResponse(message: "Event logged successfully", eventType: event.eventType, timestamp: event.timestamp)
             return Self.json(reply.jsonValue, status: .ok)
         case .rejected(let issues):

@@ -17,6 +17,9 @@ public final class TelemetryServer: Sendable {
         public var maxBodyBytes = 1 << 20
         /// Bearer token for writes and event reads (nil: open).
         public var token: String?
+        /// The store, when there is one: writes are answered once durable.
+        public var durability: (any DurabilityGate)?
+        public var analytics: (any AnalyticsSource)?
         public init() {}
     }
 
@@ -93,7 +96,8 @@ public final class TelemetryServer: Sendable {
     private func launch() {
         let host = options.host
         let app = Application(
-            responder: TelemetryRoutes(logger: logger, maxBodyBytes: options.maxBodyBytes, token: options.token, metrics: metrics).responder(),
+            responder: TelemetryRoutes(logger: logger, maxBodyBytes: options.maxBodyBytes, token: options.token, metrics: metrics,
+                                       durability: options.durability, analytics: options.analytics).responder(),
             // A connection that sends nothing for 30 s is closed; streams write a keep-alive every 15 s.
             server: .http1(configuration: .init(idleTimeout: .seconds(30))),
             configuration: .init(address: .hostname(host, port: options.port), serverName: "teletop"),

@@ -17,6 +17,8 @@ public final class DashboardApp {
         /// The HTTP API's address, for the form's `curl` line.
         public var apiBaseURL = "http://127.0.0.1:7311"
         public var apiNeedsToken = false
+        /// Stored history for the analytics view (nil: no store).
+        public var analytics: (any AnalyticsSource)?
         public init() {}
     }
 

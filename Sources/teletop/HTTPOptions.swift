@@ -5,6 +5,7 @@ import Metrics
 import Prometheus
 import TeletopCore
 import TeletopServer
+import TeletopStore
 import TeletopTUI
 
 /// `--host`, `--port`, `--no-http`, `--max-body`, shared by the dashboard and `serve`.
@@ -30,13 +31,15 @@ struct HTTPOptions: ParsableArguments {
     }
 
     /// Starts the API unless `--no-http`; a bind failure is an error for the caller to show.
-    func startServer(logger: EventLogger, log: Logger) throws -> TelemetryServer? {
+    func startServer(logger: EventLogger, storage: Storage, log: Logger) throws -> TelemetryServer? {
         guard !noHTTP else { return nil }
         var options = TelemetryServer.Options()
         options.host = host
         options.port = port
         options.maxBodyBytes = maxBodyBytes
         options.token = (token ?? ProcessInfo.processInfo.environment["TELETOP_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+        options.durability = storage.writer
+        options.analytics = storage.writer
         let server = TelemetryServer(logger: logger, options: options, log: log)
         try server.start()
         // Anything instrumented with swift-metrics lands in the same /metrics page.

@@ -20,9 +20,6 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("sim-rate"), help: "Also run the simulator at this many events per second (0: off).")
     var simRate: Double = 0
 
-
-
-
     @Option(name: .customLong("log-file"), help: "Write teletop's own log here instead of standard error.")
     var logFile: String?
 
@@ -34,6 +31,9 @@ struct Serve: ParsableCommand {
 
     @OptionGroup(title: "HTTP API")
     var http: HTTPOptions
+
+    @OptionGroup(title: "Storage")
+    var store: StoreOptions
 
     @OptionGroup
     var core: LoggerOptions
@@ -50,7 +50,8 @@ struct Serve: ParsableCommand {
         for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, sig) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
-        let server = try http.startServer(logger: logger, log: log)
+        let storage = try store.start(logger: logger, log: log)
+        let server = try http.startServer(logger: logger, storage: storage, log: log)
         let sources = InputSources(input, logger: logger, log: log)
         let started = ContinuousClock.now
         sources.start(log: log)
@@ -73,8 +74,9 @@ struct Serve: ParsableCommand {
         sources.waitForReaders()
         simTask?.cancel()
         server?.stop()
+        storage.stop()
         let elapsed = ContinuousClock.now - started
-        let summary = ServeSummary(logger: logger, sources: sources, elapsed: elapsed,
+        let summary = ServeSummary(logger: logger, sources: sources, store: storage.writer?.status, elapsed: elapsed,
                                    stoppedBy: stoppedBy == 0 ? "end of input" : String(cString: strsignal(stoppedBy)))
         log.info("serve stopped", metadata: ["events": "\(summary.accepted)", "rejected": "\(summary.rejected)", "by": "\(summary.stoppedBy)"])
         print(json ? summary.json : summary.text)

@@ -1,4 +1,5 @@
 import TeletopCore
+import TeletopStore
 import TeletopTUI
 
 /// What `teletop serve` prints when it stops: as text for people, as JSON for scripts.
@@ -7,15 +8,19 @@ struct ServeSummary {
     let inputs: [(name: String, label: String, stats: JSONLinesIngestor.Stats)]
     let elapsedSeconds: Double
     let stoppedBy: String
+    /// The store's state when serve stopped (nil with --in-memory).
+    let store: StoreWriter.Status?
 
-    init(logger: EventLogger, sources: InputSources, elapsed: Duration, stoppedBy: String) {
+    init(logger: EventLogger, sources: InputSources, store: StoreWriter.Status?, elapsed: Duration, stoppedBy: String) {
+        self.store = store
         snapshot = logger.snapshot()
         inputs = sources.readers.map { ($0.name, $0.label, $0.ingestor.current) }
         elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         self.stoppedBy = stoppedBy
     }
 
-    var accepted: UInt64 { snapshot.eventsLogged }
+    /// Accepted by this run (the table's per-type counts include stored history).
+    var accepted: UInt64 { snapshot.totalAccepted }
     var rejected: UInt64 { snapshot.totalRejected }
     var lines: Int { inputs.reduce(0) { $0 + $1.stats.lines } }
     /// Rejected lines of the inputs (not HTTP requests or form events).
@@ -35,9 +40,13 @@ struct ServeSummary {
             out.append("  \(input.label): \(s.failure ?? s.state); \(Format.grouped(s.lines)) lines, "
                        + "\(Format.grouped(s.accepted)) accepted, \(Format.grouped(s.rejected)) rejected")
         }
+        if let store {
+            out.append("  store \(store.path): " + (store.failure.map { "FAILING: \($0); " } ?? "")
+                       + "\(Format.grouped(store.written)) written by this run, \(Format.grouped(store.eventsStored)) stored")
+        }
         if !snapshot.types.isEmpty {
             out.append("")
-            out.append(Format.column("event_type", 24) + Format.column("accepted", 12, right: true) + Format.column("rejected", 12, right: true))
+            out.append(Format.column("event_type", 24) + Format.column(store == nil ? "accepted" : "all time", 12, right: true) + Format.column("rejected", 12, right: true))
             for t in snapshot.types.sorted(by: { $0.name < $1.name }) {
                 out.append(Format.column(SafeText.clean(t.name), 24) + Format.column(Format.grouped(t.accepted), 12, right: true)
                            + Format.column(Format.grouped(t.rejected), 12, right: true))
@@ -66,6 +75,11 @@ struct ServeSummary {
             "stopped_by": .string(stoppedBy),
             "elapsed_seconds": .double(elapsedSeconds),
             "events_accepted": .int(Int64(accepted)),
+            "events_logged": .int(Int64(snapshot.eventsLogged)),
+            "store": store.map { s in
+                .object(["path": .string(s.path), "failure": s.failure.map { .string($0) } ?? .null,
+                         "written": .int(Int64(s.written)), "stored": .int(Int64(s.eventsStored))])
+            } ?? .null,
             "rejected": .int(Int64(rejected)),
             "lines": .int(Int64(lines)),
             "inputs": .array(inputs.map { input in

@@ -10,7 +10,7 @@ struct Teletop: ParsableCommand {
             so events move at once. Press ? inside for every key.
             """,
         version: "0.1.0",
-        subcommands: [Dashboard.self, Serve.self, Send.self],
+        subcommands: [Dashboard.self, Serve.self, Send.self, Export.self, Replay.self],
         defaultSubcommand: Dashboard.self
     )
 }

@@ -71,6 +71,18 @@ public enum Format {
         return oneDecimal(r / 1_000_000) + "M"
     }
 
+    /// Sizes: "812 B", "4.2 KB", "13.0 MB", "1.1 GB" (powers of 1024).
+    public static func bytes(_ n: Int64) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var value = Double(max(0, n))
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(Int(value)) B" : oneDecimal(value) + " " + units[unit]
+    }
+
     public static func oneDecimal(_ x: Double) -> String {
         let tenths = Int((x * 10).rounded())
         return "\(tenths / 10).\(tenths % 10)"

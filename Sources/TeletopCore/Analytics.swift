@@ -1,0 +1,85 @@
+/// Aggregates over stored history: the dashboard's analytics view and
+/// `GET /api/telemetry/top` ask the same questions of the same source.
+public protocol AnalyticsSource: Sendable {
+    /// The most frequent values of a payload field, most frequent first.
+    /// `eventType` nil: every type. `window` nil: all stored history.
+    func top(_ query: TopQuery) throws -> TopResult
+    /// Events per minute for the `minutes` minutes before `now`, oldest first
+    /// (a minute with no events is 0).
+    func perMinute(minutes: Int, now: Timestamp) throws -> [Int]
+}
+
+public struct TopQuery: Sendable, Equatable {
+    public var eventType: String?
+    public var field: String
+    public var windowSeconds: Int?
+    public var limit: Int
+    /// Where the window ends (the clock's now).
+    public var now: Timestamp
+
+    public init(eventType: String?, field: String, windowSeconds: Int?, limit: Int = 10, now: Timestamp) {
+        self.eventType = eventType
+        self.field = field
+        self.windowSeconds = windowSeconds
+        self.limit = limit
+        self.now = now
+    }
+
+    /// A payload field name as the store can look it up: letters, digits, `_`, `-`.
+    /// Returns the problem, or nil when the name is fine.
+    public static func problem(withField field: String) -> String? {
+        if field.isEmpty { return "field must not be empty" }
+        if field.utf8.count > 64 { return "field must be at most 64 bytes, got \(field.utf8.count)" }
+        let allowed = field.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }
+        return allowed ? nil : "field may hold only letters, digits, _ and -, got \(Describe.string(field))"
+    }
+}
+
+public struct TopValue: Sendable, Equatable {
+    /// The value as compact JSON (`"ch-3"`, `4`, `true`).
+    public var value: String
+    public var count: Int
+
+    public init(value: String, count: Int) {
+        self.value = value
+        self.count = count
+    }
+}
+
+public struct TopResult: Sendable, Equatable {
+    public var values: [TopValue]
+    /// Events of the type in the window, with or without the field.
+    public var total: Int
+    /// Of those, how many had the field.
+    public var withField: Int
+
+    public init(values: [TopValue], total: Int, withField: Int) {
+        self.values = values
+        self.total = total
+        self.withField = withField
+    }
+
+    public var jsonValues: JSONValue {
+        .array(values.map { .object(["value": .string($0.value), "count": .int(Int64($0.count))]) })
+    }
+}
+
+/// The windows the analytics view and the API offer by name.
+public enum AnalyticsWindow: String, Sendable, CaseIterable {
+    case fiveMinutes = "5m", hour = "1h", day = "24h", week = "7d", all
+
+    public var seconds: Int? {
+        switch self {
+        case .fiveMinutes: 300
+        case .hour: 3600
+        case .day: 86_400
+        case .week: 604_800
+        case .all: nil
+        }
+    }
+
+    public var next: AnalyticsWindow {
+        let all = Self.allCases
+        return all[(all.firstIndex(of: self)! + 1) % all.count]
+    }
+}

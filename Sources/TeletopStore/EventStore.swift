@@ -1,0 +1,222 @@
+import Foundation
+import GRDB
+import TeletopCore
+
+/// Accepted events in one SQLite file (WAL): one row per event, and lifetime
+/// totals per type kept in the same transaction as the rows, so counters and
+/// rows always agree, even after a crash.
+///
+/// Thread-safe: GRDB's pool serialises writes and runs reads beside them.
+public final class EventStore: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating the file and its folder when missing) and migrates.
+    /// `readOnly` is for `export`: it never creates or migrates anything.
+    public init(path: String, readOnly: Bool = false) throws(StoreError) {
+        self.path = path
+        var config = Configuration()
+        config.readonly = readOnly
+        // Another process holding the write lock: wait a little, then fail with "locked".
+        config.busyMode = .timeout(2)
+        config.label = "teletop-store"
+        if !readOnly {
+            config.prepareDatabase { db in
+                // FULL: a commit is on disk before its HTTP 200 (acknowledged means durable,
+                // power loss included). Group commit pays one fsync per batch, not per event.
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+        }
+        do {
+            if !readOnly {
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true)
+            } else if !FileManager.default.fileExists(atPath: path) {
+                throw StoreError(path: path, message: "no store file here")
+            }
+            pool = try DatabasePool(path: path, configuration: config)
+            if !readOnly { try StoreSchema.migrator.migrate(pool) }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(path: path, error)
+        }
+    }
+
+    /// Writes a batch in one transaction (one fsync), with the type totals.
+    public func insert(_ events: [LoggedEvent]) async throws(StoreError) {
+        guard !events.isEmpty else { return }
+        let rows = events.map(StoredRow.init)
+        do {
+            try await pool.write { db in try Self.insert(rows, db) }
+        } catch {
+            throw StoreError(path: path, error)
+        }
+    }
+
+    /// The same, blocking the calling thread (benchmarks and tests).
+    public func insertBlocking(_ events: [LoggedEvent]) throws(StoreError) {
+        let rows = events.map(StoredRow.init)
+        do {
+            try pool.write { db in try Self.insert(rows, db) }
+        } catch {
+            throw StoreError(path: path, error)
+        }
+    }
+
+    static func insert(_ rows: [StoredRow], _ db: Database) throws {
+        let statement = try db.cachedStatement(sql: "INSERT INTO event (event_type, ts, source, payload) VALUES (?, ?, ?, ?)")
+        var perType: [String: Int] = [:]
+        for row in rows {
+            statement.setUncheckedArguments([row.eventType, row.timestamp, row.source, row.payload])
+            try statement.execute()
+            perType[row.eventType, default: 0] += 1
+        }
+        let totals = try db.cachedStatement(sql: """
+            INSERT INTO type_total (event_type, accepted) VALUES (?, ?)
+            ON CONFLICT(event_type) DO UPDATE SET accepted = accepted + excluded.accepted
+            """)
+        for (type, n) in perType {
+            try totals.execute(arguments: [type, n])
+        }
+    }
+
+    // MARK: reading back
+
+    /// Lifetime accepted counts per type (pruning does not lower them).
+    public func totals() throws(StoreError) -> [String: UInt64] {
+        try read { db in
+            var out: [String: UInt64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT event_type, accepted FROM type_total") {
+                out[row[0]] = UInt64(max(0, row[1] as Int64))
+            }
+            return out
+        }
+    }
+
+    /// The newest `limit` events, oldest first, for the feed after a restart.
+    public func recent(limit: Int) throws(StoreError) -> [(event: AnalyticsEvent, source: EventSource)] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT event_type, ts, source, payload FROM event ORDER BY id DESC LIMIT ?",
+                                        arguments: [limit])
+            return rows.reversed().compactMap { row -> (AnalyticsEvent, EventSource)? in
+                let text: String = row[3]
+                guard case .object(let payload)? = try? JSONParser.parse(Array(text.utf8)) else { return nil }
+                let event = AnalyticsEvent(eventType: row[0], payload: payload, timestamp: Timestamp(millisecondsSinceEpoch: row[1]))
+                return (event, EventSource(rawValue: UInt8(clamping: row[2] as Int)) ?? .replay)
+            }
+        }
+    }
+
+    /// Rows stored now (after pruning).
+    public func count() throws(StoreError) -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event") ?? 0 }
+    }
+
+    /// The file and its write-ahead log, in bytes.
+    public var sizeOnDisk: Int64 {
+        [path, path + "-wal"].reduce(0) { sum, p in
+            sum + ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? 0)
+        }
+    }
+
+    /// `PRAGMA integrity_check`: "ok", or SQLite's list of problems.
+    public func integrityCheck() throws(StoreError) -> String {
+        try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw StoreError(path: path, error)
+        }
+    }
+
+    // MARK: retention
+
+    /// Deletes at most `chunk` of the oldest rows beyond `keep` events or older
+    /// than `before`; returns how many went. Called repeatedly in small
+    /// transactions, so batch inserts run between them instead of waiting.
+    public func pruneChunk(keep: Int?, before: Timestamp?, chunk: Int = 5_000) async throws(StoreError) -> Int {
+        do {
+            return try await pool.write { db in
+                var cutoffID: Int64 = 0
+                if let keep, let maxID = try Int64.fetchOne(db, sql: "SELECT max(id) FROM event") {
+                    cutoffID = max(cutoffID, maxID - Int64(keep))
+                }
+                if let before, let id = try Int64.fetchOne(db, sql: "SELECT max(id) FROM event WHERE ts < ?",
+                                                             arguments: [before.millisecondsSinceEpoch]) {
+                    cutoffID = max(cutoffID, id)
+                }
+                guard cutoffID > 0 else { return 0 }
+                try db.execute(sql: """
+                    DELETE FROM event WHERE id IN (SELECT id FROM event WHERE id <= ? ORDER BY id LIMIT ?)
+                    """, arguments: [cutoffID, chunk])
+                return db.changesCount
+            }
+        } catch {
+            throw StoreError(path: path, error)
+        }
+    }
+}
+
+/// One event as a row: the payload as compact JSON text, so SQLite's JSON
+/// functions (and `sqlite3` at a shell) can read it.
+struct StoredRow: Sendable {
+    var eventType: String
+    var timestamp: Int64
+    var source: Int
+    var payload: String
+
+    init(_ event: LoggedEvent) {
+        eventType = event.eventType
+        timestamp = event.timestamp.millisecondsSinceEpoch
+        source = Int(event.source.rawValue)
+        payload = String(decoding: JSONWriter.compactBytes(.object(event.payload)), as: UTF8.self)
+    }
+}
+
+/// A store failure in words a person can act on: which file, and what SQLite said.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case full, locked, readOnly = "read-only", corrupt, cannotOpen = "cannot open", other
+    }
+
+    public var path: String
+    public var kind: Kind
+    public var message: String
+
+    public init(path: String, kind: Kind = .other, message: String) {
+        self.path = path
+        self.kind = kind
+        self.message = message
+    }
+
+    init(path: String, _ error: any Error) {
+        self.path = path
+        if let e = error as? StoreError {
+            self = e
+            return
+        }
+        guard let db = error as? DatabaseError else {
+            kind = .other
+            message = "\(error)"
+            return
+        }
+        switch db.resultCode.primaryResultCode {
+        case .SQLITE_FULL: kind = .full; message = "the disk (or the database) is full"
+        case .SQLITE_BUSY, .SQLITE_LOCKED: kind = .locked; message = "the database is locked by another process"
+        case .SQLITE_READONLY, .SQLITE_PERM: kind = .readOnly; message = "the database file cannot be written"
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB: kind = .corrupt; message = "the file is not a teletop database, or it is corrupt"
+        case .SQLITE_CANTOPEN: kind = .cannotOpen; message = "the file cannot be opened or created"
+        default: kind = .other; message = db.message ?? "\(db.resultCode)"
+        }
+        if let detail = db.message, !message.contains(detail) { message += " (SQLite: \(detail))" }
+    }
+
+    /// A file that is not a database will not heal by itself; everything else may.
+    public var needsReopen: Bool { kind == .corrupt || kind == .cannotOpen }
+
+    public var description: String { "\(path): \(message)" }
+}

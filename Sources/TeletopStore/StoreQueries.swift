@@ -1,0 +1,88 @@
+import GRDB
+import TeletopCore
+
+/// Aggregates for the analytics view and `GET /api/telemetry/top`, answered by
+/// SQLite from the indexes on (event_type, ts) and (ts).
+extension EventStore: AnalyticsSource {
+    public func top(_ query: TopQuery) throws -> TopResult {
+        if let problem = TopQuery.problem(withField: query.field) { throw StoreError(path: path, message: problem) }
+        let jsonPath = "$.\"\(query.field)\""
+        let since = query.windowSeconds.map { query.now.millisecondsSinceEpoch - Int64($0) * 1000 } ?? Int64.min
+        var filter = "ts >= ?"
+        var arguments: StatementArguments = [since]
+        if let type = query.eventType {
+            filter = "event_type = ? AND " + filter
+            arguments = [type] + arguments
+        }
+        return try read { db in
+            // `->` gives the value as JSON text: "ch-1" and 1 stay apart, and the caller can show either.
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT payload -> ? AS v, count(*) AS n FROM event WHERE \(filter) AND v IS NOT NULL
+                GROUP BY v ORDER BY n DESC, v LIMIT ?
+                """, arguments: [jsonPath] + arguments + [max(1, query.limit)])
+            let counts = try Row.fetchOne(db, sql: "SELECT count(*), count(payload -> ?) FROM event WHERE \(filter)",
+                                          arguments: [jsonPath] + arguments)
+            return TopResult(values: rows.map { TopValue(value: $0[0], count: $0[1]) },
+                             total: counts?[0] ?? 0, withField: counts?[1] ?? 0)
+        }
+    }
+
+    public func perMinute(minutes: Int, now: Timestamp) throws -> [Int] {
+        let minutes = max(1, minutes)
+        let currentMinute = now.millisecondsSinceEpoch / 60_000
+        let first = currentMinute - Int64(minutes) + 1
+        return try read { db in
+            var out = [Int](repeating: 0, count: minutes)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT ts / 60000 - ? AS m, count(*) FROM event WHERE ts >= ? AND ts < ? GROUP BY m
+                """, arguments: [first, first * 60_000, (currentMinute + 1) * 60_000])
+            for row in rows {
+                let m: Int = row[0]
+                if out.indices.contains(m) { out[m] = row[1] }
+            }
+            return out
+        }
+    }
+}
+
+/// What `teletop export` selects.
+public struct ExportFilter: Sendable, Equatable {
+    public var eventType: String?
+    public var since: Timestamp?
+    public var until: Timestamp?
+
+    public init(eventType: String? = nil, since: Timestamp? = nil, until: Timestamp? = nil) {
+        self.eventType = eventType
+        self.since = since
+        self.until = until
+    }
+}
+
+/// One stored event as export writes it; the payload is the stored JSON text, not re-parsed.
+public struct ExportRow: Sendable {
+    public var eventType: String
+    public var timestamp: Timestamp
+    public var source: EventSource?
+    public var payloadJSON: String
+}
+
+extension EventStore {
+    /// Calls `each` for every matching event, oldest first, from a cursor: one
+    /// row in memory at a time, however many the store holds.
+    public func export(_ filter: ExportFilter, _ each: (ExportRow) throws -> Void) throws {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let t = filter.eventType { conditions.append("event_type = ?"); arguments += [t] }
+        if let s = filter.since { conditions.append("ts >= ?"); arguments += [s.millisecondsSinceEpoch] }
+        if let u = filter.until { conditions.append("ts < ?"); arguments += [u.millisecondsSinceEpoch] }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        try read { db in
+            let cursor = try Row.fetchCursor(db, sql: "SELECT event_type, ts, source, payload FROM event \(whereClause) ORDER BY id",
+                                             arguments: arguments)
+            while let row = try cursor.next() {
+                try each(ExportRow(eventType: row[0], timestamp: Timestamp(millisecondsSinceEpoch: row[1]),
+                                   source: EventSource(rawValue: UInt8(clamping: row[2] as Int)), payloadJSON: row[3]))
+            }
+        }
+    }
+}

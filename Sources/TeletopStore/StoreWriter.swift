@@ -1,0 +1,303 @@
+import Foundation
+import Logging
+import Synchronization
+import TeletopCore
+
+/// The one writer: takes accepted events from the logger through a bounded
+/// subscription and writes them in batches (group commit: whatever queued up
+/// during the last commit goes in the next, up to `maxBatch`), then tells the
+/// `DurabilityTracker` so HTTP answers can go out.
+///
+/// Producers never wait for the disk: they only push into the subscription.
+/// When the store fails, events wait in that queue (up to `bufferCapacity`),
+/// the same batch is retried with backoff, health says unhealthy with the
+/// reason, and HTTP writes are refused with 503 until a commit succeeds.
+public final class StoreWriter: Sendable {
+    public struct Options: Sendable {
+        public var maxBatch = 4_096
+        /// Events held in memory while the store cannot take them (~200 B each).
+        public var bufferCapacity = 1 << 18
+        public var retainEvents: Int?
+        public var retainDays: Int?
+        public var pruneInterval: Duration = .seconds(10)
+        public var tick: Duration = .seconds(1)
+        public var retryInitial: Duration = .milliseconds(100)
+        public var retryMax: Duration = .seconds(5)
+        /// At most this many recent events are put back into the feed at start.
+        public var restoreRecent = 10_000
+        public init() {}
+    }
+
+    /// What the health pane and header show about the store.
+    public struct Status: Sendable, Equatable {
+        public var path: String
+        public var isOpen = false
+        /// Why the store is not taking writes (nil: it is).
+        public var failure: String?
+        public var eventsStored = 0
+        public var sizeOnDisk: Int64 = 0
+        /// Smoothed commit time of one batch, in milliseconds.
+        public var writeMilliseconds = 0.0
+        public var batches: UInt64 = 0
+        public var written: UInt64 = 0
+        public var pruned: UInt64 = 0
+        /// Accepted events waiting in memory for the store.
+        public var waiting = 0
+    }
+
+    struct State {
+        var store: EventStore?
+        var status: Status
+        var stopping = false
+        var finished = false
+        var restoredAtOpen = false
+    }
+
+    public let path: String
+    public let options: Options
+    public let tracker: DurabilityTracker
+    let logger: EventLogger
+    let subscription: EventSubscription
+    let log: Logger
+    let state: Mutex<State>
+    let done = DispatchSemaphore(value: 0)
+
+    /// Opens the store at `path` (a failure is reported in health and retried,
+    /// never thrown), puts its history back into `logger`, and starts writing.
+    public init(path: String, logger: EventLogger, options: Options = Options(), log: Logger = Logger(label: "teletop.store")) {
+        self.path = path
+        self.options = options
+        self.logger = logger
+        self.log = log
+        state = Mutex(State(status: Status(path: path)))
+        var newest = logger.sequenceRange.newest
+        do {
+            let store = try EventStore(path: path)
+            newest = Self.restore(from: store, into: logger, recent: options.restoreRecent, log: log)
+            let stored = (try? store.count()) ?? 0
+            state.withLock {
+                $0.store = store
+                $0.restoredAtOpen = true
+                $0.status.isOpen = true
+                $0.status.eventsStored = stored
+                $0.status.sizeOnDisk = store.sizeOnDisk
+            }
+            logger.setComponentHealth(ComponentHealth(name: "store", status: .healthy, message: "ok"))
+        } catch {
+            state.withLock { $0.status.failure = error.description }
+            logger.setComponentHealth(ComponentHealth(name: "store", status: .unhealthy, message: error.description))
+            log.error("store did not open; retrying", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+        tracker = DurabilityTracker(startingAfter: newest)
+        if let failure = state.withLock({ $0.status.failure }) { tracker.failing(failure) }
+        subscription = logger.subscribe(name: "store", capacity: options.bufferCapacity)
+        let startAfter = newest
+        Task.detached { [self] in await self.writeLoop(expectedNext: startAfter + 1) }
+        Task.detached { [self] in await self.tickLoop() }
+    }
+
+    /// Lifetime totals into the counters, the newest events into the feed.
+    static func restore(from store: EventStore, into logger: EventLogger, recent: Int, log: Logger) -> UInt64 {
+        var newest = logger.sequenceRange.newest
+        do {
+            let totals = try store.totals()
+            logger.restoreTotals(accepted: totals.values.reduce(0, +), perType: totals)
+            let events = try store.recent(limit: recent)
+            newest = logger.restoreRecent(events.map(\.event), sources: events.map(\.source))
+            log.info("store restored", metadata: ["events": "\(totals.values.reduce(0, +))", "feed": "\(events.count)"])
+        } catch {
+            log.error("store history could not be read", metadata: ["error": "\(error)"])
+        }
+        return newest
+    }
+
+    public var status: Status {
+        var s = state.withLock { $0.status }
+        s.waiting = subscription.stats.queued
+        return s
+    }
+
+    // MARK: writing
+
+    func writeLoop(expectedNext start: UInt64) async {
+        var expectedNext = start
+        var pending: [LoggedEvent] = []
+        var backoff = options.retryInitial
+        var giveUpAt: ContinuousClock.Instant?
+        while true {
+            let (store, stopping) = state.withLock { ($0.store, $0.stopping) }
+            if stopping && giveUpAt == nil { giveUpAt = .now + .seconds(5) }
+            if let giveUpAt, ContinuousClock.now > giveUpAt { break }
+            guard let store else {
+                if !(await reopen()) {
+                    if stopping { break }
+                    try? await Task.sleep(for: backoff)
+                    backoff = min(backoff * 2, options.retryMax)
+                }
+                continue
+            }
+            if pending.isEmpty {
+                // Read before draining: every event up to `newest` has been pushed
+                // by now, so one not in the queue was dropped (queue full).
+                let newest = logger.sequenceRange.newest
+                pending = stopping ? subscription.drain(max: options.maxBatch) : await subscription.next(max: options.maxBatch)
+                if pending.isEmpty {
+                    if newest >= expectedNext {
+                        tracker.lost(expectedNext...newest)
+                        tracker.committed(through: newest)
+                        expectedNext = newest + 1
+                    }
+                    if stopping { break }
+                    continue
+                }
+                for event in pending {
+                    if event.sequence > expectedNext { tracker.lost(expectedNext...(event.sequence - 1)) }
+                    expectedNext = event.sequence + 1
+                }
+            }
+            let started = ContinuousClock.now
+            do {
+                try await store.insert(pending)
+                let elapsed = ContinuousClock.now - started
+                let recovered = recordCommit(count: pending.count, elapsed: elapsed)
+                tracker.committed(through: pending[pending.count - 1].sequence)
+                pending = []
+                backoff = options.retryInitial
+                if recovered {
+                    logger.setComponentHealth(ComponentHealth(name: "store", status: .healthy, message: "ok"))
+                    log.notice("store recovered", metadata: ["path": "\(path)"])
+                }
+            } catch {
+                fail(error, waiting: pending.count)
+                if error.needsReopen { state.withLock { $0.store = nil; $0.status.isOpen = false } }
+                if stopping && (giveUpAt.map { ContinuousClock.now > $0 } ?? true) { break }
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, options.retryMax)
+            }
+        }
+        let unwritten = pending.count + subscription.stats.queued
+        if unwritten > 0 { log.error("store stopped with events not written", metadata: ["events": "\(unwritten)"]) }
+        subscription.cancel()
+        state.withLock { $0.finished = true }
+        done.signal()
+    }
+
+    /// Returns true when this commit ended a failure.
+    private func recordCommit(count: Int, elapsed: Duration) -> Bool {
+        let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        return state.withLock { s in
+            let wasFailing = s.status.failure != nil
+            s.status.failure = nil
+            s.status.batches += 1
+            s.status.written += UInt64(count)
+            s.status.eventsStored += count
+            s.status.writeMilliseconds = s.status.batches == 1 ? ms : s.status.writeMilliseconds * 0.9 + ms * 0.1
+            return wasFailing
+        }
+    }
+
+    private func fail(_ error: StoreError, waiting: Int) {
+        let first = state.withLock { s -> Bool in
+            defer { s.status.failure = error.description }
+            return s.status.failure != error.description
+        }
+        let queued = subscription.stats.queued + waiting
+        logger.setComponentHealth(ComponentHealth(name: "store", status: .unhealthy,
+            message: "\(error.description); \(queued) events waiting in memory"))
+        tracker.failing("the event store cannot take writes: \(error.description)")
+        if first { log.error("store write failed; retrying", metadata: ["error": "\(error)"]) }
+    }
+
+    /// Opens the store again after a failure at start or a corrupt file.
+    private func reopen() async -> Bool {
+        do {
+            let store = try EventStore(path: path)
+            let restoreTotals = state.withLock { s -> Bool in
+                defer { s.restoredAtOpen = true }
+                return !s.restoredAtOpen
+            }
+            // Totals only: older events arriving in the feed mid-run would read as new.
+            if restoreTotals, let totals = try? store.totals() {
+                logger.restoreTotals(accepted: totals.values.reduce(0, +), perType: totals)
+            }
+            let stored = (try? store.count()) ?? 0
+            state.withLock {
+                $0.store = store
+                $0.status.isOpen = true
+                $0.status.eventsStored = stored
+            }
+            log.notice("store opened", metadata: ["path": "\(path)"])
+            return true
+        } catch {
+            fail(error, waiting: 0)
+            return false
+        }
+    }
+
+    // MARK: housekeeping
+
+    /// Once a second: wake the writer (so a dropped tail is settled and stop is
+    /// seen), refresh the file size, and now and then prune.
+    func tickLoop() async {
+        var lastPrune = ContinuousClock.now
+        while !state.withLock({ $0.finished }) {
+            try? await Task.sleep(for: options.tick)
+            subscription.wake()
+            guard let store = state.withLock({ $0.store }) else { continue }
+            let size = store.sizeOnDisk
+            state.withLock { $0.status.sizeOnDisk = size }
+            if ContinuousClock.now - lastPrune >= options.pruneInterval {
+                lastPrune = .now
+                await prune(store)
+            }
+        }
+    }
+
+    /// Deletes beyond the retention limits in small transactions, so batches
+    /// of new events are written between them.
+    func prune(_ store: EventStore) async {
+        guard options.retainEvents != nil || options.retainDays != nil else { return }
+        let before = options.retainDays.map { logger.clock.now().adding(milliseconds: -Int64($0) * 86_400_000) }
+        do {
+            while true {
+                let n = try await store.pruneChunk(keep: options.retainEvents, before: before)
+                if n == 0 { break }
+                state.withLock {
+                    $0.status.pruned += UInt64(n)
+                    $0.status.eventsStored = max(0, $0.status.eventsStored - n)
+                }
+            }
+        } catch {
+            log.warning("pruning failed; will try again", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Writes what is queued (for at most 5 s when the store is failing), then stops.
+    public func stop() {
+        let already = state.withLock { s -> Bool in
+            defer { s.stopping = true }
+            return s.stopping
+        }
+        if !already { subscription.wake() }
+        _ = done.wait(timeout: .now() + 6)
+        done.signal()
+    }
+}
+
+extension StoreWriter: DurabilityGate {
+    public var refusal: String? { tracker.refusal }
+    public func awaitDurable(_ sequence: UInt64) async -> Durability { await tracker.awaitDurable(sequence) }
+}
+
+/// The analytics view and `/api/telemetry/top` read through the writer, which
+/// knows whether the store is open right now.
+extension StoreWriter: AnalyticsSource {
+    func openStore() throws(StoreError) -> EventStore {
+        let (store, failure) = state.withLock { ($0.store, $0.status.failure) }
+        guard let store else { throw StoreError(path: path, message: failure ?? "the store is not open") }
+        return store
+    }
+
+    public func top(_ query: TopQuery) throws -> TopResult { try openStore().top(query) }
+    public func perMinute(minutes: Int, now: Timestamp) throws -> [Int] { try openStore().perMinute(minutes: minutes, now: now) }
+}

@@ -1,0 +1,158 @@
+import ArgumentParser
+import Foundation
+import TeletopCore
+import TeletopStore
+
+/// `teletop export`: stored events as JSON Lines or CSV, streamed from a
+/// cursor through a small buffer, so memory stays flat however many there are.
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write stored events as JSON Lines or CSV, oldest first.",
+        discussion: """
+            JSON Lines are the contract's AnalyticsEvent, one per line: `teletop replay` plays them back. \
+            Reads the store while a dashboard or serve may be writing it.
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case jsonl, csv
+    }
+
+    @Option(help: ArgumentHelp("The store to read.", discussion: "Default: $XDG_DATA_HOME/teletop/events.sqlite."))
+    var db: String?
+
+    @Option(name: .customLong("event-type"), help: "Only events of this type.")
+    var eventType: String?
+
+    @Option(help: ArgumentHelp("Only events at or after this time: \(TimeArgument.help).", valueName: "time"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("Only events before this time (same forms as --since).", valueName: "time"))
+    var until: String?
+
+    @Option(help: "jsonl or csv.")
+    var format: Format = .jsonl
+
+    @Option(name: [.short, .customLong("output")], help: "Write here instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        let now = SystemClock().now()
+        func time(_ text: String?, _ flag: String) throws -> Timestamp? {
+            guard let text else { return nil }
+            guard let t = TimeArgument.parse(text, now: now) else {
+                throw ValidationError("\(flag): expected \(TimeArgument.help), got \(text)")
+            }
+            return t
+        }
+        let filter = ExportFilter(eventType: eventType, since: try time(since, "--since"), until: try time(until, "--until"))
+        let path = db ?? StoreLocation.defaultPath()
+        let store: EventStore
+        do {
+            store = try EventStore(path: path, readOnly: true)
+        } catch {
+            throw Self.failure("teletop export: \(error.description)")
+        }
+        let fd: Int32
+        if let output {
+            fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw Self.failure("teletop export: -o \(output): \(String(cString: strerror(errno)))") }
+        } else {
+            fd = STDOUT_FILENO
+        }
+        defer { if output != nil { close(fd) } }
+        // A closed pipe (export | head) ends the export quietly, as with any Unix tool.
+        signal(SIGPIPE, SIG_IGN)
+        var out = BufferedOutput(fd: fd)
+        var count = 0
+        if format == .csv { out.append("timestamp,event_type,source,payload\n") }
+        do {
+            try store.export(filter) { row in
+                switch format {
+                case .jsonl: Self.writeJSONLine(row, into: &out)
+                case .csv: Self.writeCSVLine(row, into: &out)
+                }
+                count += 1
+                try out.flushIfFull()
+            }
+            try out.flush()
+        } catch let error as BufferedOutput.WriteError {
+            if error.code == EPIPE { return }
+            throw Self.failure("teletop export: writing \(output ?? "standard output"): \(error.description)")
+        } catch {
+            throw Self.failure("teletop export: reading \(path): \(error)")
+        }
+        if let output {
+            FileHandle.standardError.write(Data("exported \(count) events to \(output)\n".utf8))
+        }
+    }
+
+    /// Says why on standard error; exit status 2, as for `send`.
+    static func failure(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        return ExitCode(2)
+    }
+
+    /// `{"event_type":…,"payload":…,"timestamp":…}`: the stored payload text goes out as it is.
+    static func writeJSONLine(_ row: ExportRow, into out: inout BufferedOutput) {
+        out.append(#"{"event_type":"#)
+        JSONWriter.writeString(row.eventType, into: &out.bytes)
+        out.append(#","payload":"#)
+        out.append(row.payloadJSON)
+        out.append(#","timestamp":""#)
+        out.append(row.timestamp.iso8601)
+        out.append("\"}\n")
+    }
+
+    /// RFC 4180: every field that could hold a comma, quote or newline is quoted.
+    static func writeCSVLine(_ row: ExportRow, into out: inout BufferedOutput) {
+        func quoted(_ s: String) {
+            out.append("\"")
+            out.append(s.replacingOccurrences(of: "\"", with: "\"\""))
+            out.append("\"")
+        }
+        out.append(row.timestamp.iso8601)
+        out.append(",")
+        quoted(row.eventType)
+        out.append(",")
+        out.append(row.source?.description ?? "")
+        out.append(",")
+        quoted(row.payloadJSON)
+        out.append("\n")
+    }
+}
+
+/// Bytes gathered and written 64 KiB at a time.
+struct BufferedOutput {
+    struct WriteError: Error, CustomStringConvertible {
+        var code: Int32
+        var description: String { String(cString: strerror(code)) }
+    }
+
+    let fd: Int32
+    var bytes: [UInt8] = []
+
+    init(fd: Int32) {
+        self.fd = fd
+        bytes.reserveCapacity(1 << 17)
+    }
+
+    mutating func append(_ s: String) { bytes.append(contentsOf: s.utf8) }
+
+    mutating func flushIfFull() throws(WriteError) {
+        if bytes.count >= 1 << 16 { try flush() }
+    }
+
+    mutating func flush() throws(WriteError) {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw WriteError(code: errno)
+            }
+            sent += n
+        }
+        bytes.removeAll(keepingCapacity: true)
+    }
+}
