@@ -178,7 +178,8 @@ public final class StoreWriter: Sendable {
         let unwritten = pending.count + subscription.stats.queued
         if unwritten > 0 { log.error("store stopped with events not written", metadata: ["events": "\(unwritten)"]) }
         subscription.cancel()
-        state.withLock { $0.finished = true }
+        // Closes the file once the last reader (an analytics query) lets go.
+        state.withLock { $0.finished = true; $0.store = nil; $0.status.isOpen = false }
         done.signal()
     }
 
@@ -272,15 +273,29 @@ public final class StoreWriter: Sendable {
         }
     }
 
-    /// Writes what is queued (for at most 5 s when the store is failing), then stops.
+    /// Writes what is queued (for at most 5 s when the store is failing), then
+    /// stops. Blocks the calling thread: for the CLI's main thread.
     public func stop() {
+        beginStop()
+        _ = done.wait(timeout: .now() + 6)
+        done.signal()
+    }
+
+    /// The same from async code, without holding a thread of the cooperative
+    /// pool (the writer itself needs one to finish).
+    public func stop() async {
+        beginStop()
+        for _ in 0..<600 where !state.withLock({ $0.finished }) {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    private func beginStop() {
         let already = state.withLock { s -> Bool in
             defer { s.stopping = true }
             return s.stopping
         }
         if !already { subscription.wake() }
-        _ = done.wait(timeout: .now() + 6)
-        done.signal()
     }
 }
 

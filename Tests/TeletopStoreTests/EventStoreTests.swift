@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+import TeletopCore
+@testable import TeletopStore
+
+@Suite("EventStore")
+struct EventStoreTests {
+    /// Events logged through a real logger, written as the writer would.
+    func logged(_ n: Int, clock: ManualClock, step: Int64 = 1000, payload: (Int) -> JSONObject = { _ in aiPayload }) -> [LoggedEvent] {
+        let logger = EventLogger(clock: clock)
+        return (0..<n).map { i in
+            clock.advance(milliseconds: step)
+            return logger.log("ai_block_used", payload(i), source: .http).event!
+        }
+    }
+
+    @Test func writesRowsAndTotalsTogetherAndReadsThemBack() async throws {
+        let dir = TempDir()
+        let store = try EventStore(path: dir.file())
+        let clock = ManualClock()
+        let events = logged(3, clock: clock) { aiEvent(user: "u\($0)") }
+        try await store.insert(events)
+        #expect(try store.count() == 3)
+        #expect(try store.totals() == ["ai_block_used": 3])
+        let recent = try store.recent(limit: 2)
+        #expect(recent.map(\.event.payload["user_id"]) == [.string("u1"), .string("u2")])
+        #expect(recent.map(\.source) == [.http, .http])
+        #expect(recent.last?.event.timestamp == events.last?.timestamp)
+        #expect(try store.integrityCheck() == "ok")
+        // The file is in WAL mode, so readers never wait for the writer.
+        let mode = try await store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+    }
+
+    @Test func topCountsValuesOfAFieldWithinTheWindow() async throws {
+        let dir = TempDir()
+        let store = try EventStore(path: dir.file())
+        let clock = ManualClock()
+        // Chapters 1,2,2,3,3,3 one minute apart.
+        let chapters: [Int64] = [1, 2, 2, 3, 3, 3]
+        try await store.insert(logged(6, clock: clock, step: 60_000) { aiEvent(chapter: chapters[$0]) })
+        let now = clock.now()
+        let all = try store.top(TopQuery(eventType: "ai_block_used", field: "chapter_id", windowSeconds: nil, now: now))
+        #expect(all.values == [TopValue(value: "3", count: 3), TopValue(value: "2", count: 2), TopValue(value: "1", count: 1)])
+        #expect(all.total == 6 && all.withField == 6)
+        // The last 150 s hold the last three events (all chapter 3).
+        let recent = try store.top(TopQuery(eventType: "ai_block_used", field: "chapter_id", windowSeconds: 150, now: now))
+        #expect(recent.values == [TopValue(value: "3", count: 3)])
+        let strings = try store.top(TopQuery(eventType: nil, field: "section_id", windowSeconds: nil, limit: 1, now: now))
+        #expect(strings.values == [TopValue(value: #""intro""#, count: 6)])
+        let missing = try store.top(TopQuery(eventType: "ai_block_used", field: "nothing_here", windowSeconds: nil, now: now))
+        #expect(missing.values.isEmpty && missing.total == 6 && missing.withField == 0)
+        #expect(throws: StoreError.self) { try store.top(TopQuery(eventType: nil, field: "x') OR 1=1 --", windowSeconds: nil, now: now)) }
+    }
+
+    @Test func perMinuteCountsEndAtTheCurrentMinute() async throws {
+        let dir = TempDir()
+        let store = try EventStore(path: dir.file())
+        let clock = ManualClock()
+        try await store.insert(logged(5, clock: clock, step: 30_000))  // 00:00:30 ... 00:02:30
+        let counts = try store.perMinute(minutes: 4, now: clock.now())
+        #expect(counts == [0, 1, 2, 2])
+    }
+
+    @Test func exportStreamsInOrderWithFilters() async throws {
+        let dir = TempDir()
+        let store = try EventStore(path: dir.file())
+        let clock = ManualClock()
+        let events = logged(10, clock: clock)
+        try await store.insert(events)
+        var seen: [ExportRow] = []
+        try store.export(ExportFilter(since: events[2].timestamp, until: events[5].timestamp)) { seen.append($0) }
+        #expect(seen.map(\.timestamp) == events[2..<5].map(\.timestamp))
+        #expect(seen.first?.payloadJSON == #"{"user_id":"user_1","chapter_id":1,"section_id":"intro","block_type":"ask-question"}"#)
+        var none = 0
+        try store.export(ExportFilter(eventType: "error_event")) { _ in none += 1 }
+        #expect(none == 0)
+    }
+
+    @Test func pruneKeepsTheNewestAndTheTotals() async throws {
+        let dir = TempDir()
+        let store = try EventStore(path: dir.file())
+        let clock = ManualClock()
+        let events = logged(20, clock: clock, step: 3_600_000)  // one an hour
+        try await store.insert(events)
+        var deleted = 0
+        while case let n = try await store.pruneChunk(keep: 15, before: nil, chunk: 2), n > 0 { deleted += n }
+        #expect(deleted == 5)
+        #expect(try store.count() == 15)
+        // Older than 10 hours before the newest: 5 more go.
+        _ = try await store.pruneChunk(keep: nil, before: events[19].timestamp.adding(milliseconds: -10 * 3_600_000 + 1))
+        #expect(try store.count() == 10)
+        #expect(try store.recent(limit: 1).first?.event.timestamp == events[19].timestamp)
+        #expect(try store.totals() == ["ai_block_used": 20])
+    }
+
+    @Test func readOnlyOpenOfAMissingFileSaysSo() {
+        let dir = TempDir()
+        #expect(throws: StoreError.self) { try EventStore(path: dir.file("absent.sqlite"), readOnly: true) }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("absent.sqlite")))
+    }
+
+    @Test func aFileThatIsNotADatabaseIsCorrupt() throws {
+        let dir = TempDir()
+        try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: dir.file()))
+        do {
+            _ = try EventStore(path: dir.file())
+            Issue.record("opened a file of garbage")
+        } catch {
+            #expect(error.kind == .corrupt)
+            #expect(error.description.contains(dir.file()))
+        }
+    }
+
+    @Test func defaultPathFollowsXDG() {
+        #expect(StoreLocation.defaultPath(environment: ["XDG_DATA_HOME": "/data", "HOME": "/home/a"]) == "/data/teletop/events.sqlite")
+        #expect(StoreLocation.defaultPath(environment: ["XDG_DATA_HOME": "relative", "HOME": "/home/a"]) == "/home/a/.local/share/teletop/events.sqlite")
+        #expect(StoreLocation.defaultPath(environment: ["HOME": "/home/a"]) == "/home/a/.local/share/teletop/events.sqlite")
+        #expect(StoreLocation.abbreviated("/home/a/x.sqlite", home: "/home/a") == "~/x.sqlite")
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import GRDB
+import Testing
+import TeletopCore
+@testable import TeletopStore
+
+@Suite("StoreWriter")
+struct StoreWriterTests {
+    @Test func anEventIsOnDiskWhenItsWaitEnds() async throws {
+        let dir = TempDir()
+        let logger = EventLogger()
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions())
+        defer { Task { await writer.stop() } }
+        #expect(writer.refusal == nil)
+        for i in 0..<50 {
+            let event = try #require(logger.log("ai_block_used", aiEvent(user: "u\(i)"), source: .http).event)
+            #expect(await writer.awaitDurable(event.sequence) == .durable)
+            // Another connection sees it at once: it was committed, not just queued.
+            let other = try EventStore(path: dir.file(), readOnly: true)
+            #expect(try other.count() == i + 1)
+        }
+        #expect(writer.status.written == 50)
+        #expect(writer.status.batches >= 1)
+    }
+
+    @Test func manyProducersAreWrittenInBatchesNotOneByOne() async throws {
+        let dir = TempDir()
+        let logger = EventLogger()
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions())
+        for i in 0..<20_000 { logger.log("ai_block_used", aiEvent(user: "u\(i % 7)"), source: .sim) }
+        #expect(await eventually { writer.status.written == 20_000 })
+        #expect(writer.status.batches < 200, "20,000 events took \(writer.status.batches) commits")
+        await writer.stop()
+        #expect(try EventStore(path: dir.file()).count() == 20_000)
+    }
+
+    @Test func aRestartBringsBackCountersAndFeed() async throws {
+        let dir = TempDir()
+        do {
+            let logger = EventLogger()
+            let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions())
+            for i in 0..<30 { logger.log("ai_block_used", aiEvent(user: "u\(i)"), source: .form) }
+            for _ in 0..<5 { logger.log("error_event", ["error_type": "timeout", "error_message": "slow"], source: .http) }
+            await writer.stop()
+        }
+        let logger = EventLogger(configuration: .init(ringCapacity: 10))
+        var options = quickOptions()
+        options.restoreRecent = 10
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: options)
+        defer { Task { await writer.stop() } }
+        let snap = logger.snapshot()
+        #expect(snap.eventsLogged == 35)
+        #expect(snap.types.first { $0.name == "ai_block_used" }?.accepted == 30)
+        #expect(snap.types.first { $0.name == "error_event" }?.accepted == 5)
+        let feed = logger.recentEvents(limit: 10)
+        #expect(feed.count == 10)
+        #expect(feed.last?.eventType == "error_event" && feed.last?.source == .http)
+        #expect(feed.first?.payload["user_id"] == .string("u25"))
+        // New events follow the restored ones, are stored once, and the restored ones are not written again.
+        let next = try #require(logger.log("ai_block_used", aiPayload, source: .sim).event)
+        #expect(next.sequence == 11)
+        #expect(await writer.awaitDurable(next.sequence) == .durable)
+        #expect(try EventStore(path: dir.file()).count() == 36)
+    }
+
+    @Test func aLockedDatabaseIsUnhealthyThenRecovers() async throws {
+        let dir = TempDir()
+        let logger = EventLogger()
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions())
+        defer { Task { await writer.stop() } }
+        // Another process's connection takes the write lock and holds it.
+        let other = try lockHolder(dir.file())
+        try await other.writeWithoutTransaction { try $0.execute(sql: "BEGIN IMMEDIATE") }
+        let held = try #require(logger.log("ai_block_used", aiPayload, source: .sim).event)
+        #expect(await eventually { writer.refusal != nil })
+        #expect(writer.refusal?.contains("locked") == true)
+        let health = try #require(storeHealth(logger))
+        #expect(health.status == .unhealthy && health.message.contains("locked"))
+        #expect(logger.health().status == .unhealthy)
+        // Meanwhile events keep coming and wait in memory.
+        for _ in 0..<10 { logger.log("ai_block_used", aiPayload, source: .sim) }
+        #expect(await writer.awaitDurable(held.sequence) != .durable)
+        try await other.writeWithoutTransaction { try $0.execute(sql: "COMMIT") }
+        #expect(await eventually { writer.refusal == nil && writer.status.written == 11 })
+        #expect(storeHealth(logger)?.status == .healthy)
+        #expect(try await other.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM event") } == 11)
+    }
+
+    @Test func aFullBufferLosesEventsVisiblyAndTheirWaitersAreTold() async throws {
+        let dir = TempDir()
+        let logger = EventLogger()
+        var options = quickOptions()
+        options.bufferCapacity = 5
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: options)
+        defer { Task { await writer.stop() } }
+        let other = try lockHolder(dir.file())
+        try await other.writeWithoutTransaction { try $0.execute(sql: "BEGIN IMMEDIATE") }
+        let events = (0..<40).compactMap { _ in logger.log("ai_block_used", aiPayload, source: .sim).event }
+        #expect(await eventually { logger.snapshot().dropped > 0 })
+        #expect(logger.health().message.contains("store"))
+        try await other.writeWithoutTransaction { try $0.execute(sql: "COMMIT") }
+        // The last event overflowed (nothing after it to reveal the gap): the tick settles it.
+        #expect(await writer.awaitDurable(events.last!.sequence) != .durable)
+        #expect(await writer.awaitDurable(events.first!.sequence) == .durable)
+        let stored = try await other.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM event") } ?? 0
+        #expect(stored + Int(logger.snapshot().dropped) == 40)
+    }
+
+    @Test func aCorruptFileIsReportedAndReplacedFileIsUsed() async throws {
+        let dir = TempDir()
+        try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: dir.file()))
+        let logger = EventLogger()
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions())
+        defer { Task { await writer.stop() } }
+        #expect(writer.refusal?.contains("corrupt") == true)
+        #expect(storeHealth(logger)?.status == .unhealthy)
+        #expect(!writer.status.isOpen)
+        logger.log("ai_block_used", aiPayload, source: .form)
+        // The operator moves the bad file away; the writer opens a new one and writes what waited.
+        try FileManager.default.removeItem(atPath: dir.file())
+        #expect(await eventually { writer.status.written == 1 })
+        #expect(writer.refusal == nil && storeHealth(logger)?.status == .healthy)
+    }
+
+    @Test func anUnwritablePathNeverCrashesAndSaysWhy() async throws {
+        let dir = TempDir()
+        try Data("a file, not a folder".utf8).write(to: URL(fileURLWithPath: dir.file("blocker")))
+        let path = dir.file("blocker") + "/events.sqlite"
+        let logger = EventLogger()
+        let writer = StoreWriter(path: path, logger: logger, options: quickOptions())
+        defer { Task { await writer.stop() } }
+        let reason = try #require(writer.refusal)
+        #expect(reason.contains(path))
+        let event = try #require(logger.log("ai_block_used", aiPayload, source: .http).event)
+        #expect(await writer.awaitDurable(event.sequence) != .durable)
+        #expect(logger.health().status == .unhealthy)
+    }
+
+    @Test(.enabled(if: SmallDisk.canMount)) func aFullDiskIsUnhealthyAndKeepsEventsInMemory() async throws {
+        let disk = try SmallDisk(kilobytes: 256)
+        defer { disk.unmount() }
+        let path = disk.path + "/events.sqlite"
+        let logger = EventLogger()
+        let writer = StoreWriter(path: path, logger: logger, options: quickOptions())
+        let big: JSONObject = aiEvent(user: String(repeating: "x", count: 2000))
+        var last: LoggedEvent?
+        for _ in 0..<400 { last = logger.log("ai_block_used", big, source: .sim).event }
+        #expect(await eventually { writer.refusal != nil })
+        #expect(writer.refusal?.contains("full") == true)
+        #expect(storeHealth(logger)?.message.contains("waiting in memory") == true)
+        #expect(await writer.awaitDurable(last!.sequence) != .durable)
+        // Room again (the operator grows the disk): what waited is written.
+        try disk.grow(kilobytes: 8192)
+        #expect(await eventually(10) { writer.status.written == 400 })
+        #expect(writer.refusal == nil)
+        await writer.stop()
+    }
+}
+
+/// Another connection, as another process would hold it: it may keep a
+/// transaction (and so the write lock) open between accesses.
+func lockHolder(_ path: String) throws -> DatabaseQueue {
+    var config = Configuration()
+    config.allowsUnsafeTransactions = true
+    return try DatabaseQueue(path: path, configuration: config)
+}
+
+/// A tmpfs of a few hundred KiB: a disk that really fills up.
+struct SmallDisk {
+    let path: String
+
+    static let canMount: Bool = {
+        guard getuid() == 0, let disk = try? SmallDisk(kilobytes: 64) else { return false }
+        disk.unmount()
+        return true
+    }()
+
+    init(kilobytes: Int) throws {
+        path = NSTemporaryDirectory() + "teletop-disk-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        guard Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", path]) == 0 else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+    }
+
+    func grow(kilobytes: Int) throws {
+        guard Self.run("/bin/mount", ["-o", "remount,size=\(kilobytes)k", path]) == 0 else { throw CocoaError(.fileWriteUnknown) }
+    }
+
+    func unmount() {
+        // Lazy: a connection still open in the test must not leave the mount behind.
+        _ = Self.run("/bin/umount", ["-l", path])
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    static func run(_ tool: String, _ arguments: [String]) -> Int32 {
+        var pid: pid_t = 0
+        let argv = ([tool] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        guard posix_spawn(&pid, tool, nil, nil, argv, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return status
+    }
+}
