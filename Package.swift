@@ -80,7 +80,7 @@ let package = Package(
             name: "TeletopServerTests",
             dependencies: ["TeletopServer", "TeletopCore", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
-        .testTarget(name: "TeletopStoreTests", dependencies: ["TeletopStore", "TeletopCore"]),
+        .testTarget(name: "TeletopStoreTests", dependencies: ["TeletopStore", "TeletopCore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TeletopTUITests", dependencies: ["TeletopTUI", "TeletopCore"], exclude: ["Golden"]),
         // Runs the built `teletop` under tmux; depends on it so `swift test` builds it first.
         .testTarget(name: "TeletopE2ETests", dependencies: ["teletop"]),

@@ -346,6 +346,7 @@ public final class EventLogger: Sendable {
                 _ = s.ring.append(EventRing.Slot(sequence: sequence, timestamp: e.timestamp, payload: PackedPayload(e.payload),
                     typeIndex: UInt16(typeIndex), source: i < sources.count ? sources[i] : .replay, unplanned: !s.types[typeIndex].planned))
                 s.types[typeIndex].lastEventAt = max(s.types[typeIndex].lastEventAt ?? e.timestamp, e.timestamp)
+                s.lastEventAt = max(s.lastEventAt ?? e.timestamp, e.timestamp)
             }
             return s.nextSequence - 1
         }

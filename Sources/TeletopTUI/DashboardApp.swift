@@ -27,6 +27,8 @@ public final class DashboardApp {
     let simulator: Simulator?
     let options: Options
     let feedSource: FeedSource
+    let analyticsLoader: AnalyticsLoader
+    private var analyticsRequestedAt: UInt64 = 0
     public private(set) var state: DashboardState
     private var worstLagInSecond: Double?
     private var lagSecond: Int64 = 0
@@ -41,8 +43,11 @@ public final class DashboardApp {
         self.simulator = simulator
         self.options = options
         feedSource = FeedSource(logger: logger)
+        analyticsLoader = AnalyticsLoader(source: options.analytics)
         state = DashboardState(width: backend.width, height: backend.height, snapshot: logger.snapshot(),
                                glyphs: backend.glyphs, logPath: options.logPath)
+        // Events already there (restored from the store) arrived long ago: not a lag to measure.
+        lastShownSequence = logger.sequenceRange.newest
         state.apiBaseURL = options.apiBaseURL
         state.apiNeedsToken = options.apiNeedsToken
     }
@@ -77,6 +82,7 @@ public final class DashboardApp {
             // New events, or a new second (uptime, rates, ages), make a frame due.
             if range.newest != lastDrawn.sequence { dirty = true; lastActivity = monotonicNanos() }
             if second != lastDrawn.second { dirty = true }
+            if refreshAnalytics() { dirty = true }
             let t = monotonicNanos()
             if dirty && t >= nextFrameAt {
                 drawFrame()
@@ -103,6 +109,7 @@ public final class DashboardApp {
         case .burst: simulator?.burst()
         case .toggleErrorStorm: simulator?.toggleErrorStorm()
         case .forceRedraw: backend.invalidate()
+        case .loadAnalytics: requestAnalytics()
         case .fire(let eventType, let payload):
             // Through the one door, like every other source; the outcome goes back into the state.
             let result: EventForm.Result
@@ -116,6 +123,27 @@ public final class DashboardApp {
         }
         return false
     }
+
+    /// While the analytics view is open: pick up a finished report, and ask
+    /// for a fresh one every few seconds. True when the state changed.
+    private func refreshAnalytics() -> Bool {
+        var changed = false
+        if let report = analyticsLoader.take() {
+            state.analytics = report
+            changed = true
+            // The window changed while that one was loading: ask again.
+            if report.window != state.analyticsWindow { requestAnalytics() }
+        }
+        if state.mode == .analytics && monotonicNanos() - analyticsRequestedAt > Self.analyticsRefreshNanos { requestAnalytics() }
+        return changed
+    }
+
+    private func requestAnalytics() {
+        analyticsRequestedAt = monotonicNanos()
+        analyticsLoader.request(window: state.analyticsWindow, now: logger.clock.now())
+    }
+
+    static let analyticsRefreshNanos: UInt64 = 5_000_000_000
 
     /// Refreshes the data in the state, renders and draws one frame.
     public func drawFrame() {

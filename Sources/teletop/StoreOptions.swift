@@ -71,8 +71,8 @@ struct Storage {
             if let failure = s.failure {
                 lines.append(SourceStatus(name: "STORE", state: "failing: \(failure); \(Format.grouped(s.waiting)) waiting", active: false))
             } else {
-                let latency = String(format: "%.1f", s.writeMilliseconds)
-                lines.append(SourceStatus(name: "STORE", state: "\(place), \(Format.grouped(s.eventsStored)) events, \(Format.bytes(s.sizeOnDisk)), write \(latency) ms", active: true))
+                let latency = s.batches == 0 ? "" : ", write " + String(format: "%.1f", s.writeMilliseconds) + " ms"
+                lines.append(SourceStatus(name: "STORE", state: "\(place), \(Format.grouped(s.eventsStored)) events, \(Format.bytes(s.sizeOnDisk))\(latency)", active: true))
             }
         } else {
             lines.append(SourceStatus(name: "STORE", state: "in memory only (--in-memory)", active: false))

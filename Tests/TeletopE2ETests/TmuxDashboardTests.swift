@@ -30,7 +30,8 @@ final class TmuxSession {
         var flags: [String] = arguments.split(separator: " ").map(String.init)
         // Suites run side by side: no two may claim the default port.
         if !flags.contains("--port") { flags.append("--no-http") }
-        var command: [String] = ["env", "-u", "NO_COLOR"]
+        // A store of its own in the session's folder: never the user's, never another test's.
+        var command: [String] = ["env", "-u", "NO_COLOR", "XDG_DATA_HOME=\(dir.path)/data"]
         command += settings
         command += [Self.binary.path, "--log-file", log]
         command += flags
@@ -113,6 +114,8 @@ func runTool(_ argv: [String], outputIn dir: URL) throws -> (Int32, String) {
 /// file `output`; returns its PID. The test runner blocks signals and its
 /// children inherit the mask: a tmux server started with it never reaps its
 /// panes. So it starts from a clean slate, as a login shell would.
+/// XDG_DATA_HOME points next to `output`, so a teletop started without --db
+/// keeps its store in the test's folder, not in the user's home.
 func spawn(_ argv: [String], output: String) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -133,7 +136,16 @@ func spawn(_ argv: [String], output: String) throws -> pid_t {
     posix_spawnattr_setsigdefault(&attributes, &allSignals)
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var pid: pid_t = 0
-    let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, cArgs, environ)
+    let dataHome = "XDG_DATA_HOME=" + (output as NSString).deletingLastPathComponent + "/data"
+    var environment: [UnsafeMutablePointer<CChar>?] = [strdup(dataHome)]
+    var e = environ
+    while let entry = e.pointee {
+        if !String(cString: entry).hasPrefix("XDG_DATA_HOME=") { environment.append(strdup(entry)) }
+        e += 1
+    }
+    environment.append(nil)
+    defer { environment.forEach { free($0) } }
+    let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, cArgs, environment)
     guard rc == 0 else { throw TmuxError(message: "cannot run \(argv[0]): \(String(cString: strerror(rc)))") }
     return pid
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TeletopCore
 @testable import TeletopStore
 
@@ -45,3 +46,6 @@ func eventually(_ seconds: Double = 5, _ condition: () throws -> Bool) async ret
 func storeHealth(_ logger: EventLogger) -> ComponentHealth? {
     logger.snapshot().components.first { $0.name == "store" }
 }
+
+/// The writer's own log says what failed; tests check health instead, so it stays quiet.
+let quietLog = Logger(label: "teletop.store.test", factory: { _ in SwiftLogNoOpLogHandler() })

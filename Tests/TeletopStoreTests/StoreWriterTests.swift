@@ -9,7 +9,7 @@ struct StoreWriterTests {
     @Test func anEventIsOnDiskWhenItsWaitEnds() async throws {
         let dir = TempDir()
         let logger = EventLogger()
-        let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions())
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions(), log: quietLog)
         defer { Task { await writer.stop() } }
         #expect(writer.refusal == nil)
         for i in 0..<50 {
@@ -26,7 +26,7 @@ struct StoreWriterTests {
     @Test func manyProducersAreWrittenInBatchesNotOneByOne() async throws {
         let dir = TempDir()
         let logger = EventLogger()
-        let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions())
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions(), log: quietLog)
         for i in 0..<20_000 { logger.log("ai_block_used", aiEvent(user: "u\(i % 7)"), source: .sim) }
         #expect(await eventually { writer.status.written == 20_000 })
         #expect(writer.status.batches < 200, "20,000 events took \(writer.status.batches) commits")
@@ -38,7 +38,7 @@ struct StoreWriterTests {
         let dir = TempDir()
         do {
             let logger = EventLogger()
-            let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions())
+            let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions(), log: quietLog)
             for i in 0..<30 { logger.log("ai_block_used", aiEvent(user: "u\(i)"), source: .form) }
             for _ in 0..<5 { logger.log("error_event", ["error_type": "timeout", "error_message": "slow"], source: .http) }
             await writer.stop()
@@ -46,7 +46,7 @@ struct StoreWriterTests {
         let logger = EventLogger(configuration: .init(ringCapacity: 10))
         var options = quickOptions()
         options.restoreRecent = 10
-        let writer = StoreWriter(path: dir.file(), logger: logger, options: options)
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: options, log: quietLog)
         defer { Task { await writer.stop() } }
         let snap = logger.snapshot()
         #expect(snap.eventsLogged == 35)
@@ -66,7 +66,7 @@ struct StoreWriterTests {
     @Test func aLockedDatabaseIsUnhealthyThenRecovers() async throws {
         let dir = TempDir()
         let logger = EventLogger()
-        let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions())
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions(), log: quietLog)
         defer { Task { await writer.stop() } }
         // Another process's connection takes the write lock and holds it.
         let other = try lockHolder(dir.file())
@@ -91,7 +91,7 @@ struct StoreWriterTests {
         let logger = EventLogger()
         var options = quickOptions()
         options.bufferCapacity = 5
-        let writer = StoreWriter(path: dir.file(), logger: logger, options: options)
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: options, log: quietLog)
         defer { Task { await writer.stop() } }
         let other = try lockHolder(dir.file())
         try await other.writeWithoutTransaction { try $0.execute(sql: "BEGIN IMMEDIATE") }
@@ -110,7 +110,7 @@ struct StoreWriterTests {
         let dir = TempDir()
         try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: dir.file()))
         let logger = EventLogger()
-        let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions())
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions(), log: quietLog)
         defer { Task { await writer.stop() } }
         #expect(writer.refusal?.contains("corrupt") == true)
         #expect(storeHealth(logger)?.status == .unhealthy)
@@ -127,7 +127,7 @@ struct StoreWriterTests {
         try Data("a file, not a folder".utf8).write(to: URL(fileURLWithPath: dir.file("blocker")))
         let path = dir.file("blocker") + "/events.sqlite"
         let logger = EventLogger()
-        let writer = StoreWriter(path: path, logger: logger, options: quickOptions())
+        let writer = StoreWriter(path: path, logger: logger, options: quickOptions(), log: quietLog)
         defer { Task { await writer.stop() } }
         let reason = try #require(writer.refusal)
         #expect(reason.contains(path))
@@ -141,7 +141,7 @@ struct StoreWriterTests {
         defer { disk.unmount() }
         let path = disk.path + "/events.sqlite"
         let logger = EventLogger()
-        let writer = StoreWriter(path: path, logger: logger, options: quickOptions())
+        let writer = StoreWriter(path: path, logger: logger, options: quickOptions(), log: quietLog)
         let big: JSONObject = aiEvent(user: String(repeating: "x", count: 2000))
         var last: LoggedEvent?
         for _ in 0..<400 { last = logger.log("ai_block_used", big, source: .sim).event }

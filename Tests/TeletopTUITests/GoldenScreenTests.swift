@@ -167,3 +167,77 @@ struct TextTests {
         #expect(Format.percent(0.036) == "3.6%")
     }
 }
+
+@Suite("The analytics view")
+struct AnalyticsViewTests {
+    let fixture = Fixture()
+
+    /// A report as the store would give it, with a hostile value that must not reach the terminal raw.
+    static func report(window: AnalyticsWindow = .hour) -> AnalyticsReport {
+        func panel(_ i: Int, _ values: [(String, Int)]) -> AnalyticsReport.Panel {
+            AnalyticsReport.Panel(question: AnalyticsReport.questions[i],
+                                  result: TopResult(values: values.map { TopValue(value: $0.0, count: $0.1) },
+                                                    total: values.reduce(0) { $0 + $1.1 } + 3, withField: values.reduce(0) { $0 + $1.1 }))
+        }
+        let panels = [
+            panel(0, [("1", 206), ("2", 105), ("3", 68), ("7", 44)]),
+            panel(1, [(#""what-is-physical-ai""#, 75), (#""kinematics-basics""#, 34)]),
+            panel(2, [(#""ask-question""#, 244), (#""interactive-quiz""#, 125)]),
+            panel(3, [(#""provider_timeout""#, 3), (#""\u001b[31mred""#, 1)]),
+            panel(4, [(#""user_100""#, 150), (#""user_101""#, 72)]),
+        ]
+        let perMinute = (0..<60).map { m in m < 40 ? 0 : (m - 40) * 10 }
+        return AnalyticsReport(window: window, panels: panels, perMinute: perMinute,
+                               computedAt: Timestamp(year: 2025, month: 1, day: 27), elapsedMillis: 4.2)
+    }
+
+    @Test(arguments: [(160, 45), (80, 24)])
+    func analyticsScreen(width: Int, height: Int) {
+        var s = fixture.state(width: width, height: height)
+        #expect(update(&s, .key(.char("a"))) == [.loadAnalytics])
+        s.analytics = Self.report()
+        let grid = render(s)
+        #expect(goldenMismatch("analytics-\(width)x\(height)", grid) == nil)
+        let text = grid.lines.joined(separator: "\n")
+        #expect(!text.contains("\u{1b}"), "an escape sequence from an event reached the screen")
+        #expect(text.contains("\\x1b[31mred"))
+        #expect(grid.lines.last?.contains("w window") == true)
+    }
+
+    @Test func keysChangeTheWindowAskForDataAndLeave() {
+        var s = fixture.state(width: 160, height: 45)
+        #expect(render(s).lines.last?.contains("a analytics") == true, "the footer shows the key")
+        _ = update(&s, .key(.char("a")))
+        #expect(s.mode == .analytics && s.analyticsWindow == .hour)
+        #expect(update(&s, .key(.char("w"))) == [.loadAnalytics])
+        #expect(s.analyticsWindow == .day)
+        // Until the report for the new window arrives, the old one is shown as loading.
+        s.analytics = Self.report(window: .hour)
+        #expect(render(s).lines[1].contains("Analytics: last 24h") && render(s).lines.contains { $0.contains("loading") })
+        for _ in 0..<4 { _ = update(&s, .key(.char("w"))) }
+        #expect(s.analyticsWindow == .hour)
+        #expect(update(&s, .key(.char("r"))) == [.loadAnalytics])
+        _ = update(&s, .key(.escape))
+        #expect(s.mode == .normal)
+        _ = update(&s, .key(.char("a")))
+        #expect(update(&s, .key(.char("q"))) == [.quit])
+    }
+
+    @Test func withoutAStoreTheViewSaysWhy() {
+        var s = fixture.state(width: 160, height: 45)
+        _ = update(&s, .key(.char("a")))
+        s.analytics = AnalyticsReport.load(from: nil, window: .hour, now: Timestamp(year: 2025, month: 1, day: 27))
+        #expect(render(s).lines.contains { $0.contains("--in-memory") })
+    }
+
+    @Test func aFailingSourceBecomesAnErrorNotACrash() {
+        struct Broken: AnalyticsSource {
+            struct Failure: Error, CustomStringConvertible { var description: String { "database is locked" } }
+            func top(_ query: TopQuery) throws -> TopResult { throw Failure() }
+            func perMinute(minutes: Int, now: Timestamp) throws -> [Int] { throw Failure() }
+        }
+        let r = AnalyticsReport.load(from: Broken(), window: .all, now: Timestamp(year: 2025, month: 1, day: 27))
+        #expect(r.error == "The store could not answer: database is locked")
+        #expect(r.panels.isEmpty)
+    }
+}

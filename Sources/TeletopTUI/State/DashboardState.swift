@@ -35,6 +35,8 @@ public enum Mode: Equatable, Sendable {
     case filtering
     /// The "new event" form (`n`); the form itself is `DashboardState.form`.
     case form
+    /// Aggregates over stored history (`a`); the data is `DashboardState.analytics`.
+    case analytics
 }
 
 /// One input source's line in the header and health pane.
@@ -111,6 +113,11 @@ public struct DashboardState: Equatable, Sendable {
     public var apiBaseURL = "http://127.0.0.1:7311"
     /// The API wants a bearer token (`--token`).
     public var apiNeedsToken = false
+
+    // The analytics view.
+    public var analyticsWindow: AnalyticsWindow = .hour
+    /// The latest report loaded from the store (nil until the first arrives).
+    public var analytics: AnalyticsReport?
 
     public init(width: Int, height: Int, snapshot: TelemetrySnapshot, glyphs: Glyphs = .unicode,
                 version: String = teletopVersion, logPath: String = "") {

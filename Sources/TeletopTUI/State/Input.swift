@@ -26,4 +26,6 @@ public enum Effect: Equatable, Sendable {
     case forceRedraw
     /// Log this event with source `form`, then report back with `.fired`.
     case fire(eventType: String, payload: JSONObject)
+    /// Load a fresh analytics report for `state.analyticsWindow`.
+    case loadAnalytics
 }

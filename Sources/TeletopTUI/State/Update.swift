@@ -25,6 +25,7 @@ public func update(_ state: inout DashboardState, _ msg: Msg) -> [Effect] {
         case .form: return updateForm(&state, key)
         case .help(let scroll): return updateHelp(&state, key, scroll: scroll)
         case .detail(let event, let scroll): return updateDetail(&state, key, event: event, scroll: scroll)
+        case .analytics: return updateAnalytics(&state, key)
         case .normal: return updateNormal(&state, key)
         }
     }
@@ -34,6 +35,9 @@ private func updateNormal(_ state: inout DashboardState, _ key: Key) -> [Effect]
     switch key {
     case .char("q"): return [.quit]
     case .char("?"), .f1: state.mode = .help(scroll: 0)
+    case .char("a"):
+        state.mode = .analytics
+        return [.loadAnalytics]
     case .char(" "):
         if state.pausedAt == nil {
             state.pausedAt = state.snapshot.lastSequence
@@ -84,6 +88,19 @@ private func updateFiltering(_ state: inout DashboardState, _ key: Key) -> [Effe
     case .backspace: if !state.textFilter.isEmpty { state.textFilter.removeLast() }
     case .ctrl("u"): state.textFilter = ""
     case .char(let c): state.textFilter.append(c)
+    default: break
+    }
+    return []
+}
+
+private func updateAnalytics(_ state: inout DashboardState, _ key: Key) -> [Effect] {
+    switch key {
+    case .char("q"): return [.quit]
+    case .escape, .char("a"), .enter: state.mode = .normal
+    case .char("w"):
+        state.analyticsWindow = state.analyticsWindow.next
+        return [.loadAnalytics]
+    case .char("r"): return [.loadAnalytics]
     default: break
     }
     return []

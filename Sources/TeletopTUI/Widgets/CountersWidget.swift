@@ -48,7 +48,8 @@ enum CountersWidget {
         let totalsY = inner.y + 1 + rows.count
         if totalsY < inner.maxY {
             var line = Format.column("all", typeW)
-            let values = [Format.grouped(snap.totalAccepted), Format.rate(snap.rate1s), "", Format.grouped(snap.totalRejected)]
+            // Lifetime, like the per-type totals above it (both include history restored from the store).
+            let values = [Format.grouped(snap.eventsLogged), Format.rate(snap.rate1s), "", Format.grouped(snap.totalRejected)]
             for ((_, w), v) in zip(numbers, values) { line += " " + Format.column(v, w, right: true) }
             grid.put(line, x: inner.x, y: totalsY, maxWidth: inner.width, style: Style(.normal, bold: true), asciiOnly: g.asciiOnly)
         }

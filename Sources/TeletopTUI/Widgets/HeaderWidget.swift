@@ -68,6 +68,8 @@ enum FooterWidget {
             keys = [("esc", "close"), ("j/k", "scroll"), ("q", "quit")]
         case .detail:
             keys = [("esc", "close"), ("j/k", "scroll"), ("q", "quit")]
+        case .analytics:
+            keys = [("w", "window"), ("r", "refresh"), ("esc", "back"), ("q", "quit")]
         case .form:
             if case .chooseType? = state.form?.stage {
                 keys = [("j/k", "move"), ("enter", "choose"), ("esc", "close")]
@@ -81,7 +83,7 @@ enum FooterWidget {
                          asciiOnly: state.glyphs.asciiOnly)
                 return
             }
-            var k: [(String, String)] = [("q", "quit"), ("?", "help"), ("space", state.pausedAt == nil ? "pause" : "resume")]
+            var k: [(String, String)] = [("q", "quit"), ("?", "help"), ("a", "analytics"), ("space", state.pausedAt == nil ? "pause" : "resume")]
             if !state.follow { k.append(("G", "follow")) }
             k += [("/", "filter"), ("t", "type"), ("enter", "details"), ("n", state.form == nil ? "new event" : "draft")]
             if !state.fired.isEmpty { k.append(("r", "re-fire")) }

@@ -17,6 +17,8 @@ enum PopupWidgets {
             "  Esc             clear the filters",
             "  Tab, Shift-Tab  move focus between panes; 1 2 3 jump to a pane",
             "  o               sort the counters (type, total, rate, share, rejected)",
+            "  a               analytics from the store: top chapters, sections, block types, error types,",
+            "                  busiest users, events per minute; w changes the window (5m 1h 24h 7d all)",
             "  Ctrl-L          redraw the whole screen",
             "",
             "Firing events",
@@ -117,6 +119,7 @@ public func render(_ state: DashboardState) -> CellGrid {
     case .help(let scroll): PopupWidgets.drawHelp(state, scroll: scroll, into: &grid)
     case .detail(let event, let scroll): PopupWidgets.drawDetail(state, event: event, scroll: scroll, into: &grid)
     case .form: FormWidget.draw(state, into: &grid)
+    case .analytics: AnalyticsWidget.draw(state, into: &grid)
     case .normal, .filtering: break
     }
     return grid

@@ -1,0 +1,117 @@
+import TeletopCore
+
+/// The analytics view (`a`): top values per question as bars, and events per
+/// minute for the last hour as a chart, over the whole body of the screen.
+enum AnalyticsWidget {
+    static func draw(_ state: DashboardState, into grid: inout CellGrid) {
+        let layout = state.layout
+        let rect = Rect(x: 0, y: layout.header.maxY, width: state.width, height: layout.footer.y - layout.header.maxY)
+        guard rect.height >= 6 else { return }
+        let g = state.glyphs
+        grid.fill(rect)
+        let window = state.analyticsWindow == .all ? "all stored history" : "last \(state.analyticsWindow.rawValue)"
+        var note = "loading"
+        if let r = state.analytics, r.window == state.analyticsWindow {
+            note = r.error == nil ? "from the store in \(Format.oneDecimal(r.elapsedMillis)) ms" : "no data"
+        }
+        grid.box(rect, title: "Analytics: \(window) (w window, r refresh, Esc back)", note: note, focused: true, glyphs: g)
+        let inner = rect.inner
+        guard let report = state.analytics else {
+            grid.put("Asking the store...", x: inner.x + 1, y: inner.y, maxWidth: inner.width - 2, style: .muted, asciiOnly: g.asciiOnly)
+            return
+        }
+        if let error = report.error {
+            grid.put(error, x: inner.x + 1, y: inner.y, maxWidth: inner.width - 2, style: Style(.degraded, bold: true), asciiOnly: g.asciiOnly)
+            return
+        }
+        let chartHeight = max(3, min(8, inner.height / 4))
+        let chartRect = Rect(x: inner.x + 1, y: inner.maxY - chartHeight - 2, width: inner.width - 2, height: chartHeight + 2)
+        let panelsRect = Rect(x: inner.x, y: inner.y, width: inner.width, height: chartRect.y - inner.y - 1)
+        drawPanels(report.panels, in: panelsRect, state: state, into: &grid)
+        drawChart(report.perMinute, in: chartRect, state: state, into: &grid)
+    }
+
+    static func drawPanels(_ panels: [AnalyticsReport.Panel], in rect: Rect, state: DashboardState, into grid: inout CellGrid) {
+        guard !panels.isEmpty, rect.height >= 2 else { return }
+        let columns = rect.width >= 70 ? 2 : 1
+        let rows = (panels.count + columns - 1) / columns
+        let height = rect.height / rows
+        let width = rect.width / columns
+        guard height >= 2 else { return }
+        for (i, panel) in panels.enumerated() {
+            let r = Rect(x: rect.x + (i % columns) * width + 1, y: rect.y + (i / columns) * height, width: width - 2, height: height - 1)
+            drawPanel(panel, in: r, state: state, into: &grid)
+        }
+    }
+
+    static func drawPanel(_ panel: AnalyticsReport.Panel, in rect: Rect, state: DashboardState, into grid: inout CellGrid) {
+        let g = state.glyphs
+        let q = panel.question
+        let scope = (q.eventType.map { "\($0)." } ?? "") + q.field
+        var x = rect.x
+        x += grid.put(q.title, x: x, y: rect.y, maxWidth: rect.width, style: .title, asciiOnly: g.asciiOnly)
+        let events = panel.result.total == 1 ? "1 event" : "\(Format.grouped(panel.result.total)) events"
+        grid.put("  \(scope), \(events)", x: x, y: rect.y, maxWidth: rect.maxX - x, style: .muted, asciiOnly: g.asciiOnly)
+        let values = panel.result.values.prefix(max(0, rect.height - 1))
+        guard !values.isEmpty else {
+            if rect.height > 1 {
+                grid.put("  nothing in this window", x: rect.x, y: rect.y + 1, maxWidth: rect.width, style: .muted, asciiOnly: g.asciiOnly)
+            }
+            return
+        }
+        let top = values.map(\.count).max() ?? 1
+        let countW = max(3, values.map { Format.grouped($0.count).count }.max() ?? 3)
+        let labelW = min(max(8, rect.width / 3), max(4, values.map { DisplayWidth.of(SafeText.clean(AnalyticsReport.display($0.value))) }.max() ?? 4))
+        let barW = max(0, rect.width - labelW - countW - 4)
+        let role = FeedWidget.role(for: q.eventType ?? "")
+        for (i, v) in values.enumerated() {
+            let y = rect.y + 1 + i
+            var x = rect.x + 1
+            let label = SafeText.clean(AnalyticsReport.display(v.value), asciiOnly: g.asciiOnly)
+            x += grid.put(Format.column(label, labelW), x: x, y: y, maxWidth: labelW, style: .plain, asciiOnly: g.asciiOnly) + 1
+            let filled = top > 0 ? max(1, (v.count * barW + top - 1) / top) : 0
+            x += grid.put(String(repeating: g.spark[g.spark.count - 1], count: min(barW, filled)), x: x, y: y, maxWidth: barW,
+                          style: Style(q.eventType == nil ? .accent : role), asciiOnly: g.asciiOnly)
+            grid.put(Format.column(Format.grouped(v.count), countW, right: true), x: rect.x + rect.width - countW, y: y,
+                     maxWidth: countW, style: Style(.normal, bold: true), asciiOnly: g.asciiOnly)
+        }
+    }
+
+    /// Bars of eighths: each column is a minute (or several, when narrow), the newest on the right.
+    static func drawChart(_ perMinute: [Int], in rect: Rect, state: DashboardState, into grid: inout CellGrid) {
+        let g = state.glyphs
+        let total = perMinute.reduce(0, +)
+        let peak = perMinute.max() ?? 0
+        grid.put("Events per minute, last hour", x: rect.x, y: rect.y, maxWidth: rect.width, style: .title, asciiOnly: g.asciiOnly)
+        let title = DisplayWidth.of("Events per minute, last hour")
+        grid.put("  \(Format.grouped(total)) events, peak \(Format.grouped(peak))/min", x: rect.x + title, y: rect.y,
+                 maxWidth: rect.width - title, style: .muted, asciiOnly: g.asciiOnly)
+        let axisW = max(4, Format.grouped(peak).count + 1)
+        let height = rect.height - 2
+        let room = rect.width - axisW - 1
+        guard height >= 1, room >= 10, !perMinute.isEmpty else { return }
+        // Narrow: a column sums several minutes. Wide: a minute spans several columns.
+        let perColumn = (perMinute.count + room - 1) / room
+        let widthEach = perColumn == 1 ? max(1, min(3, room / perMinute.count)) : 1
+        let sums = stride(from: 0, to: perMinute.count, by: perColumn).map { perMinute[$0..<min(perMinute.count, $0 + perColumn)].reduce(0, +) }
+        let columns = sums.flatMap { Array(repeating: $0, count: widthEach) }
+        let top = max(1, columns.max() ?? 1)
+        let levels = g.spark.count
+        let chartX = rect.x + axisW + 1
+        grid.put(Format.column(Format.grouped(top), axisW, right: true), x: rect.x, y: rect.y + 1, maxWidth: axisW, style: .muted, asciiOnly: g.asciiOnly)
+        grid.put(Format.column("0", axisW, right: true), x: rect.x, y: rect.y + height, maxWidth: axisW, style: .muted, asciiOnly: g.asciiOnly)
+        for (i, v) in columns.enumerated() {
+            // In eighths of a row, rounded up so a single event still shows.
+            let eighths = v == 0 ? 0 : max(1, (v * height * levels + top - 1) / top)
+            for row in 0..<height {
+                let filled = eighths - row * levels
+                guard filled > 0 else { break }
+                let glyph = filled >= levels ? g.spark[levels - 1] : g.spark[filled - 1]
+                grid.put(String(glyph), x: chartX + i, y: rect.y + height - row, style: Style(.accent), asciiOnly: g.asciiOnly)
+            }
+        }
+        let span = "-\(perColumn * sums.count) min"
+        grid.put(span, x: chartX, y: rect.maxY - 1, maxWidth: room, style: .muted, asciiOnly: g.asciiOnly)
+        grid.put("now", x: chartX + columns.count - 3, y: rect.maxY - 1, maxWidth: 3, style: .muted, asciiOnly: g.asciiOnly)
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// The durable store as users meet it: a crash, a restart, export. `.ci/run`
+/// runs these with the rest of `swift test`; they need `sqlite3` (for
+/// `PRAGMA integrity_check` from outside teletop) and `tmux`.
+@Suite("The store of the real binary", .serialized)
+struct StoreEndToEndTests {
+    let dir: URL
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("teletop-store-e2e-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    var db: String { dir.appendingPathComponent("events.sqlite").path }
+
+    /// Starts `teletop serve --port 0 ARGS` and returns its PID and base URL (from its log).
+    func startServe(_ args: [String], log name: String) throws -> (pid_t, String) {
+        let log = dir.appendingPathComponent(name).path
+        let pid = try spawn([TmuxSession.binary.path, "serve", "--port", "0"] + args, output: log)
+        for _ in 0..<200 {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let r = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) { return (pid, String(text[r])) }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        kill(pid, SIGKILL)
+        throw TmuxError(message: "serve never said where it listens: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
+    func stop(_ pid: pid_t, signal: Int32 = SIGTERM) -> Int32 {
+        kill(pid, signal)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return status
+    }
+
+    @Test func afterKill9EveryAcknowledgedEventIsStoredExactlyOnce() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (pid, base) = try startServe(["--db", db], log: "first.log")
+        let port = Int(base.split(separator: ":").last!)!
+        let acknowledged = Mutex<[String]>([])
+        let otherAnswers = Mutex<[Int: Int]>([:])
+        let clients = 6
+        let threads = (0..<clients).map { c in
+            Thread {
+                var i = 0
+                // Sends until the server is gone (the kill ends every connection).
+                while true {
+                    let id = "c\(c)-\(i)"
+                    let body = #"{"event_type":"ai_block_used","payload":{"user_id":"\#(id)","chapter_id":\#(i % 9),"section_id":"s","block_type":"quiz"}}"#
+                    guard let status = postOnce(port: port, path: "/api/telemetry/log", body: body) else { break }
+                    if status == 200 { acknowledged.withLock { $0.append(id) } } else { otherAnswers.withLock { $0[status, default: 0] += 1 } }
+                    i += 1
+                }
+            }
+        }
+        threads.forEach { $0.start() }
+        // Let a good number of events through, then pull the plug mid-stream.
+        let deadline = Date().addingTimeInterval(10)
+        while acknowledged.withLock({ $0.count }) < 1500 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        let status = stop(pid, signal: SIGKILL)
+        #expect(status & 0x7f == SIGKILL)
+        Thread.sleep(forTimeInterval: 0.5)  // the clients see the connection drop
+        let acked = acknowledged.withLock { $0 }
+        #expect(acked.count >= 1500, "only \(acked.count) events were acknowledged before the kill")
+        #expect(otherAnswers.withLock { $0 }.isEmpty, "answers other than 200: \(otherAnswers.withLock { $0 })")
+
+        // The file is sound, whatever was in flight.
+        let (checkStatus, check) = try runTool(["sqlite3", db, "PRAGMA integrity_check;"], outputIn: dir)
+        #expect(checkStatus == 0 && check.trimmingCharacters(in: .whitespacesAndNewlines) == "ok", "integrity_check: \(check)")
+
+        // Every acknowledged event is there exactly once.
+        let (exportStatus, exported) = try runTool([TmuxSession.binary.path, "export", "--db", db], outputIn: dir)
+        #expect(exportStatus == 0)
+        var seen: [String: Int] = [:]
+        for line in exported.split(separator: "\n") {
+            guard let r = line.range(of: #""user_id":"c[0-9]+-[0-9]+""#, options: .regularExpression) else { continue }
+            seen[String(line[r].dropFirst(#""user_id":""#.count).dropLast()), default: 0] += 1
+        }
+        let missing = acked.filter { seen[$0] == nil }
+        #expect(missing.isEmpty, "\(missing.count) acknowledged events are missing, e.g. \(missing.prefix(5))")
+        let twice = seen.filter { $0.value > 1 }
+        #expect(twice.isEmpty, "stored more than once: \(twice.prefix(5))")
+        let stored = seen.values.reduce(0, +)
+        #expect(stored >= acked.count && stored <= acked.count + clients, "stored \(stored) for \(acked.count) acknowledged")
+
+        // A restart counts what is stored: counters and rows agree.
+        let (again, base2) = try startServe(["--db", db], log: "second.log")
+        let (_, health) = try runTool(["curl", "-sS", "\(base2)/api/telemetry/health"], outputIn: dir)
+        #expect(health.contains(#""events_logged":\#(stored)"#), "health after restart: \(health)")
+        let (_, stats) = try runTool(["curl", "-sS", "\(base2)/api/telemetry/stats"], outputIn: dir)
+        #expect(stats.contains(#""event_type":"ai_block_used","planned":true,"accepted":\#(stored)"#), "stats: \(stats.prefix(300))")
+        #expect(stop(again) == 0)
+    }
+
+    @Test func aRestartedDashboardShowsItsHistory() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.jsonl")
+        let lines = (1...25).map { #"{"event_type":"ai_block_used","payload":{"user_id":"hist-\#($0)","chapter_id":\#($0),"section_id":"s","block_type":"quiz"}}"# }
+            + [#"{"event_type":"error_event","payload":{"error_type":"timeout","error_message":"slow answer"}}"#]
+        try (lines.joined(separator: "\n") + "\n").write(to: input, atomically: true, encoding: .utf8)
+        let (status, summary) = try runTool(["sh", "-c", "exec '\(TmuxSession.binary.path)' serve --no-http --db '\(db)' --stdin < '\(input.path)'"], outputIn: dir)
+        #expect(status == 0, "serve: \(summary)")
+        #expect(summary.contains("26 written by this run, 26 stored"))
+
+        for round in 1...2 {
+            let t = try TmuxSession("--no-sim --db \(db)")
+            let screen = try t.waitFor { eventCount($0) == 26 && $0.contains("hist-25") }
+            #expect(eventCount(screen) == 26, "round \(round): \(screen)")
+            #expect(screen.contains("user_id=hist-25") && screen.contains("error_type=timeout"))
+            #expect(countersTotal(screen) == 26)
+            #expect(screen.contains("STORE"))
+            if round == 2 {
+                // The analytics view asks the store about that history.
+                try t.keys("a")
+                let analytics = try t.waitFor { $0.contains("from the store in") }
+                #expect(analytics.contains("Top chapters  ai_block_used.chapter_id, 25 events"), "\(analytics)")
+                #expect(analytics.contains("Top error types  error_event.error_type, 1 event"))
+                #expect(analytics.contains("timeout"))
+                #expect(analytics.contains("Events per minute, last hour  26 events"))
+                try t.keys("Escape")
+                _ = try t.waitFor { $0.contains("1 Feed") }
+            }
+            try t.keys("q")
+            #expect(t.exitStatus() == "0")
+        }
+    }
+
+    @Test func exportThenReplayCarriesEveryEventOver() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (pid, base) = try startServe(["--db", db, "--sim-rate", "500", "--record", dir.appendingPathComponent("rec.jsonl").path], log: "a.log")
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(stop(pid) == 0)
+        let (_, exported) = try runTool([TmuxSession.binary.path, "export", "--db", db, "-o", dir.appendingPathComponent("out.jsonl").path], outputIn: dir)
+        let out = try String(contentsOf: dir.appendingPathComponent("out.jsonl"), encoding: .utf8)
+        let recorded = try String(contentsOf: dir.appendingPathComponent("rec.jsonl"), encoding: .utf8)
+        let count = out.split(separator: "\n").count
+        #expect(count > 300, "\(exported)")
+        #expect(exported.contains("exported \(count) events"))
+        // What --record wrote as events arrived is what the store holds.
+        #expect(out == recorded)
+        _ = base
+
+        let copy = dir.appendingPathComponent("copy.sqlite").path
+        let (pid2, base2) = try startServe(["--db", copy], log: "b.log")
+        let (replayStatus, replayed) = try runTool([TmuxSession.binary.path, "replay", dir.appendingPathComponent("out.jsonl").path,
+                                                    "--url", base2, "--speed", "max"], outputIn: dir)
+        #expect(replayStatus == 0, "\(replayed)")
+        #expect(replayed.contains("\(count) accepted, 0 rejected"))
+        #expect(stop(pid2) == 0)
+        let (_, again) = try runTool([TmuxSession.binary.path, "export", "--db", copy], outputIn: dir)
+        #expect(again == out, "a replayed recording keeps types, payloads and timestamps")
+    }
+}
+
+/// One POST on its own connection; the status, or nil when the server is gone.
+func postOnce(port: Int, path: String, body: String) -> Int? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { return nil }
+    let request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+    let sent = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+    guard sent > 0 else { return nil }
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    var received: [UInt8] = []
+    while true {
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n <= 0 { break }
+        received += buffer[0..<n]
+    }
+    let text = String(decoding: received, as: UTF8.self)
+    guard text.hasPrefix("HTTP/1.1 "), let code = Int(text.dropFirst(9).prefix(3)) else { return nil }
+    return code
+}
