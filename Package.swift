@@ -35,7 +35,8 @@ let package = Package(
         // Durable storage on SQLite (GRDB): the core sees it only through its
         // `DurabilityGate` and `AnalyticsSource` protocols.
         .target(name: "TeletopStore", dependencies: [
-            "TeletopCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            "TeletopCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // The contract's HTTP API over the core (Hummingbird 2); the core knows nothing of it.

@@ -71,8 +71,21 @@ public enum JSONWriter {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     public static func writeString(_ s: String, into out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { writeString(utf8: $0, into: &out) }
+    }
+
+    /// A string given as its UTF-8 bytes (a packed payload's, say), escaped the same way.
+    public static func writeString(utf8: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        // Most strings need no escape: copy them whole.
+        if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) {
+            out.append(0x22)
+            out.append(contentsOf: utf8)
+            out.append(0x22)
+            return
+        }
         out.append(0x22)
-        for b in s.utf8 {
+        for b in utf8 {
             switch b {
             case 0x22: out.append(0x5C); out.append(0x22)
             case 0x5C: out.append(0x5C); out.append(0x5C)

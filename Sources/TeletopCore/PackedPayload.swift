@@ -66,6 +66,59 @@ public struct PackedPayload: @unchecked Sendable, Equatable {
         }
     }
 
+    /// The payload as compact JSON, written straight from the packed bytes:
+    /// the same text as `JSONWriter.compactBytes(.object(unpack()))`, without
+    /// building the object first (the store writes every event this way).
+    public func writeJSON(into out: inout [UInt8]) {
+        withBytes { buffer in
+            var index = 0
+            Self.writeJSON(buffer, &index, into: &out)
+        }
+    }
+
+    private static func writeJSON(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, into out: inout [UInt8]) {
+        let tag = Tag(rawValue: b[i])!
+        i += 1
+        switch tag {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .falseValue: out.append(contentsOf: "false".utf8)
+        case .trueValue: out.append(contentsOf: "true".utf8)
+        case .int:
+            let z = readVarint(b, &i)
+            out.append(contentsOf: String(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))).utf8)
+        case .double:
+            var bits: UInt64 = 0
+            for k in 0..<8 { bits |= UInt64(b[i + k]) << UInt64(8 * k) }
+            i += 8
+            JSONWriter.writeDouble(Double(bitPattern: bits), into: &out)
+        case .string: writeJSONString(b, &i, into: &out)
+        case .array:
+            let n = Int(readVarint(b, &i))
+            out.append(0x5B)
+            for k in 0..<n {
+                if k > 0 { out.append(0x2C) }
+                writeJSON(b, &i, into: &out)
+            }
+            out.append(0x5D)
+        case .object:
+            let n = Int(readVarint(b, &i))
+            out.append(0x7B)
+            for k in 0..<n {
+                if k > 0 { out.append(0x2C) }
+                writeJSONString(b, &i, into: &out)
+                out.append(0x3A)
+                writeJSON(b, &i, into: &out)
+            }
+            out.append(0x7D)
+        }
+    }
+
+    private static func writeJSONString(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, into out: inout [UInt8]) {
+        let n = Int(readVarint(b, &i))
+        JSONWriter.writeString(utf8: UnsafeBufferPointer(rebasing: b[i..<(i + n)]), into: &out)
+        i += n
+    }
+
     // MARK: sizing
 
     @inline(__always) static func varintSize(_ v: UInt64) -> Int {

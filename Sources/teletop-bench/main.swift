@@ -156,6 +156,12 @@ if run("lines") {
     let lines = linesThroughput()
     print("JSON Lines from a file into the logger       \(fmt(lines / 1e3, 0)) k lines/s  >= 500k lines/s")
 }
+if run("store") {
+    let insert = storeInsertThroughput()
+    print("store: batch insert, 4,096 per commit      \(fmt(insert / 1e3, 0)) k events/s  >= 300k events/s")
+    let export = storeExportThroughput()
+    print("store: export read path (cursor)           \(fmt(export / 1e3, 0)) k events/s")
+}
 if run("snapshot") {
     let snap = snapshotTime()
     print("EventLogger.snapshot() for a frame          \(fmt(snap * 1e6, 2)) µs")
