@@ -15,6 +15,10 @@ import TeletopCore
 public final class StoreWriter: Sendable {
     public struct Options: Sendable {
         public var maxBatch = 4_096
+        /// A batch that is not full waits this long for more, so a trickle of
+        /// events still shares commits (and fsyncs); but only while no HTTP
+        /// client waits on it: those send their next event only once answered.
+        public var gatherWindow: Duration = .milliseconds(2)
         /// Events held in memory while the store cannot take them (~200 B each).
         public var bufferCapacity = 1 << 18
         public var retainEvents: Int?
@@ -141,6 +145,10 @@ public final class StoreWriter: Sendable {
                 // by now, so one not in the queue was dropped (queue full).
                 let newest = logger.sequenceRange.newest
                 pending = stopping ? subscription.drain(max: options.maxBatch) : await subscription.next(max: options.maxBatch)
+                if !pending.isEmpty && pending.count < options.maxBatch && !stopping && tracker.waiting == 0 {
+                    try? await Task.sleep(for: options.gatherWindow)
+                    pending += subscription.drain(max: options.maxBatch - pending.count)
+                }
                 if pending.isEmpty {
                     if newest >= expectedNext {
                         tracker.lost(expectedNext...newest)

@@ -28,8 +28,9 @@ struct StoreWriterTests {
         let logger = EventLogger()
         let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions(), log: quietLog)
         for i in 0..<20_000 { logger.log("ai_block_used", aiEvent(user: "u\(i % 7)"), source: .sim) }
-        #expect(await eventually { writer.status.written == 20_000 })
-        #expect(writer.status.batches < 200, "20,000 events took \(writer.status.batches) commits")
+        #expect(await eventually(30) { writer.status.written == 20_000 })
+        // Commits are bounded in count (4,096) and time (a 2 ms window): far fewer than events.
+        #expect(writer.status.batches < 400, "20,000 events took \(writer.status.batches) commits")
         await writer.stop()
         #expect(try EventStore(path: dir.file()).count() == 20_000)
     }
