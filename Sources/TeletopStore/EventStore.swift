@@ -173,28 +173,42 @@ public final class EventStore: Sendable {
 
     // MARK: retention
 
-    /// Deletes at most `chunk` of the oldest rows beyond `keep` events or older
-    /// than `before`; returns how many went. Called repeatedly in small
-    /// transactions, so batch inserts run between them instead of waiting.
-    public func pruneChunk(keep: Int?, before: Timestamp?, chunk: Int = 5_000) async throws(StoreError) -> Int {
+    /// Deletes the rows beyond the newest `keep`, and those stamped before
+    /// `before`, `chunk` rows per transaction, so batch inserts run between
+    /// the chunks instead of waiting for the whole prune. Returns how many went;
+    /// `progress` hears each chunk.
+    public func prune(keep: Int?, before: Timestamp?, chunk: Int = 5_000, progress: (Int) -> Void = { _ in }) async throws(StoreError) -> Int {
         do {
-            return try await pool.write { db in
-                var cutoffID: Int64 = 0
-                if let keep, let maxID = try Int64.fetchOne(db, sql: "SELECT max(id) FROM event") {
-                    cutoffID = max(cutoffID, maxID - Int64(keep))
+            var deleted = 0
+            if let keep {
+                // The id of the newest row that goes; ids only grow, so all at or below it go too.
+                let cutoff = try await pool.read { db in
+                    try Int64.fetchOne(db, sql: "SELECT id FROM event ORDER BY id DESC LIMIT 1 OFFSET ?", arguments: [keep])
                 }
-                if let before, let id = try Int64.fetchOne(db, sql: "SELECT max(id) FROM event WHERE ts < ?",
-                                                             arguments: [before.millisecondsSinceEpoch]) {
-                    cutoffID = max(cutoffID, id)
+                if let cutoff {
+                    deleted += try await deleteInChunks("SELECT id FROM event WHERE id <= ? ORDER BY id LIMIT ?", cutoff, chunk, progress)
                 }
-                guard cutoffID > 0 else { return 0 }
-                try db.execute(sql: """
-                    DELETE FROM event WHERE id IN (SELECT id FROM event WHERE id <= ? ORDER BY id LIMIT ?)
-                    """, arguments: [cutoffID, chunk])
-                return db.changesCount
             }
+            if let before {
+                // By stamp, not by id: replayed events can be old and recent ones can sit beside them.
+                deleted += try await deleteInChunks("SELECT id FROM event WHERE ts < ? LIMIT ?", before.millisecondsSinceEpoch, chunk, progress)
+            }
+            return deleted
         } catch {
             throw StoreError(path: path, error)
+        }
+    }
+
+    private func deleteInChunks(_ select: String, _ bound: Int64, _ chunk: Int, _ progress: (Int) -> Void) async throws -> Int {
+        var deleted = 0
+        while true {
+            let n = try await pool.write { db in
+                try db.execute(sql: "DELETE FROM event WHERE id IN (\(select))", arguments: [bound, chunk])
+                return db.changesCount
+            }
+            if n == 0 { return deleted }
+            deleted += n
+            progress(n)
         }
     }
 }

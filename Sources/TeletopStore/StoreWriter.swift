@@ -268,9 +268,7 @@ public final class StoreWriter: Sendable {
         guard options.retainEvents != nil || options.retainDays != nil else { return }
         let before = options.retainDays.map { logger.clock.now().adding(milliseconds: -Int64($0) * 86_400_000) }
         do {
-            while true {
-                let n = try await store.pruneChunk(keep: options.retainEvents, before: before)
-                if n == 0 { break }
+            _ = try await store.prune(keep: options.retainEvents, before: before) { n in
                 state.withLock {
                     $0.status.pruned += UInt64(n)
                     $0.status.eventsStored = max(0, $0.status.eventsStored - n)

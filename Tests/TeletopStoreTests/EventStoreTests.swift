@@ -83,15 +83,30 @@ struct EventStoreTests {
         let clock = ManualClock()
         let events = logged(20, clock: clock, step: 3_600_000)  // one an hour
         try await store.insert(events)
-        var deleted = 0
-        while case let n = try await store.pruneChunk(keep: 15, before: nil, chunk: 2), n > 0 { deleted += n }
-        #expect(deleted == 5)
+        var chunks: [Int] = []
+        #expect(try await store.prune(keep: 15, before: nil, chunk: 2) { chunks.append($0) } == 5)
+        #expect(chunks == [2, 2, 1])
         #expect(try store.count() == 15)
         // Older than 10 hours before the newest: 5 more go.
-        _ = try await store.pruneChunk(keep: nil, before: events[19].timestamp.adding(milliseconds: -10 * 3_600_000 + 1))
+        #expect(try await store.prune(keep: nil, before: events[19].timestamp.adding(milliseconds: -10 * 3_600_000 + 1)) == 5)
         #expect(try store.count() == 10)
         #expect(try store.recent(limit: 1).first?.event.timestamp == events[19].timestamp)
         #expect(try store.totals() == ["ai_block_used": 20])
+    }
+
+    @Test func pruningByAgeLeavesRecentEventsBesideOldOnes() async throws {
+        let dir = TempDir()
+        let store = try EventStore(path: dir.file())
+        let clock = ManualClock()
+        let logger = EventLogger(clock: clock)
+        let old = clock.now().adding(milliseconds: -30 * 86_400_000)
+        // Recent, then a replayed old one, then recent again: ids do not follow stamps.
+        var events = [logger.log("ai_block_used", aiPayload, source: .sim).event!]
+        events.append(logger.log("ai_block_used", aiPayload, source: .replay, timestamp: old).event!)
+        events.append(logger.log("ai_block_used", aiPayload, source: .sim).event!)
+        try await store.insert(events)
+        #expect(try await store.prune(keep: nil, before: clock.now().adding(milliseconds: -86_400_000)) == 1)
+        #expect(try store.recent(limit: 10).map(\.source) == [.sim, .sim])
     }
 
     @Test func readOnlyOpenOfAMissingFileSaysSo() {

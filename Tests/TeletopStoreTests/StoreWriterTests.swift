@@ -204,3 +204,39 @@ struct SmallDisk {
         return status
     }
 }
+
+@Suite("Retention")
+struct RetentionTests {
+    @Test func theWriterPrunesBeyondTheLimitInTheBackground() async throws {
+        let dir = TempDir()
+        let logger = EventLogger()
+        var options = quickOptions()
+        options.retainEvents = 100
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: options, log: quietLog)
+        for i in 0..<500 { logger.log("ai_block_used", aiEvent(user: "u\(i)"), source: .sim) }
+        #expect(await eventually(10) { writer.status.written == 500 && writer.status.pruned == 400 })
+        let store = try EventStore(path: dir.file(), readOnly: true)
+        #expect(try store.count() == 100)
+        // The newest are kept, and the lifetime counters are not lowered.
+        #expect(try store.recent(limit: 1).first?.event.payload["user_id"] == .string("u499"))
+        #expect(try store.totals() == ["ai_block_used": 500])
+        #expect(writer.status.eventsStored == 100)
+        await writer.stop()
+    }
+
+    @Test func eventsOlderThanTheDaysLimitGo() async throws {
+        let dir = TempDir()
+        let clock = ManualClock()
+        let logger = EventLogger(clock: clock)
+        var options = quickOptions()
+        options.retainDays = 7
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: options, log: quietLog)
+        // Replayed events keep their old stamps: ten days ago, and today.
+        let old = clock.now().adding(milliseconds: -10 * 86_400_000)
+        for _ in 0..<30 { logger.log("ai_block_used", aiPayload, source: .replay, timestamp: old) }
+        for _ in 0..<5 { logger.log("ai_block_used", aiPayload, source: .sim) }
+        #expect(await eventually(10) { writer.status.written == 35 && writer.status.pruned == 30 })
+        #expect(try EventStore(path: dir.file(), readOnly: true).count() == 5)
+        await writer.stop()
+    }
+}
