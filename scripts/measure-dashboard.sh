@@ -8,13 +8,14 @@
 #   follow: --follow FILE while scripts/append-jsonl.py appends  target: 100% counted, lag < 50 ms
 #           100,000 lines/s for 20 s: lines counted when it stops
 #           and 2 s later, lag, CPU
+# The store is on, as users run it, in a scratch XDG_DATA_HOME (never yours).
 # Loopback-free, bounded (~100 s), stops what it started. Needs tmux.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 idle_seconds=${IDLE_SECONDS:-30}
 load_seconds=${LOAD_SECONDS:-20}
 
-swift build -c release --product teletop >/dev/null
+swift build -c release --product teletop >/dev/null 2>&1 || { echo "release build failed: run swift build -c release"; exit 1; }
 bin="$(swift build -c release --show-bin-path)/teletop"
 work="$(mktemp -d)"
 socket="teletop-measure-$$"
@@ -28,7 +29,7 @@ ticks=$(getconf CLK_TCK)
 start() {
   local name=$1; shift
   tmux_ new-session -d -s "$name" -x 160 -y 45 \
-    env -u NO_COLOR TERM=tmux-256color "$bin" --port 0 --log-file "$work/$name.log" "$@"
+    env -u NO_COLOR TERM=tmux-256color XDG_DATA_HOME="$work/data-$name" "$bin" --port 0 --log-file "$work/$name.log" "$@"
   sleep 2
   tmux_ display -p -t "$name" '#{pane_pid}'
 }
@@ -70,6 +71,8 @@ awk -v t=$((c1 - c0)) -v hz="$ticks" -v s="$load_seconds" \
 echo "100k/s frame time:               $(stats "${frames[@]}")"
 echo "100k/s ingest-to-screen lag:     $(stats "${lags[@]}")  target < 50 ms"
 echo "100k/s peak RSS:                 $(peak_rss_mib "$pid") MiB"
+stored=$(grep -oE 'STORE +[^,]+, [0-9,]+ events' <<<"$s" | grep -oE '[0-9,]+ events' || true)
+echo "100k/s stored by then:           $stored (of $total; the store keeps the newest 1,000,000 by default)"
 newest=$(grep -E '^│[0-9]{2}:[0-9]{2}:' <<<"$s" | tail -1 | cut -c4-15 || true)
 echo "newest feed line at capture:     $newest (capture taken $(date -u +%H:%M:%S.%3N))"
 tmux_ send-keys -t load q

@@ -1,4 +1,9 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The one door every event passes through, whatever its source: validate
 /// against the plan, stamp, keep in the ring, count, and hand to subscribers.
@@ -183,8 +188,8 @@ public final class EventLogger: Sendable {
     // MARK: consumers
 
     /// A bounded queue of every accepted event from now on, in order.
-    public func subscribe(name: String, capacity: Int = 65_536) -> EventSubscription {
-        let subscription = EventSubscription(name: name, capacity: capacity)
+    public func subscribe(name: String, capacity: Int = 65_536, lossless: Bool = false) -> EventSubscription {
+        let subscription = EventSubscription(name: name, capacity: capacity, lossless: lossless)
         state.withLock { $0.subscribers.append(subscription) }
         subscription.onCancel.withLock {
             $0 = { [weak self, weak subscription] in
@@ -193,6 +198,17 @@ public final class EventLogger: Sendable {
             }
         }
         return subscription
+    }
+
+    /// For sources that can wait without losing anything (a file, a pipe, a
+    /// recording): returns once no lossless consumer (the store) has a
+    /// backlog (an eighth of its queue). Live sources (the simulator, forms) never call it, so the disk
+    /// never slows them; a file read faster than the disk takes it is paced
+    /// to the disk instead of overflowing the store's queue.
+    public func waitForRoom() {
+        while state.withLock({ s in s.subscribers.contains { $0.lossless && $0.backlogged } }) {
+            usleep(1_000)
+        }
     }
 
     /// Lets the store or the server put its own state into the health verdict.

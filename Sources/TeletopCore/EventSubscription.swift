@@ -7,6 +7,10 @@ import Synchronization
 public final class EventSubscription: Sendable {
     public let name: String
     public let capacity: Int
+    /// A consumer that must see every event (the store): sources that can
+    /// wait (files, pipes) pause while its queue is nearly full instead of
+    /// overflowing it. See `EventLogger.waitForRoom`.
+    public let lossless: Bool
 
     struct State {
         var queue: [LoggedEvent] = []
@@ -24,10 +28,11 @@ public final class EventSubscription: Sendable {
     /// Set by the logger so that cancelling also unsubscribes.
     let onCancel: Mutex<(@Sendable () -> Void)?> = Mutex(nil)
 
-    init(name: String, capacity: Int) {
+    init(name: String, capacity: Int, lossless: Bool = false) {
         precondition(capacity > 0, "subscription capacity must be positive")
         self.name = name
         self.capacity = capacity
+        self.lossless = lossless
         state = Mutex(State())
     }
 
@@ -124,6 +129,10 @@ public final class EventSubscription: Sendable {
         public var delivered: UInt64
         public var backlogShare: Double { Double(queued) / Double(capacity) }
     }
+
+    /// An eighth full or more: plenty for the consumer's next batches, while
+    /// the rest of the queue stays free for live sources.
+    var backlogged: Bool { state.withLock { $0.count * 8 >= capacity } }
 
     public var stats: Stats {
         state.withLock { Stats(name: name, queued: $0.count, capacity: capacity, overflow: $0.overflow, delivered: $0.delivered) }

@@ -94,7 +94,7 @@ public final class StoreWriter: Sendable {
         }
         tracker = DurabilityTracker(startingAfter: newest)
         if let failure = state.withLock({ $0.status.failure }) { tracker.failing(failure) }
-        subscription = logger.subscribe(name: "store", capacity: options.bufferCapacity)
+        subscription = logger.subscribe(name: "store", capacity: options.bufferCapacity, lossless: true)
         let startAfter = newest
         Task.detached { [self] in await self.writeLoop(expectedNext: startAfter + 1) }
         Task.detached { [self] in await self.tickLoop() }

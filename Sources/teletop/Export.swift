@@ -107,9 +107,12 @@ struct Export: ParsableCommand {
     /// RFC 4180: every field that could hold a comma, quote or newline is quoted.
     static func writeCSVLine(_ row: ExportRow, into out: inout BufferedOutput) {
         func quoted(_ s: String) {
-            out.append("\"")
-            out.append(s.replacingOccurrences(of: "\"", with: "\"\""))
-            out.append("\"")
+            out.bytes.append(0x22)
+            for b in s.utf8 {
+                if b == 0x22 { out.bytes.append(0x22) }
+                out.bytes.append(b)
+            }
+            out.bytes.append(0x22)
         }
         out.append(row.timestamp.iso8601)
         out.append(",")

@@ -152,3 +152,35 @@ final class Stopper: Sendable {
     var stopped: Bool { flag.withLock { $0 } }
     func stop() { flag.withLock { $0 = true } }
 }
+
+@Suite("Pacing files to a lossless consumer")
+struct LosslessPacingTests {
+    @Test func aFileReadFasterThanTheStoreTakesItLosesNothing() throws {
+        let logger = EventLogger(configuration: .init(ringCapacity: 100))
+        // A store stand-in that takes 100 events a millisecond at most. Its queue holds
+        // more than one read chunk (256 KiB, ~3,300 of these lines) above the pacing mark.
+        let slow = logger.subscribe(name: "store", capacity: 8_192, lossless: true)
+        let live = logger.subscribe(name: "stream", capacity: 800)
+        let taken = Atomic<Int>(0)
+        let consumer = Thread {
+            for _ in 0..<10_000 where taken.load(ordering: .relaxed) < 20_000 {
+                taken.add(slow.drain(max: 100).count, ordering: .relaxed)
+                usleep(1_000)
+            }
+        }
+        consumer.start()
+        let line = #"{"event_type":"error_event","payload":{"error_type":"t","error_message":"m"}}"# + "\n"
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("teletop-pacing-\(UUID()).jsonl")
+        try String(repeating: line, count: 20_000).write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let fd = open(url.path, O_RDONLY)
+        defer { close(fd) }
+        let stats = JSONLinesIngestor(logger: logger, source: .file).readToEnd(fd: fd)
+        #expect(stats.accepted == 20_000)
+        for _ in 0..<5_000 where taken.load(ordering: .relaxed) < 20_000 { usleep(1_000) }
+        #expect(taken.load(ordering: .relaxed) == 20_000)
+        #expect(slow.stats.overflow == 0, "the lossless consumer lost events")
+        // A consumer that is not lossless does not hold the file back: it overflows instead.
+        #expect(live.stats.overflow > 0)
+    }
+}

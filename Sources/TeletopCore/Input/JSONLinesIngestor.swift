@@ -94,6 +94,8 @@ public final class JSONLinesIngestor: Sendable {
 
     /// Feeds a chunk of bytes through `splitter`.
     func consume(_ chunk: UnsafeBufferPointer<UInt8>, _ splitter: inout LineSplitter) {
+        // A file or pipe can wait: paced to the store rather than overflowing it.
+        logger.waitForRoom()
         var batch = Stats()
         splitter.feed(chunk) { ingest($0, into: &batch) }
         merge(batch)
