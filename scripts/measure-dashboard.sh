@@ -71,7 +71,7 @@ awk -v t=$((c1 - c0)) -v hz="$ticks" -v s="$load_seconds" \
 echo "100k/s frame time:               $(stats "${frames[@]}")"
 echo "100k/s ingest-to-screen lag:     $(stats "${lags[@]}")  target < 50 ms"
 echo "100k/s peak RSS:                 $(peak_rss_mib "$pid") MiB"
-stored=$(grep -oE 'STORE +[^,]+, [0-9,]+ events' <<<"$s" | grep -oE '[0-9,]+ events' || true)
+stored=$(grep -oE 'STORE +[0-9,]+ events' <<<"$s" | grep -oE '[0-9,]+ events' || true)
 echo "100k/s stored by then:           $stored (of $total; the store keeps the newest 1,000,000 by default)"
 newest=$(grep -E '^│[0-9]{2}:[0-9]{2}:' <<<"$s" | tail -1 | cut -c4-15 || true)
 echo "newest feed line at capture:     $newest (capture taken $(date -u +%H:%M:%S.%3N))"

@@ -3,6 +3,7 @@
 # private tmux server, each scene is captured with its colours
 # (capture-pane -e), turned into HTML by aha and photographed by headless
 # Chromium. Needs: tmux aha chromium fonts-dejavu-core (Debian packages).
+# Each scene keeps its store in a scratch XDG_DATA_HOME, never yours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,7 +34,7 @@ wait_for() {
 start() {
   local name=$1 w=$2 h=$3; shift 3
   tmux_ new-session -d -s "$name" -x "$w" -y "$h" \
-    env -u NO_COLOR TERM=tmux-256color "$bin" --port 0 --log-file "$work/$name.log" "$@"
+    env -u NO_COLOR TERM=tmux-256color XDG_DATA_HOME="$work/data-$name" "$bin" --port 0 --log-file "$work/$name.log" "$@"
 }
 
 # shoot SESSION FILE: the pane as it is now, to screenshots/FILE.png.
@@ -97,7 +98,12 @@ shoot main error-storm-degraded
 wait_for main 'UNHEALTHY' 90
 sleep 1
 shoot main error-storm
-tmux_ send-keys -t main q
+
+# The analytics view over what this session stored, error storm included.
+tmux_ send-keys -t main a
+wait_for main 'from the store in'
+shoot main analytics
+tmux_ send-keys -t main Escape q
 
 # The smallest supported size, and the message below it.
 start small 80 24 --seed 7 --sim-rate 20
@@ -111,7 +117,7 @@ tmux_ send-keys -t small q
 
 # NO_COLOR and a non-UTF-8 locale: monochrome, ASCII borders and sparklines.
 tmux_ new-session -d -s plain -x 160 -y 45 \
-  env NO_COLOR=1 LC_ALL=C LANG=C "$bin" --port 0 --log-file "$work/plain.log" --seed 7 --sim-rate 40
+  env NO_COLOR=1 LC_ALL=C LANG=C XDG_DATA_HOME="$work/data-plain" "$bin" --port 0 --log-file "$work/plain.log" --seed 7 --sim-rate 40
 sleep 6
 wait_for plain 'HEALTHY'
 shoot plain monochrome-ascii

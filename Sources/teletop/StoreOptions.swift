@@ -72,7 +72,8 @@ struct Storage {
                 lines.append(SourceStatus(name: "STORE", state: "failing: \(failure); \(Format.grouped(s.waiting)) waiting", active: false))
             } else {
                 let latency = s.batches == 0 ? "" : ", write " + String(format: "%.1f", s.writeMilliseconds) + " ms"
-                lines.append(SourceStatus(name: "STORE", state: "\(place), \(Format.grouped(s.eventsStored)) events, \(Format.bytes(s.sizeOnDisk))\(latency)", active: true))
+                // Figures first: in a narrow pane a long path is what gets clipped.
+                lines.append(SourceStatus(name: "STORE", state: "\(Format.grouped(s.eventsStored)) events, \(Format.bytes(s.sizeOnDisk))\(latency), \(place)", active: true))
             }
         } else {
             lines.append(SourceStatus(name: "STORE", state: "in memory only (--in-memory)", active: false))
