@@ -1,22 +1,36 @@
 #!/usr/bin/env bash
-# Side-by-side figures against what a user would pick instead (issue 7).
-# So far: HTTP ingest of the contract's example body, teletop `serve` against
-# the reference FastAPI + uvicorn service (benchmarks/reference/app.py) with 1
-# and 2 workers: wrk -t2 -c64, ROUNDS rounds (3) alternating the contenders,
-# DURATION seconds each (10). Prints medians and ratios.
-# Loopback only, bounded (~2 min), stops every server it started (by PID).
-# Not part of .ci/run. Installs wrk (Debian) and fastapi/uvicorn (a venv in .bench-venv).
+# Side-by-side figures against what a user would pick instead, in one run:
+#  1. HTTP ingest of the contract's example body: teletop `serve` with its
+#     durable store (as users run it) and with --in-memory, against the
+#     reference FastAPI + uvicorn service (benchmarks/reference/app.py, stores
+#     nothing) with 1 and 2 workers; wrk -t2 -c64, DURATION s (10) each.
+#  2. Live ingest into a dashboard: teletop, GoAccess and lnav each follow a
+#     JSON Lines file in tmux at 160x45 while it grows at 20k and 100k lines/s
+#     for LIVE_SECONDS (20) (benchmarks/live_ingest.py).
+#  3. In-process: teletop-bench's log(), parse, bytes per event and frame.
+#  4. Idle: the dashboard's CPU over 30 s without events, and its RSS with
+#     100,000 events retained.
+# Every comparison runs ROUNDS times (3), alternating the contenders; the
+# table gives medians and ratios. Loopback only, bounded (~13 min), stops
+# everything it started. Not part of .ci/run. Installs wrk, goaccess, lnav
+# and tmux (Debian) and fastapi/uvicorn (a venv in .bench-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-3}
 duration=${DURATION:-10}
+live_seconds=${LIVE_SECONDS:-20}
 
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+missing=()
+for tool in wrk goaccess lnav tmux; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if ((${#missing[@]})); then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 if [[ ! -x .bench-venv/bin/uvicorn ]]; then
   python3 -m venv .bench-venv
   .bench-venv/bin/pip install -q fastapi 'uvicorn[standard]'
 fi
-swift build -c release --product teletop >/dev/null
+swift build -c release --product teletop >/dev/null 2>&1 && swift build -c release --product teletop-bench >/dev/null 2>&1 \
+  || { echo "release build failed: run swift build -c release"; exit 1; }
 bin="$(swift build -c release --show-bin-path)/teletop"
 work="$(mktemp -d)"
 server=""
@@ -54,7 +68,9 @@ tree_rss_kib() {
 
 start() {  # start NAME PORT
   case $1 in
-    teletop) "$bin" serve --port "$2" --log-file "$work/teletop.log" > /dev/null 2>&1 & ;;
+    teletop) rm -f "$work"/store.sqlite*
+             "$bin" serve --port "$2" --db "$work/store.sqlite" --log-file "$work/teletop.log" > /dev/null 2>&1 & ;;
+    teletop-mem) "$bin" serve --port "$2" --in-memory --log-file "$work/teletop.log" > /dev/null 2>&1 & ;;
     fastapi-1) .bench-venv/bin/uvicorn --app-dir benchmarks/reference app:app --port "$2" --workers 1 --log-level warning --no-access-log > /dev/null 2>&1 & ;;
     fastapi-2) .bench-venv/bin/uvicorn --app-dir benchmarks/reference app:app --port "$2" --workers 2 --log-level warning --no-access-log > /dev/null 2>&1 & ;;
   esac
@@ -63,7 +79,9 @@ start() {  # start NAME PORT
   echo "bench.sh: $1 did not start" >&2; return 1
 }
 
-contenders=(teletop fastapi-1 fastapi-2)
+echo "teletop side-by-side benchmarks: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(date -u +%Y-%m-%d)"
+echo "1/4 HTTP ingest ($rounds rounds)"
+contenders=(teletop teletop-mem fastapi-1 fastapi-2)
 echo "round contender rps p50_ms p99_ms cpu_us_per_req rss_mib" > "$work/results"
 for round in $(seq "$rounds"); do
   for name in "${contenders[@]}"; do
@@ -86,18 +104,35 @@ for round in $(seq "$rounds"); do
   done
 done
 
-echo "HTTP ingest: wrk -t2 -c64 -d${duration}s, contract example body, loopback; median of $rounds rounds ($(nproc) cores, $(date -u +%Y-%m-%d))"
-python3 - "$work/results" <<'PY'
-import statistics, sys
-rows = [l.split() for l in open(sys.argv[1]).read().splitlines()[1:]]
-names = ["teletop", "fastapi-1", "fastapi-2"]
-med = {n: [statistics.median(float(r[i]) for r in rows if r[1] == n) for i in range(2, 7)] for n in names}
-print(f"{'contender':<12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU µs/req':>12}{'RSS MiB':>9}")
-for n in names:
-    rps, p50, p99, cpu, rss = med[n]
-    print(f"{n:<12}{rps:>10.0f}{p50:>9.2f}{p99:>9.2f}{cpu:>12.1f}{rss:>9.1f}")
-t = med["teletop"]
-for n in ["fastapi-1", "fastapi-2"]:
-    o = med[n]
-    print(f"teletop vs {n}: {t[0] / o[0]:.1f}x req/s, p99 {o[2] / t[2]:.1f}x lower, {o[3] / t[3]:.1f}x less CPU per request")
-PY
+echo "2/4 live ingest into a dashboard ($rounds rounds, ${live_seconds} s each)"
+python3 benchmarks/live_ingest.py "$bin" 20000,100000 "$live_seconds" "$rounds" "$work/live.json"
+
+echo "3/4 in-process (teletop-bench)"
+"$(swift build -c release --show-bin-path)/teletop-bench" log1 log2 parse bytes frame | tee "$work/inprocess.txt" | tail -n +3
+
+echo "4/4 idle dashboard and RSS with 100,000 events retained"
+socket="teletop-bench-$$"
+tmux_() { tmux -L "$socket" -f /dev/null "$@"; }
+tmux_ new-session -d -s keep sleep 3600
+tmux_ new-session -d -s idle -x 160 -y 45 env XDG_DATA_HOME="$work/data-idle" "$bin" --no-sim --port 0 --log-file "$work/idle.log"
+sleep 2
+pid=$(tmux_ display -p -t idle '#{pane_pid}')
+c0=$(awk '{print $14 + $15}' "/proc/$pid/stat"); sleep 30; c1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+idle_cpu=$(awk -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", 100 * t / hz / 30 }')
+idle_rss=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
+tmux_ send-keys -t idle q
+python3 benchmarks/feed_jsonl.py "$work/100k.jsonl" 1000000 0.2 > /dev/null   # ~100-200k lines at once
+head -n 100000 "$work/100k.jsonl" > "$work/retained.jsonl"
+tmux_ new-session -d -s retained -x 160 -y 45 env XDG_DATA_HOME="$work/data-retained" "$bin" --no-sim --port 0 --ring 100000 \
+  --follow "$work/retained.jsonl" --log-file "$work/retained.log"
+for _ in $(seq 300); do tmux_ capture-pane -p -t retained | head -1 | grep -q '100,000 events' && break; sleep 0.1; done
+sleep 2
+pid=$(tmux_ display -p -t retained '#{pane_pid}')
+retained_rss=$(awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
+tmux_ send-keys -t retained q
+sleep 1
+tmux_ kill-server 2>/dev/null || true
+echo "$idle_cpu $idle_rss $retained_rss" > "$work/idle.txt"
+
+echo
+python3 benchmarks/summarise.py "$work/results" "$work/live.json" "$work/inprocess.txt" "$work/idle.txt" "$duration" "$rounds"

@@ -35,6 +35,9 @@ public final class DurabilityTracker: DurabilityGate {
         var lost: [ClosedRange<UInt64>] = []
         var failure: String?
         var waiters: [UInt64: CheckedContinuation<Durability, Never>] = [:]
+        /// Events whose clients were told "not stored": the writer must not
+        /// store them later, or a client's retry would store them twice.
+        var refused: Set<UInt64> = []
     }
 
     static let lostRangesKept = 256
@@ -52,7 +55,11 @@ public final class DurabilityTracker: DurabilityGate {
         await withCheckedContinuation { (c: CheckedContinuation<Durability, Never>) in
             let now = state.withLock { s -> Durability? in
                 if sequence <= s.resolvedThrough { return Self.verdict(sequence, s) }
-                if let failure = s.failure { return .notDurable(failure) }
+                if let failure = s.failure {
+                    // Its client hears "not stored", so it must not be stored later.
+                    s.refused.insert(sequence)
+                    return .notDurable(failure)
+                }
                 s.waiters[sequence] = c
                 return nil
             }
@@ -70,6 +77,16 @@ public final class DurabilityTracker: DurabilityGate {
         for (c, verdict) in ready { c.resume(returning: verdict) }
     }
 
+    /// Everything up to `sequence` is settled without a write (the batch held
+    /// only refused events); a failure, if any, stands.
+    public func settled(through sequence: UInt64) {
+        let ready = state.withLock { s -> [(CheckedContinuation<Durability, Never>, Durability)] in
+            s.resolvedThrough = max(s.resolvedThrough, sequence)
+            return Self.settle(&s)
+        }
+        for (c, verdict) in ready { c.resume(returning: verdict) }
+    }
+
     /// These sequence numbers will never be written (the writer's queue overflowed).
     public func lost(_ range: ClosedRange<UInt64>) {
         state.withLock { s in
@@ -78,16 +95,32 @@ public final class DurabilityTracker: DurabilityGate {
         }
     }
 
-    /// A write failed: everyone waiting is told now (their events stay queued
-    /// and are written when the store recovers), and new waiters are refused
-    /// until the next commit.
+    /// A write failed: everyone waiting is told now that their event is not
+    /// stored (and it will not be: see `isRefused`), and new waiters are
+    /// refused until the store takes writes again. Events nobody waits for
+    /// (the simulator's, a file's) stay queued and are written on recovery.
     public func failing(_ reason: String) {
         let waiting = state.withLock { s -> [CheckedContinuation<Durability, Never>] in
             s.failure = reason
+            s.refused.formUnion(s.waiters.keys)
             defer { s.waiters.removeAll() }
             return Array(s.waiters.values)
         }
         for c in waiting { c.resume(returning: .notDurable(reason)) }
+    }
+
+    /// The store opened again (nothing was waiting to be committed): writes are welcome.
+    public func recovered() {
+        state.withLock { $0.failure = nil }
+    }
+
+    /// Takes out of `events` those whose clients were already told they are
+    /// not stored (the writer calls this before each write).
+    public func dropRefused(_ events: inout [LoggedEvent]) {
+        state.withLock { s in
+            guard !s.refused.isEmpty else { return }
+            events.removeAll { s.refused.remove($0.sequence) != nil }
+        }
     }
 
     public var waiting: Int { state.withLock { $0.waiters.count } }

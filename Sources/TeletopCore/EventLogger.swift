@@ -205,8 +205,8 @@ public final class EventLogger: Sendable {
     /// backlog (an eighth of its queue). Live sources (the simulator, forms) never call it, so the disk
     /// never slows them; a file read faster than the disk takes it is paced
     /// to the disk instead of overflowing the store's queue.
-    public func waitForRoom() {
-        while state.withLock({ s in s.subscribers.contains { $0.lossless && $0.backlogged } }) {
+    public func waitForRoom(shouldStop: () -> Bool = { false }) {
+        while !shouldStop() && state.withLock({ s in s.subscribers.contains { $0.lossless && $0.backlogged } }) {
             usleep(1_000)
         }
     }
@@ -346,7 +346,10 @@ public final class EventLogger: Sendable {
     /// Returns the newest sequence number used.
     @discardableResult
     public func restoreRecent(_ events: [AnalyticsEvent], sources: [EventSource]) -> UInt64 {
-        state.withLock { s in
+        // A stored stamp from the future (a client may send any timestamp) must not
+        // become "the last event", or every new event would be stamped after it.
+        let now = clock.now()
+        return state.withLock { s in
             for (i, e) in events.enumerated() {
                 let typeIndex: Int
                 if let t = s.types.firstIndex(where: { $0.name == e.eventType }) {
@@ -361,8 +364,9 @@ public final class EventLogger: Sendable {
                 s.nextSequence += 1
                 _ = s.ring.append(EventRing.Slot(sequence: sequence, timestamp: e.timestamp, payload: PackedPayload(e.payload),
                     typeIndex: UInt16(typeIndex), source: i < sources.count ? sources[i] : .replay, unplanned: !s.types[typeIndex].planned))
-                s.types[typeIndex].lastEventAt = max(s.types[typeIndex].lastEventAt ?? e.timestamp, e.timestamp)
-                s.lastEventAt = max(s.lastEventAt ?? e.timestamp, e.timestamp)
+                let stamp = min(e.timestamp, now)
+                s.types[typeIndex].lastEventAt = max(s.types[typeIndex].lastEventAt ?? stamp, stamp)
+                s.lastEventAt = max(s.lastEventAt ?? stamp, stamp)
             }
             return s.nextSequence - 1
         }

@@ -90,7 +90,10 @@ public struct TelemetryRoutes: Sendable {
         }
         router.get("/api/telemetry/events") { request, _ in self.refuseWithoutToken(request) ?? self.events(request) }
         router.get("/api/telemetry/stats") { _, _ in self.stats() }
-        router.get("/api/telemetry/top") { request, _ in self.top(request) }
+        router.get("/api/telemetry/top") { request, _ in
+            if let refusal = self.refuseWithoutToken(request) { return refusal }
+            return await self.top(request)
+        }
         router.get("/api/telemetry/stream") { request, _ in self.refuseWithoutToken(request) ?? self.stream(request) }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

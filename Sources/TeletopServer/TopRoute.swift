@@ -1,3 +1,4 @@
+import Dispatch
 import Hummingbird
 import TeletopCore
 
@@ -6,8 +7,10 @@ import TeletopCore
 /// analytics view shows them.
 extension TelemetryRoutes {
     static let maxTopLimit = 100
+    /// One query at a time: a burst of them queues here instead of competing with the writer.
+    static let queries = DispatchQueue(label: "teletop.top")
 
-    func top(_ request: Request) -> Response {
+    func top(_ request: Request) async -> Response {
         let query = request.uri.queryParameters
         var issues: [ValidationIssue] = []
         func bad(_ field: String, _ expected: String, _ got: String) {
@@ -33,9 +36,13 @@ extension TelemetryRoutes {
                 .response(.serviceUnavailable)
         }
         let eventType = query["event_type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        let topQuery = TopQuery(eventType: eventType, field: field, windowSeconds: window.seconds, limit: limit, now: logger.clock.now())
+        // A query over all history can take a while: not on the threads every request shares.
+        let answer = await withCheckedContinuation { (c: CheckedContinuation<Result<TopResult, any Error>, Never>) in
+            Self.queries.async { c.resume(returning: Result { try analytics.top(topQuery) }) }
+        }
         do {
-            let result = try analytics.top(TopQuery(eventType: eventType, field: field, windowSeconds: window.seconds, limit: limit,
-                                                    now: logger.clock.now()))
+            let result = try answer.get()
             let values: [JSONValue] = result.values.map { v in
                 let value = (try? JSONParser.parse(Array(v.value.utf8))) ?? .string(v.value)
                 return .object(["value": value, "count": .int(Int64(v.count))])

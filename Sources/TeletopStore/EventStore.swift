@@ -26,9 +26,6 @@ public final class EventStore: Sendable {
                 // FULL: a commit is on disk before its HTTP 200 (acknowledged means durable,
                 // power loss included). Group commit pays one fsync per batch, not per event.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
-                // 16 MiB of page cache: a batch touches the table and two indexes, and
-                // their hot right-hand pages stay cached between batches.
-                try db.execute(sql: "PRAGMA cache_size = -16384")
             }
         }
         do {

@@ -15,12 +15,14 @@ extension EventStore: AnalyticsSource {
             arguments = [type] + arguments
         }
         return try read { db in
-            // `->` gives the value as JSON text: "ch-1" and 1 stay apart, and the caller can show either.
+            // json_quote(json_extract(...)) gives the value as JSON text, so "1" and 1 stay
+            // apart (json_extract alone, unlike `->`, works before SQLite 3.38).
             let rows = try Row.fetchAll(db, sql: """
-                SELECT payload -> ? AS v, count(*) AS n FROM event WHERE \(filter) AND v IS NOT NULL
+                SELECT json_quote(json_extract(payload, ?)) AS v, count(*) AS n FROM event
+                WHERE \(filter) AND json_type(payload, ?) IS NOT NULL
                 GROUP BY v ORDER BY n DESC, v LIMIT ?
-                """, arguments: [jsonPath] + arguments + [max(1, query.limit)])
-            let counts = try Row.fetchOne(db, sql: "SELECT count(*), count(payload -> ?) FROM event WHERE \(filter)",
+                """, arguments: [jsonPath] + arguments + [jsonPath, max(1, query.limit)])
+            let counts = try Row.fetchOne(db, sql: "SELECT count(*), count(json_type(payload, ?)) FROM event WHERE \(filter)",
                                           arguments: [jsonPath] + arguments)
             return TopResult(values: rows.map { TopValue(value: $0[0], count: $0[1]) },
                              total: counts?[0] ?? 0, withField: counts?[1] ?? 0)
@@ -67,7 +69,7 @@ public struct ExportRow: Sendable {
 }
 
 extension EventStore {
-    /// Calls `each` for every matching event, oldest first, from a cursor: one
+    /// Calls `each` for every matching event in arrival order, from a cursor: one
     /// row in memory at a time, however many the store holds.
     public func export(_ filter: ExportFilter, _ each: (ExportRow) throws -> Void) throws {
         var conditions: [String] = []

@@ -163,12 +163,18 @@ public final class StoreWriter: Sendable {
                     expectedNext = event.sequence + 1
                 }
             }
+            let last = pending[pending.count - 1].sequence
+            tracker.dropRefused(&pending)
+            if pending.isEmpty {
+                tracker.settled(through: last)
+                continue
+            }
             let started = ContinuousClock.now
             do {
                 try await store.insert(pending)
                 let elapsed = ContinuousClock.now - started
                 let recovered = recordCommit(count: pending.count, elapsed: elapsed)
-                tracker.committed(through: pending[pending.count - 1].sequence)
+                tracker.committed(through: last)
                 pending = []
                 backoff = options.retryInitial
                 if recovered {
@@ -186,6 +192,8 @@ public final class StoreWriter: Sendable {
         let unwritten = pending.count + subscription.stats.queued
         if unwritten > 0 { log.error("store stopped with events not written", metadata: ["events": "\(unwritten)"]) }
         subscription.cancel()
+        // Anyone still waiting (a request that came in during shutdown) gets its answer.
+        tracker.failing("teletop is stopping")
         // Closes the file once the last reader (an analytics query) lets go.
         state.withLock { $0.finished = true; $0.store = nil; $0.status.isOpen = false }
         done.signal()
@@ -234,7 +242,10 @@ public final class StoreWriter: Sendable {
                 $0.store = store
                 $0.status.isOpen = true
                 $0.status.eventsStored = stored
+                $0.status.failure = nil
             }
+            tracker.recovered()
+            logger.setComponentHealth(ComponentHealth(name: "store", status: .healthy, message: "ok"))
             log.notice("store opened", metadata: ["path": "\(path)"])
             return true
         } catch {

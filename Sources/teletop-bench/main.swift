@@ -121,7 +121,7 @@ func timestampFormat(iterations: Int) -> Double {
 
 func fmt(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
 
-/// `teletop-bench [name ...]` runs only the named figures (log1, logobj, log2, parse, bytes, timestamp, lines, snapshot, frame).
+/// `teletop-bench [name ...]` runs only the named figures (log1, logobj, log2, parse, bytes, timestamp, lines, store, snapshot, frame).
 let wanted = Set(CommandLine.arguments.dropFirst())
 func run(_ name: String) -> Bool { wanted.isEmpty || wanted.contains(name) }
 

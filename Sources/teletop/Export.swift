@@ -7,7 +7,7 @@ import TeletopStore
 /// cursor through a small buffer, so memory stays flat however many there are.
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write stored events as JSON Lines or CSV, oldest first.",
+        abstract: "Write stored events as JSON Lines or CSV, in the order they arrived.",
         discussion: """
             JSON Lines are the contract's AnalyticsEvent, one per line: `teletop replay` plays them back. \
             Reads the store while a dashboard or serve may be writing it.

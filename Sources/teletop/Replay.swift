@@ -134,7 +134,7 @@ final class ReplaySource: Sendable {
         let thread = Thread { [self] in
             let player = ReplayPlayer(speed: speed)
             let failure = player.play(fd: fd, shouldStop: { self.stopFlag.load(ordering: .relaxed) }) { items in
-                logger.waitForRoom()
+                logger.waitForRoom(shouldStop: { self.stopFlag.load(ordering: .relaxed) })
                 var accepted = 0, rejected = 0
                 for item in items {
                     switch item.decoded {

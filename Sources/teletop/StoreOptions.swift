@@ -25,7 +25,7 @@ struct StoreOptions: ParsableArguments {
 
     func validate() throws {
         guard retainEvents >= 0 else { throw ValidationError("--retain-events must be 0 or more, got \(retainEvents)") }
-        guard retainDays >= 0 else { throw ValidationError("--retain-days must be 0 or more, got \(retainDays)") }
+        guard (0...36_500).contains(retainDays) else { throw ValidationError("--retain-days must be 0 (no limit) to 36500, got \(retainDays)") }
         if inMemory && db != nil { throw ValidationError("--in-memory and --db contradict each other; give one") }
     }
 

@@ -184,3 +184,41 @@ struct LosslessPacingTests {
         #expect(live.stats.overflow > 0)
     }
 }
+
+@Suite("Replay pacing")
+struct ReplayScheduleTests {
+    @Test func gapsAreScaledCappedAndNeverNegative() {
+        let t0 = Timestamp(year: 2026, month: 11, day: 26)
+        var schedule = ReplayPlayer.Schedule(speed: 2, start: 100)
+        #expect(schedule.due(t0) == 100)
+        #expect(schedule.due(t0.adding(milliseconds: 2_000)) == 101)           // 2 s recorded, at 2x
+        #expect(schedule.due(t0.adding(milliseconds: -5_000)) == 101)          // stamped earlier: at once
+        #expect(schedule.due(t0.adding(milliseconds: 3_000)) == 101.5)         // 1 s after the latest seen
+        #expect(schedule.due(t0.adding(milliseconds: 86_400_000)) == 131.5)    // a day's gap counts as 60 s
+        var fastest = ReplayPlayer.Schedule(speed: nil, start: 7)
+        #expect(fastest.due(t0.adding(milliseconds: 9_999_999)) == 7)
+    }
+
+    @Test func aPlayerHandsOverEventsInBatchesWhenDue() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("teletop-replay-\(UUID()).jsonl")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let lines = [
+            #"{"event_type":"error_event","payload":{"error_type":"a","error_message":"m"},"timestamp":"2026-11-26T00:00:00.000Z"}"#,
+            #"{"event_type":"error_event","payload":{"error_type":"b","error_message":"m"},"timestamp":"2026-11-26T00:00:00.000Z"}"#,
+            "not json",
+            #"{"event_type":"error_event","payload":{"error_type":"c","error_message":"m"},"timestamp":"2026-11-26T00:00:10.000Z"}"#,
+        ]
+        try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+        let fd = open(url.path, O_RDONLY)
+        defer { close(fd) }
+        let clock = Mutex<Double>(0)
+        var player = ReplayPlayer(speed: 10)
+        player.now = { clock.withLock { $0 } }
+        player.sleep = { s in clock.withLock { $0 += s } }
+        var batches: [(at: Double, lines: [Int])] = []
+        #expect(player.play(fd: fd) { items in batches.append((clock.withLock { $0 }, items.map(\.line))) } == nil)
+        // The first two (and the bad line, reported in place) at once; the last 10 s later at 10x.
+        #expect(batches.map(\.lines) == [[1, 2, 3], [4]])
+        #expect(batches.map(\.at) == [0, 1])
+    }
+}

@@ -123,6 +123,12 @@ struct StoreRoutesTests {
                 #expect(message.contains("field") && message.contains("window"))
             }
         }
+        try await Application(responder: TelemetryRoutes(logger: logger, token: "s3cret", analytics: analytics).responder()).test(.router) { client in
+            // It returns payload values (busiest user ids): like /events, it needs the token.
+            try await client.execute(uri: "/api/telemetry/top?field=user_id", method: .get) { response in
+                #expect(response.status == .unauthorized)
+            }
+        }
         let query = try #require(analytics.queries.withLock { $0.first })
         #expect(query.eventType == "ai_block_used" && query.windowSeconds == 86_400 && query.limit == 5 && query.now == clock.now())
         try await app(logger).test(.router) { client in

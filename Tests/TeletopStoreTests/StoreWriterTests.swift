@@ -64,6 +64,22 @@ struct StoreWriterTests {
         #expect(try EventStore(path: dir.file()).count() == 36)
     }
 
+    @Test func aStoredStampFromTheFutureDoesNotPinTheClockAfterARestart() async throws {
+        let dir = TempDir()
+        do {
+            let logger = EventLogger()
+            let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions(), log: quietLog)
+            logger.log("ai_block_used", aiPayload, source: .http, timestamp: Timestamp(year: 2099, month: 1, day: 1))
+            await writer.stop()
+        }
+        let clock = ManualClock(Timestamp(year: 2026, month: 11, day: 26))
+        let logger = EventLogger(clock: clock)
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions(), log: quietLog)
+        defer { Task { await writer.stop() } }
+        let next = try #require(logger.log("ai_block_used", aiPayload, source: .sim).event)
+        #expect(next.timestamp == clock.now())
+    }
+
     @Test func aLockedDatabaseIsUnhealthyThenRecovers() async throws {
         let dir = TempDir()
         let logger = EventLogger()
@@ -80,11 +96,13 @@ struct StoreWriterTests {
         #expect(logger.health().status == .unhealthy)
         // Meanwhile events keep coming and wait in memory.
         for _ in 0..<10 { logger.log("ai_block_used", aiPayload, source: .sim) }
+        // An HTTP client waiting on `held` hears "not stored"...
         #expect(await writer.awaitDurable(held.sequence) != .durable)
         try await other.writeWithoutTransaction { try $0.execute(sql: "COMMIT") }
-        #expect(await eventually { writer.refusal == nil && writer.status.written == 11 })
+        #expect(await eventually { writer.refusal == nil && writer.status.written == 10 })
         #expect(storeHealth(logger)?.status == .healthy)
-        #expect(try await other.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM event") } == 11)
+        // ...so it is not stored behind its back (its retry would make it twice); the rest is.
+        #expect(try await other.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM event") } == 10)
     }
 
     @Test func aFullBufferLosesEventsVisiblyAndTheirWaitersAreTold() async throws {
@@ -116,11 +134,14 @@ struct StoreWriterTests {
         #expect(writer.refusal?.contains("corrupt") == true)
         #expect(storeHealth(logger)?.status == .unhealthy)
         #expect(!writer.status.isOpen)
-        logger.log("ai_block_used", aiPayload, source: .form)
-        // The operator moves the bad file away; the writer opens a new one and writes what waited.
+        // The operator moves the bad file away; the writer opens a new one, and writes
+        // are welcome again even before any event has been written.
         try FileManager.default.removeItem(atPath: dir.file())
-        #expect(await eventually { writer.status.written == 1 })
-        #expect(writer.refusal == nil && storeHealth(logger)?.status == .healthy)
+        #expect(await eventually { writer.refusal == nil })
+        #expect(storeHealth(logger)?.status == .healthy)
+        let event = try #require(logger.log("ai_block_used", aiPayload, source: .http).event)
+        #expect(await writer.awaitDurable(event.sequence) == .durable)
+        #expect(writer.status.written == 1)
     }
 
     @Test func anUnwritablePathNeverCrashesAndSaysWhy() async throws {
@@ -150,9 +171,10 @@ struct StoreWriterTests {
         #expect(writer.refusal?.contains("full") == true)
         #expect(storeHealth(logger)?.message.contains("waiting in memory") == true)
         #expect(await writer.awaitDurable(last!.sequence) != .durable)
-        // Room again (the operator grows the disk): what waited is written.
+        // Room again (the operator grows the disk): what waited is written, except the
+        // one whose waiter was told it is not stored.
         try disk.grow(kilobytes: 8192)
-        #expect(await eventually(10) { writer.status.written == 400 })
+        #expect(await eventually(10) { writer.status.written == 399 })
         #expect(writer.refusal == nil)
         await writer.stop()
     }

@@ -43,7 +43,7 @@ public final class FileFollower: Sendable {
                 if n > 0 {
                     offset += n
                     any = true
-                    ingestor.consume(UnsafeBufferPointer(rebasing: chunk[0..<n]), &splitter)
+                    ingestor.consume(UnsafeBufferPointer(rebasing: chunk[0..<n]), &splitter, shouldStop: shouldStop)
                 } else if n < 0 && errno == EINTR {
                     continue
                 } else {

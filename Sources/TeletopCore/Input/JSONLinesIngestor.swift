@@ -93,9 +93,9 @@ public final class JSONLinesIngestor: Sendable {
     }
 
     /// Feeds a chunk of bytes through `splitter`.
-    func consume(_ chunk: UnsafeBufferPointer<UInt8>, _ splitter: inout LineSplitter) {
+    func consume(_ chunk: UnsafeBufferPointer<UInt8>, _ splitter: inout LineSplitter, shouldStop: () -> Bool = { false }) {
         // A file or pipe can wait: paced to the store rather than overflowing it.
-        logger.waitForRoom()
+        logger.waitForRoom(shouldStop: shouldStop)
         var batch = Stats()
         splitter.feed(chunk) { ingest($0, into: &batch) }
         merge(batch)
@@ -118,7 +118,7 @@ public final class JSONLinesIngestor: Sendable {
         while !shouldStop() {
             let n = read(fd, chunk.baseAddress, chunk.count)
             if n > 0 {
-                consume(UnsafeBufferPointer(rebasing: chunk[0..<n]), &splitter)
+                consume(UnsafeBufferPointer(rebasing: chunk[0..<n]), &splitter, shouldStop: shouldStop)
             } else if n == 0 {
                 finish(&splitter)
                 setState("end of input", finished: true)

@@ -5,8 +5,8 @@ import Darwin
 #endif
 
 /// Plays a JSON Lines recording (`--record`, `teletop export`) back in time:
-/// each event is handed over when its recorded offset from the first event,
-/// divided by the speed, has passed. Events due together go in one batch,
+/// each event is handed over when its recorded gap from the event before,
+/// divided by the speed, has passed (see `Schedule`). Events due together go in one batch,
 /// so at `max` speed a sink sees batches of `maxBatch`.
 ///
 /// The file is read in chunks, never whole: a recording of any size plays in
@@ -82,27 +82,30 @@ public struct ReplayPlayer {
         return nil
     }
 
-    /// Maps recorded time to wall time: offsets from the first stamped event, scaled.
+    /// Maps recorded time to wall time. Gaps are taken between an event and
+    /// the latest stamp seen before it: an event stamped earlier goes at once,
+    /// and a gap longer than `maxGap` seconds (a recording that spans a night,
+    /// a replayed event from last month) counts as `maxGap`.
     struct Schedule {
+        static let maxGap = 60.0
         let speed: Double?
-        let start: Double
-        var first: Timestamp?
+        var due: Double
+        var latest: Timestamp?
 
         init(speed: Double?, start: Double) {
             self.speed = speed
-            self.start = start
+            due = start
         }
 
         /// Wall-clock second at which an event stamped `stamp` is due.
         mutating func due(_ stamp: Timestamp) -> Double {
-            guard let speed else { return start }
-            guard let first else {
-                first = stamp
-                return start
+            guard let speed else { return due }
+            if let latest, stamp > latest {
+                let gap = min(Self.maxGap, Double(stamp.millisecondsSinceEpoch - latest.millisecondsSinceEpoch) / 1000)
+                due += gap / speed
             }
-            // An event stamped before the first (out of order) is due at once.
-            let offset = max(0, Double(stamp.millisecondsSinceEpoch - first.millisecondsSinceEpoch) / 1000)
-            return start + offset / speed
+            latest = max(latest ?? stamp, stamp)
+            return due
         }
     }
 

@@ -26,7 +26,8 @@ public final class EventRecorder: Sendable {
         guard fd >= 0 else { throw OpenError(description: "cannot open for writing: \(String(cString: strerror(errno)))") }
         self.path = path
         self.fd = fd
-        subscription = logger.subscribe(name: "record", capacity: 1 << 16)
+        // Lossless: files and pipes are paced to the recording too, so it holds every event they bring.
+        subscription = logger.subscribe(name: "record", capacity: 1 << 16, lossless: true)
         Task.detached { [self] in await self.run() }
     }
 
