@@ -16,6 +16,7 @@
 # and tmux (Debian) and fastapi/uvicorn (a venv in .bench-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+began=$SECONDS
 rounds=${ROUNDS:-3}
 duration=${DURATION:-10}
 live_seconds=${LIVE_SECONDS:-20}
@@ -136,3 +137,4 @@ echo "$idle_cpu $idle_rss $retained_rss" > "$work/idle.txt"
 
 echo
 python3 benchmarks/summarise.py "$work/results" "$work/live.json" "$work/inprocess.txt" "$work/idle.txt" "$duration" "$rounds"
+echo "bench.sh took $(( (SECONDS - began) / 60 )) min $(( (SECONDS - began) % 60 )) s"
