@@ -5,7 +5,7 @@
 #   100k/s: simulator at 100,000 events/s for 20 s: the rate    target: keeps up, lag < 50 ms
 #           reached, frame time and ingest-to-screen lag as the
 #           dashboard reports them each second, CPU, peak RSS
-#   follow: --follow FILE while scripts/append-jsonl.py appends  target: 100% counted, lag < 50 ms
+#   follow: --follow FILE while benchmarks/feed_jsonl.py appends  target: 100% counted, lag < 50 ms
 #           100,000 lines/s for 20 s: lines counted when it stops
 #           and 2 s later, lag, CPU
 # The store is on, as users run it, in a scratch XDG_DATA_HOME (never yours).
@@ -82,7 +82,8 @@ jsonl="$work/follow.jsonl"
 : > "$jsonl"
 pid=$(start follow --no-sim --follow "$jsonl")
 c0=$(cpu_ticks "$pid")
-python3 scripts/append-jsonl.py "$jsonl" 100000 "$load_seconds" > "$work/written" &
+python3 benchmarks/feed_jsonl.py "$jsonl" 100000 "$load_seconds" \
+  | tail -1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["written"])' > "$work/written" &
 writer=$!
 lags=()
 for _ in $(seq "$load_seconds"); do
