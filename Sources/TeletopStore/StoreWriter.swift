@@ -242,6 +242,7 @@ public final class StoreWriter: Sendable {
                 $0.store = store
                 $0.status.isOpen = true
                 $0.status.eventsStored = stored
+                $0.status.sizeOnDisk = store.sizeOnDisk
                 $0.status.failure = nil
             }
             tracker.recovered()
