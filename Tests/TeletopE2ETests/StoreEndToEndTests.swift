@@ -95,6 +95,30 @@ struct StoreEndToEndTests {
         #expect(stop(again) == 0)
     }
 
+    @Test func aBrokenStoreGets503sNotFalse200sAndRecoversWhenFixed() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: db))
+        let (pid, base) = try startServe(["--db", db], log: "broken.log")
+        let body = #"{"event_type":"error_event","payload":{"error_type":"t","error_message":"m"}}"#
+        let post = ["curl", "-sS", "-o", "-", "-w", " %{http_code}", "-X", "POST", "\(base)/api/telemetry/log", "-H", "Content-Type: application/json", "-d", body]
+        let (_, refused) = try runTool(post, outputIn: dir)
+        #expect(refused.hasSuffix(" 503") && refused.contains("store_unavailable") && refused.contains("not a teletop database"), "\(refused)")
+        let (_, health) = try runTool(["curl", "-sS", "\(base)/api/telemetry/health"], outputIn: dir)
+        #expect(health.contains(#""status":"unhealthy""#) && health.contains("store"), "\(health)")
+        // The operator moves the bad file away: a new store is made and writes are answered 200 again.
+        try FileManager.default.moveItem(atPath: db, toPath: db + ".bad")
+        var answer = ""
+        for _ in 0..<50 {
+            answer = try runTool(post, outputIn: dir).1
+            if answer.hasSuffix(" 200") { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(answer.hasSuffix(" 200"), "\(answer)")
+        #expect(stop(pid) == 0)
+        let (_, count) = try runTool(["sqlite3", db, "SELECT count(*) FROM event WHERE event_type = 'error_event' AND source = 2"], outputIn: dir)
+        #expect(count.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "only the acknowledged HTTP event is stored: \(count)")
+    }
+
     @Test func aRestartedDashboardShowsItsHistory() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("in.jsonl")
