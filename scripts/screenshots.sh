@@ -115,6 +115,14 @@ wait_for small 'Enlarge'
 shoot small too-small
 tmux_ send-keys -t small q
 
+# A store that cannot be used: health says why, and HTTP writes get 503 meanwhile.
+head -c 8192 /dev/zero | tr '\0' 'A' > "$work/not-a-database.sqlite"
+start broken 160 45 --seed 7 --sim-rate 20 --db "$work/not-a-database.sqlite"
+wait_for broken 'UNHEALTHY'
+sleep 3
+shoot broken store-failing
+tmux_ send-keys -t broken q
+
 # NO_COLOR and a non-UTF-8 locale: monochrome, ASCII borders and sparklines.
 tmux_ new-session -d -s plain -x 160 -y 45 \
   env NO_COLOR=1 LC_ALL=C LANG=C XDG_DATA_HOME="$work/data-plain" "$bin" --port 0 --log-file "$work/plain.log" --seed 7 --sim-rate 40

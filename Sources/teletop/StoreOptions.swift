@@ -69,7 +69,8 @@ struct Storage {
             let s = writer.status
             let place = StoreLocation.abbreviated(s.path)
             if let failure = s.failure {
-                lines.append(SourceStatus(name: "STORE", state: "failing: \(failure); \(Format.grouped(s.waiting)) waiting", active: false))
+                // The count first: the reason is long, and health's reasons show it whole.
+                lines.append(SourceStatus(name: "STORE", state: "failing, \(Format.grouped(s.waiting)) waiting: \(failure)", active: false))
             } else {
                 let latency = s.batches == 0 ? "" : ", write " + String(format: "%.1f", s.writeMilliseconds) + " ms"
                 // Figures first: in a narrow pane a long path is what gets clipped.
