@@ -50,8 +50,7 @@ struct Replay: ParsableCommand {
         let fd = open(file, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Export.failure("teletop replay: \(file): \(String(cString: strerror(errno)))") }
         guard let url else {
-            var dashboard = try Dashboard.parse(["--no-sim", "--no-http"] + (db.map { ["--db", $0] } ?? ["--in-memory"]))
-            dashboard.noSim = true
+            let dashboard = try Dashboard.parse(["--no-sim", "--no-http"] + (db.map { ["--db", $0] } ?? ["--in-memory"]))
             try dashboard.run(replay: ReplaySource(fd: fd, name: file, speed: speed))
             return
         }

@@ -154,7 +154,7 @@ struct StoreEndToEndTests {
 
     @Test func exportThenReplayCarriesEveryEventOver() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (pid, base) = try startServe(["--db", db, "--sim-rate", "500", "--record", dir.appendingPathComponent("rec.jsonl").path], log: "a.log")
+        let (pid, _) = try startServe(["--db", db, "--sim-rate", "500", "--record", dir.appendingPathComponent("rec.jsonl").path], log: "a.log")
         Thread.sleep(forTimeInterval: 1.5)
         #expect(stop(pid) == 0)
         let (_, exported) = try runTool([TmuxSession.binary.path, "export", "--db", db, "-o", dir.appendingPathComponent("out.jsonl").path], outputIn: dir)
@@ -165,7 +165,6 @@ struct StoreEndToEndTests {
         #expect(exported.contains("exported \(count) events"))
         // What --record wrote as events arrived is what the store holds.
         #expect(out == recorded)
-        _ = base
 
         let copy = dir.appendingPathComponent("copy.sqlite").path
         let (pid2, base2) = try startServe(["--db", copy], log: "b.log")
