@@ -222,3 +222,19 @@ struct ReplayScheduleTests {
         #expect(batches.map(\.at) == [0, 1])
     }
 }
+
+@Suite("--since and --until")
+struct TimeArgumentTests {
+    @Test func timesDatesAndSpansBackFromNow() {
+        let now = Timestamp(year: 2026, month: 11, day: 26, hour: 12)
+        #expect(TimeArgument.parse("2026-11-25T10:00:00Z", now: now) == Timestamp(year: 2026, month: 11, day: 25, hour: 10))
+        #expect(TimeArgument.parse("2026-11-25", now: now) == Timestamp(year: 2026, month: 11, day: 25))
+        #expect(TimeArgument.parse("90s", now: now) == now.adding(milliseconds: -90_000))
+        #expect(TimeArgument.parse("15m", now: now) == now.adding(milliseconds: -900_000))
+        #expect(TimeArgument.parse("2h", now: now) == Timestamp(year: 2026, month: 11, day: 26, hour: 10))
+        #expect(TimeArgument.parse("7d", now: now) == Timestamp(year: 2026, month: 11, day: 19, hour: 12))
+        for bad in ["yesterday", "", "5", "-3h", "2026-13-01", "99999999999999999d", "1w"] {
+            #expect(TimeArgument.parse(bad, now: now) == nil, "\(bad)")
+        }
+    }
+}

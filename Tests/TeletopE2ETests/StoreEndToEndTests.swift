@@ -165,6 +165,16 @@ struct StoreEndToEndTests {
         #expect(exported.contains("exported \(count) events"))
         // What --record wrote as events arrived is what the store holds.
         #expect(out == recorded)
+        // CSV: a header, then the payload as one quoted field with its quotes doubled.
+        let (csvStatus, csv) = try runTool([TmuxSession.binary.path, "export", "--db", db, "--format", "csv", "--event-type", "error_event"], outputIn: dir)
+        let csvLines = csv.split(separator: "\n")
+        #expect(csvStatus == 0 && csvLines.first == "timestamp,event_type,source,payload")
+        #expect(csvLines.count > 1 && csvLines.dropFirst().allSatisfy {
+            $0.range(of: #"^\d{4}-\d\d-\d\dT[0-9:.]+Z,"error_event",sim,"\{""error_type"":""[a-z_]+"",.*\}"$"#, options: .regularExpression) != nil
+        }, "\(csv.prefix(400))")
+        // A bad --since is a usage error that says what it takes.
+        let (sinceStatus, since) = try runTool([TmuxSession.binary.path, "export", "--db", db, "--since", "yesterday"], outputIn: dir)
+        #expect(sinceStatus == 64 && since.contains("--since: expected an ISO-8601 time"))
 
         let copy = dir.appendingPathComponent("copy.sqlite").path
         let (pid2, base2) = try startServe(["--db", copy], log: "b.log")
