@@ -108,7 +108,8 @@ struct StoreEndToEndTests {
         // The operator moves the bad file away: a new store is made and writes are answered 200 again.
         try FileManager.default.moveItem(atPath: db, toPath: db + ".bad")
         var answer = ""
-        for _ in 0..<50 {
+        // Retries back off up to 5 s; allow two of them.
+        for _ in 0..<100 {
             answer = try runTool(post, outputIn: dir).1
             if answer.hasSuffix(" 200") { break }
             Thread.sleep(forTimeInterval: 0.1)
