@@ -20,10 +20,8 @@ public final class TelemetryMetrics: Sendable {
         var dropped: UInt64 = 0
     }
 
-    static let routes: Set<String> = [
-        "/api/telemetry/log", "/api/telemetry/health", "/api/telemetry/batch", "/api/telemetry/events",
-        "/api/telemetry/stats", "/api/telemetry/stream", "/metrics", "/openapi.yaml",
-    ]
+    /// Every served path (from the one list the router uses, so a new route is labelled at once).
+    static let routes = Set(TelemetryRoutes.endpoints.map(\.path))
     static let durationBuckets: [Duration] = [
         .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5),
         .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),

@@ -32,7 +32,7 @@ extension TelemetryRoutes {
         }
         guard issues.isEmpty, let window else { return ErrorBody(error: "bad_query", issues: issues).response(.badRequest) }
         guard let analytics else {
-            return ErrorBody(error: "store_unavailable", message: "no event store: teletop was started with --in-memory, so there is no history to aggregate")
+            return ErrorBody(error: "store_unavailable", message: "no event store in this run (--in-memory, or a replay without --db): there is no history to aggregate")
                 .response(.serviceUnavailable)
         }
         let eventType = query["event_type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }

@@ -28,15 +28,24 @@ public final class EventStore: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
         }
-        do {
-            if !readOnly {
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                        withIntermediateDirectories: true)
-            } else if !FileManager.default.fileExists(atPath: path) {
-                throw StoreError(path: path, message: "no store file here")
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+        if exists && isFolder.boolValue { throw StoreError(path: path, kind: .cannotOpen, message: "this is a folder, not a store file") }
+        if readOnly && !exists { throw StoreError(path: path, kind: .cannotOpen, message: "no store file here") }
+        if !readOnly {
+            let folder = (path as NSString).deletingLastPathComponent
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError(path: path, kind: .cannotOpen, message: "cannot create the folder \(folder) (is a file in the way?)")
             }
+        }
+        do {
             pool = try DatabasePool(path: path, configuration: config)
             if !readOnly { try StoreSchema.migrator.migrate(pool) }
+            if readOnly, try pool.read({ try !$0.tableExists("event") }) {
+                throw StoreError(path: path, kind: .corrupt, message: "not a teletop store (it has no event table)")
+            }
         } catch let error as StoreError {
             throw error
         } catch {

@@ -47,10 +47,16 @@ public final class StoreWriter: Sendable {
         public var pruned: UInt64 = 0
         /// Accepted events waiting in memory for the store.
         public var waiting = 0
+        /// When stopped: accepted events that never reached the store.
+        public var unwritten = 0
     }
 
     struct State {
         var store: EventStore?
+        /// The failure behind `status.failure`, to hand to a reader as it is.
+        var lastError: StoreError?
+        /// Events taken from the queue for the batch being written (or retried).
+        var inBatch = 0
         var status: Status
         var stopping = false
         var finished = false
@@ -88,7 +94,7 @@ public final class StoreWriter: Sendable {
             }
             logger.setComponentHealth(ComponentHealth(name: "store", status: .healthy, message: "ok"))
         } catch {
-            state.withLock { $0.status.failure = error.description }
+            state.withLock { $0.status.failure = error.description; $0.lastError = error }
             logger.setComponentHealth(ComponentHealth(name: "store", status: .unhealthy, message: error.description))
             log.error("store did not open; retrying", metadata: ["path": "\(path)", "error": "\(error)"])
         }
@@ -116,8 +122,9 @@ public final class StoreWriter: Sendable {
     }
 
     public var status: Status {
-        var s = state.withLock { $0.status }
-        s.waiting = subscription.stats.queued
+        let (status, inBatch) = state.withLock { ($0.status, $0.inBatch) }
+        var s = status
+        s.waiting = subscription.stats.queued + (s.failure == nil ? 0 : inBatch)
         return s
     }
 
@@ -170,6 +177,8 @@ public final class StoreWriter: Sendable {
                 continue
             }
             let started = ContinuousClock.now
+            let batchSize = pending.count
+            state.withLock { $0.inBatch = batchSize }
             do {
                 try await store.insert(pending)
                 let elapsed = ContinuousClock.now - started
@@ -182,7 +191,7 @@ public final class StoreWriter: Sendable {
                     log.notice("store recovered", metadata: ["path": "\(path)"])
                 }
             } catch {
-                fail(error, waiting: pending.count)
+                fail(error)
                 if error.needsReopen { state.withLock { $0.store = nil; $0.status.isOpen = false } }
                 if stopping && (giveUpAt.map { ContinuousClock.now > $0 } ?? true) { break }
                 try? await Task.sleep(for: backoff)
@@ -191,6 +200,7 @@ public final class StoreWriter: Sendable {
         }
         let unwritten = pending.count + subscription.stats.queued
         if unwritten > 0 { log.error("store stopped with events not written", metadata: ["events": "\(unwritten)"]) }
+        state.withLock { $0.status.unwritten = unwritten }
         subscription.cancel()
         // Anyone still waiting (a request that came in during shutdown) gets its answer.
         tracker.failing("teletop is stopping")
@@ -213,16 +223,20 @@ public final class StoreWriter: Sendable {
         }
     }
 
-    private func fail(_ error: StoreError, waiting: Int) {
+    private func fail(_ error: StoreError) {
         let first = state.withLock { s -> Bool in
-            defer { s.status.failure = error.description }
+            defer { s.status.failure = error.description; s.lastError = error }
             return s.status.failure != error.description
         }
-        let queued = subscription.stats.queued + waiting
-        logger.setComponentHealth(ComponentHealth(name: "store", status: .unhealthy,
-            message: "\(error.description); \(queued) events waiting in memory"))
+        publishFailure(error.description)
         tracker.failing("the event store cannot take writes: \(error.description)")
         if first { log.error("store write failed; retrying", metadata: ["error": "\(error)"]) }
+    }
+
+    /// Health's line for a failing store, with the same waiting count as the status line.
+    private func publishFailure(_ reason: String) {
+        logger.setComponentHealth(ComponentHealth(name: "store", status: .unhealthy,
+            message: "\(reason); \(status.waiting) events waiting in memory"))
     }
 
     /// Opens the store again after a failure at start or a corrupt file.
@@ -250,7 +264,7 @@ public final class StoreWriter: Sendable {
             log.notice("store opened", metadata: ["path": "\(path)"])
             return true
         } catch {
-            fail(error, waiting: 0)
+            fail(error)
             return false
         }
     }
@@ -264,6 +278,8 @@ public final class StoreWriter: Sendable {
         while !state.withLock({ $0.finished }) {
             try? await Task.sleep(for: options.tick)
             subscription.wake()
+            // Keep health's waiting count current while the store fails.
+            if let failure = state.withLock({ $0.status.failure }) { publishFailure(failure) }
             guard let store = state.withLock({ $0.store }) else { continue }
             let size = store.sizeOnDisk
             state.withLock { $0.status.sizeOnDisk = size }
@@ -326,8 +342,8 @@ extension StoreWriter: DurabilityGate {
 /// knows whether the store is open right now.
 extension StoreWriter: AnalyticsSource {
     func openStore() throws(StoreError) -> EventStore {
-        let (store, failure) = state.withLock { ($0.store, $0.status.failure) }
-        guard let store else { throw StoreError(path: path, message: failure ?? "the store is not open") }
+        let (store, lastError) = state.withLock { ($0.store, $0.lastError) }
+        guard let store else { throw lastError ?? StoreError(path: path, message: "the store is not open") }
         return store
     }
 

@@ -36,16 +36,20 @@ struct Export: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Write here instead of standard output.")
     var output: String?
 
-    func run() throws {
+    /// Here, not in `run`, so a bad value is reported with export's own usage.
+    func validate() throws {
         let now = SystemClock().now()
-        func time(_ text: String?, _ flag: String) throws -> Timestamp? {
-            guard let text else { return nil }
-            guard let t = TimeArgument.parse(text, now: now) else {
+        for (flag, text) in [("--since", since), ("--until", until)] {
+            if let text, TimeArgument.parse(text, now: now) == nil {
                 throw ValidationError("\(flag): expected \(TimeArgument.help), got \(text)")
             }
-            return t
         }
-        let filter = ExportFilter(eventType: eventType, since: try time(since, "--since"), until: try time(until, "--until"))
+    }
+
+    func run() throws {
+        let now = SystemClock().now()
+        let filter = ExportFilter(eventType: eventType, since: since.flatMap { TimeArgument.parse($0, now: now) },
+                                  until: until.flatMap { TimeArgument.parse($0, now: now) })
         let path = db ?? StoreLocation.defaultPath()
         let store: EventStore
         do {

@@ -21,7 +21,9 @@ struct Replay: ParsableCommand {
         var factor: Double?
         init?(argument: String) {
             if argument == "max" { factor = nil; return }
-            guard let x = Double(argument), x > 0, x.isFinite else { return nil }
+            // "10x" as well as "10": the help prints the default as "1x".
+            let number = argument.hasSuffix("x") ? String(argument.dropLast()) : argument
+            guard let x = Double(number), x > 0, x.isFinite else { return nil }
             factor = x
         }
         var description: String { Self.describe(factor) }
@@ -55,7 +57,11 @@ struct Replay: ParsableCommand {
             return
         }
         defer { close(fd) }
-        try sendOverHTTP(fd: fd, url: url)
+        do {
+            try sendOverHTTP(fd: fd, url: url)
+        } catch let error as SendError {
+            throw Export.failure("teletop replay: \(error.description)")
+        }
     }
 
     func sendOverHTTP(fd: Int32, url: String) throws {
@@ -71,7 +77,7 @@ struct Replay: ParsableCommand {
         var accepted = 0, rejected = 0, sent = 0
         var failure: String?
         let started = ReplayPlayer.monotonicSeconds()
-        player.play(fd: fd, shouldStop: { failure != nil }) { items in
+        let readFailure = player.play(fd: fd, shouldStop: { failure != nil }) { items in
             guard failure == nil else { return }
             var body: [UInt8] = []
             var lines: [Int] = []
@@ -110,6 +116,7 @@ struct Replay: ParsableCommand {
         }
         let seconds = ReplayPlayer.monotonicSeconds() - started
         if let failure { throw Export.failure("teletop replay: \(failure) (after \(sent) events)") }
+        if let readFailure { throw Export.failure("teletop replay: cannot read \(file): \(readFailure) (after \(sent) events)") }
         print("replayed \(file) at \(speed) in \(Format.oneDecimal(seconds)) s: \(accepted) accepted, \(rejected) rejected")
         if rejected > 0 { throw ExitCode(1) }
     }

@@ -13,7 +13,7 @@ struct Serve: ParsableCommand {
             otherwise at SIGINT or SIGTERM. \
             Prints events per type, rejected lines with reasons, and health. Exit status: \
             0 when every input line was accepted, 1 when any input line was rejected, 2 when \
-            an input could not be read.
+            an input could not be read, 3 when accepted events could not be stored.
             """
     )
 
@@ -82,6 +82,7 @@ struct Serve: ParsableCommand {
         print(json ? summary.json : summary.text)
         // About the lines read: an HTTP client's bad request is its own answer, not serve's status.
         if summary.inputFailed { throw ExitCode(2) }
+        if summary.unstored > 0 { throw ExitCode(3) }
         if summary.rejectedLines > 0 { throw ExitCode(1) }
     }
 }

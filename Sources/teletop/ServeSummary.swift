@@ -23,6 +23,8 @@ struct ServeSummary {
     var accepted: UInt64 { snapshot.totalAccepted }
     var rejected: UInt64 { snapshot.totalRejected }
     var lines: Int { inputs.reduce(0) { $0 + $1.stats.lines } }
+    /// Accepted events that never reached the store (it failed until the end).
+    var unstored: Int { store?.unwritten ?? 0 }
     /// Rejected lines of the inputs (not HTTP requests or form events).
     var rejectedLines: Int { inputs.reduce(0) { $0 + $1.stats.rejected } }
     var inputFailed: Bool { inputs.contains { $0.stats.failure != nil } }
@@ -42,7 +44,8 @@ struct ServeSummary {
         }
         if let store {
             out.append("  store \(store.path): " + (store.failure.map { "FAILING: \($0); " } ?? "")
-                       + "\(Format.grouped(store.written)) written by this run, \(Format.grouped(store.eventsStored)) stored")
+                       + "\(Format.grouped(store.written)) written by this run, \(Format.grouped(store.eventsStored)) stored"
+                       + (store.unwritten > 0 ? ", \(Format.grouped(store.unwritten)) accepted but NOT stored" : ""))
         }
         if !snapshot.types.isEmpty {
             out.append("")
@@ -78,7 +81,8 @@ struct ServeSummary {
             "events_logged": .int(Int64(snapshot.eventsLogged)),
             "store": store.map { s in
                 .object(["path": .string(s.path), "failure": s.failure.map { .string($0) } ?? .null,
-                         "written": .int(Int64(s.written)), "stored": .int(Int64(s.eventsStored))])
+                         "written": .int(Int64(s.written)), "stored": .int(Int64(s.eventsStored)),
+                         "not_stored": .int(Int64(s.unwritten))])
             } ?? .null,
             "rejected": .int(Int64(rejected)),
             "lines": .int(Int64(lines)),

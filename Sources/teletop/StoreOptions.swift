@@ -39,7 +39,7 @@ struct StoreOptions: ParsableArguments {
             do {
                 recorder = try EventRecorder(path: record, logger: logger)
             } catch {
-                throw ValidationError("--record \(record): \(error)")
+                throw Export.failure("teletop: --record \(record): \(error)")
             }
         }
         guard !inMemory else { return Storage(writer: nil, recorder: recorder) }
@@ -77,7 +77,7 @@ struct Storage {
                 lines.append(SourceStatus(name: "STORE", state: "\(Format.grouped(s.eventsStored)) events, \(Format.bytes(s.sizeOnDisk))\(latency), \(place)", active: true))
             }
         } else {
-            lines.append(SourceStatus(name: "STORE", state: "in memory only (--in-memory)", active: false))
+            lines.append(SourceStatus(name: "STORE", state: "none: nothing is stored in this run", active: false))
         }
         if let recorder {
             lines.append(SourceStatus(name: "RECORD", state: "\(recorder.path), \(Format.grouped(recorder.written)) events", active: recorder.failure == nil))

@@ -120,6 +120,16 @@ struct StoreEndToEndTests {
         #expect(count.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "only the acknowledged HTTP event is stored: \(count)")
     }
 
+    @Test func serveSaysSoAndExits3WhenAcceptedEventsCouldNotBeStored() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(repeating: 0x41, count: 100).write(to: URL(fileURLWithPath: db))
+        let input = dir.appendingPathComponent("in.jsonl")
+        try #"{"event_type":"error_event","payload":{"error_type":"t","error_message":"m"}}"#.appending("\n").write(to: input, atomically: true, encoding: .utf8)
+        let (status, out) = try runTool(["sh", "-c", "exec '\(TmuxSession.binary.path)' serve --no-http --db '\(db)' --stdin < '\(input.path)'"], outputIn: dir)
+        #expect(status == 3, "\(out)")
+        #expect(out.contains("1 accepted but NOT stored"))
+    }
+
     @Test func aRestartedDashboardShowsItsHistory() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("in.jsonl")

@@ -115,6 +115,22 @@ struct EventStoreTests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("absent.sqlite")))
     }
 
+    @Test func openingTheWrongThingSaysWhatItIs() throws {
+        let dir = TempDir()
+        // A folder given as the store.
+        #expect { try EventStore(path: dir.path) } throws: { ($0 as? StoreError)?.message == "this is a folder, not a store file" }
+        // A path under a regular file: the folder cannot be made (no raw Foundation error).
+        try Data("x".utf8).write(to: URL(fileURLWithPath: dir.file("blocker")))
+        #expect { try EventStore(path: dir.file("blocker") + "/events.sqlite") } throws: {
+            ($0 as? StoreError)?.message.hasPrefix("cannot create the folder") == true
+        }
+        // An empty file read by export: not a teletop store.
+        FileManager.default.createFile(atPath: dir.file("empty.sqlite"), contents: Data())
+        #expect { try EventStore(path: dir.file("empty.sqlite"), readOnly: true) } throws: {
+            ($0 as? StoreError)?.message == "not a teletop store (it has no event table)"
+        }
+    }
+
     @Test func aFileThatIsNotADatabaseIsCorrupt() throws {
         let dir = TempDir()
         try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: dir.file()))

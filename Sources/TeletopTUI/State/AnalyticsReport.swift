@@ -48,7 +48,7 @@ public struct AnalyticsReport: Equatable, Sendable {
     public static func load(from source: (any AnalyticsSource)?, window: AnalyticsWindow, now: Timestamp, limit: Int = 10) -> AnalyticsReport {
         guard let source else {
             return AnalyticsReport(window: window, panels: [], perMinute: [], computedAt: now,
-                                   error: "No store: teletop was started with --in-memory, so there is no history to aggregate.")
+                                   error: "No store in this run (--in-memory, or a replay without --db): there is no history to aggregate.")
         }
         let started = monotonicNanos()
         do {
