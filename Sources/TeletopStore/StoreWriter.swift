@@ -35,6 +35,7 @@ public final class StoreWriter: Sendable {
     /// What the health pane and header show about the store.
     public struct Status: Sendable, Equatable {
         public var path: String
+        /// Whether the file is open now (derived from the writer's state when read).
         public var isOpen = false
         /// Why the store is not taking writes (nil: it is).
         public var failure: String?
@@ -60,7 +61,8 @@ public final class StoreWriter: Sendable {
         var status: Status
         var stopping = false
         var finished = false
-        var restoredAtOpen = false
+        /// The store's totals are in the logger's counters (they are added once).
+        var historyRestored = false
     }
 
     public let path: String
@@ -80,27 +82,23 @@ public final class StoreWriter: Sendable {
         self.logger = logger
         self.log = log
         state = Mutex(State(status: Status(path: path)))
-        var newest = logger.sequenceRange.newest
+        var opened: Result<EventStore, StoreError>
         do {
-            let store = try EventStore(path: path)
-            newest = Self.restore(from: store, into: logger, recent: options.restoreRecent, log: log)
-            let stored = (try? store.count()) ?? 0
-            state.withLock {
-                $0.store = store
-                $0.restoredAtOpen = true
-                $0.status.isOpen = true
-                $0.status.eventsStored = stored
-                $0.status.sizeOnDisk = store.sizeOnDisk
-            }
-            logger.setComponentHealth(ComponentHealth(name: "store", status: .healthy, message: "ok"))
+            opened = .success(try EventStore(path: path))
         } catch {
-            state.withLock { $0.status.failure = error.description; $0.lastError = error }
-            logger.setComponentHealth(ComponentHealth(name: "store", status: .unhealthy, message: error.description))
-            log.error("store did not open; retrying", metadata: ["path": "\(path)", "error": "\(error)"])
+            opened = .failure(error)
         }
+        // History goes into the logger before the tracker and the subscription
+        // start counting, so restored events are neither waited on nor written again.
+        let newest = (try? opened.get()).map { Self.restore(from: $0, into: logger, recent: options.restoreRecent, log: log) }
+            ?? logger.sequenceRange.newest
+        if case .success = opened { state.withLock { $0.historyRestored = true } }
         tracker = DurabilityTracker(startingAfter: newest)
-        if let failure = state.withLock({ $0.status.failure }) { tracker.failing(failure) }
         subscription = logger.subscribe(name: "store", capacity: options.bufferCapacity, lossless: true)
+        switch opened {
+        case .success(let store): adopt(store)
+        case .failure(let error): fail(error)
+        }
         let startAfter = newest
         Task.detached { [self] in await self.writeLoop(expectedNext: startAfter + 1) }
         Task.detached { [self] in await self.tickLoop() }
@@ -122,8 +120,9 @@ public final class StoreWriter: Sendable {
     }
 
     public var status: Status {
-        let (status, inBatch) = state.withLock { ($0.status, $0.inBatch) }
+        let (status, inBatch, open) = state.withLock { ($0.status, $0.inBatch, $0.store != nil) }
         var s = status
+        s.isOpen = open
         s.waiting = subscription.stats.queued + (s.failure == nil ? 0 : inBatch)
         return s
     }
@@ -187,12 +186,12 @@ public final class StoreWriter: Sendable {
                 pending = []
                 backoff = options.retryInitial
                 if recovered {
-                    logger.setComponentHealth(ComponentHealth(name: "store", status: .healthy, message: "ok"))
+                    markHealthy()
                     log.notice("store recovered", metadata: ["path": "\(path)"])
                 }
             } catch {
                 fail(error)
-                if error.needsReopen { state.withLock { $0.store = nil; $0.status.isOpen = false } }
+                if error.needsReopen { state.withLock { $0.store = nil } }
                 if stopping && (giveUpAt.map { ContinuousClock.now > $0 } ?? true) { break }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, options.retryMax)
@@ -205,7 +204,7 @@ public final class StoreWriter: Sendable {
         // Anyone still waiting (a request that came in during shutdown) gets its answer.
         tracker.failing("teletop is stopping")
         // Closes the file once the last reader (an analytics query) lets go.
-        state.withLock { $0.finished = true; $0.store = nil; $0.status.isOpen = false }
+        state.withLock { $0.finished = true; $0.store = nil }
         done.signal()
     }
 
@@ -230,7 +229,7 @@ public final class StoreWriter: Sendable {
         }
         publishFailure(error.description)
         tracker.failing("the event store cannot take writes: \(error.description)")
-        if first { log.error("store write failed; retrying", metadata: ["error": "\(error)"]) }
+        if first { log.error("store failed; retrying", metadata: ["error": "\(error)"]) }
     }
 
     /// Health's line for a failing store, with the same waiting count as the status line.
@@ -239,28 +238,39 @@ public final class StoreWriter: Sendable {
             message: "\(reason); \(status.waiting) events waiting in memory"))
     }
 
-    /// Opens the store again after a failure at start or a corrupt file.
+    /// Takes an open store into use: its figures into the status, writes
+    /// welcome again, health healthy.
+    private func adopt(_ store: EventStore) {
+        let stored = (try? store.count()) ?? 0
+        state.withLock {
+            $0.store = store
+            $0.status.eventsStored = stored
+            $0.status.sizeOnDisk = store.sizeOnDisk
+            $0.status.failure = nil
+            $0.lastError = nil
+        }
+        tracker.recovered()
+        markHealthy()
+    }
+
+    private func markHealthy() {
+        logger.setComponentHealth(ComponentHealth(name: "store", status: .healthy, message: "ok"))
+    }
+
+    /// Opens the store again after a failure at start or a corrupt file. Only
+    /// the totals are restored (the first time): older events arriving in the
+    /// feed mid-run would read as new.
     private func reopen() async -> Bool {
         do {
             let store = try EventStore(path: path)
-            let restoreTotals = state.withLock { s -> Bool in
-                defer { s.restoredAtOpen = true }
-                return !s.restoredAtOpen
+            let restored = state.withLock { s -> Bool in
+                defer { s.historyRestored = true }
+                return s.historyRestored
             }
-            // Totals only: older events arriving in the feed mid-run would read as new.
-            if restoreTotals, let totals = try? store.totals() {
+            if !restored, let totals = try? store.totals() {
                 logger.restoreTotals(accepted: totals.values.reduce(0, +), perType: totals)
             }
-            let stored = (try? store.count()) ?? 0
-            state.withLock {
-                $0.store = store
-                $0.status.isOpen = true
-                $0.status.eventsStored = stored
-                $0.status.sizeOnDisk = store.sizeOnDisk
-                $0.status.failure = nil
-            }
-            tracker.recovered()
-            logger.setComponentHealth(ComponentHealth(name: "store", status: .healthy, message: "ok"))
+            adopt(store)
             log.notice("store opened", metadata: ["path": "\(path)"])
             return true
         } catch {
