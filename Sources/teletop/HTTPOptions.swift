@@ -30,6 +30,12 @@ struct HTTPOptions: ParsableArguments {
         guard maxBodyBytes >= 256 else { throw ValidationError("--max-body must be at least 256 bytes, got \(maxBodyBytes)") }
     }
 
+    /// `--token`, else `$TELETOP_TOKEN`; nil when neither is set or both are empty.
+    /// The server and the clients (`send`, `replay`) read it the same way.
+    static func token(_ given: String?) -> String? {
+        (given ?? ProcessInfo.processInfo.environment["TELETOP_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// Starts the API unless `--no-http`; a bind failure is an error for the caller to show.
     func startServer(logger: EventLogger, storage: Storage, log: Logger) throws -> TelemetryServer? {
         guard !noHTTP else { return nil }
@@ -37,7 +43,7 @@ struct HTTPOptions: ParsableArguments {
         options.host = host
         options.port = port
         options.maxBodyBytes = maxBodyBytes
-        options.token = (token ?? ProcessInfo.processInfo.environment["TELETOP_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+        options.token = Self.token(token)
         options.durability = storage.writer
         options.analytics = storage.writer
         let server = TelemetryServer(logger: logger, options: options, log: log)

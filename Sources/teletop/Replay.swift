@@ -67,10 +67,7 @@ struct Replay: ParsableCommand {
     func sendOverHTTP(fd: Int32, url: String) throws {
         signal(SIGPIPE, SIG_IGN)
         let client = try MiniHTTPClient(url: url)
-        var headers: [String: String] = [:]
-        if let token = (token ?? ProcessInfo.processInfo.environment["TELETOP_TOKEN"]).flatMap({ $0.isEmpty ? nil : $0 }) {
-            headers["Authorization"] = "Bearer \(token)"
-        }
+        let headers = MiniHTTPClient.headers(token: token)
         var player = ReplayPlayer(speed: speed.factor)
         // Batches stay under the server's default 1 MiB body limit.
         player.maxBatch = 500
@@ -96,19 +93,16 @@ struct Replay: ParsableCommand {
             }
             guard !lines.isEmpty else { return }
             do {
-                let reply = try client.request("POST", "/api/telemetry/batch", body: body, contentType: "application/x-ndjson", headers: headers)
-                guard reply.status == 200, case .object(let result)? = try? JSONParser.parse(Array(reply.body.utf8)) else {
+                let (reply, answer) = try client.postBatch(body, headers: headers)
+                guard let result = answer else {
                     failure = "\(url) answered \(reply.status): \(reply.body)"
                     return
                 }
                 sent += lines.count
-                if case .int(let a)? = result["accepted"] { accepted += Int(a) }
-                if case .array(let bad)? = result["rejected_items"] {
-                    for case .object(let o) in bad {
-                        guard case .int(let index)? = o["index"], case .string(let message)? = o["message"], lines.indices.contains(Int(index)) else { continue }
-                        rejected += 1
-                        print("line \(lines[Int(index)]): \(message)")
-                    }
+                accepted += result.accepted
+                for (index, message) in result.rejections where lines.indices.contains(index) {
+                    rejected += 1
+                    print("line \(lines[index]): \(message)")
                 }
             } catch {
                 failure = "\(error)"

@@ -69,10 +69,7 @@ struct Send: ParsableCommand {
         // A server that answers early (413) and closes must not kill us with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
         let client = try MiniHTTPClient(url: url)
-        var headers: [String: String] = [:]
-        if let token = (token ?? ProcessInfo.processInfo.environment["TELETOP_TOKEN"]).flatMap({ $0.isEmpty ? nil : $0 }) {
-            headers["Authorization"] = "Bearer \(token)"
-        }
+        let headers = MiniHTTPClient.headers(token: token)
         do {
             if let file { try sendFile(file, client, headers) } else { try sendOne(client, headers) }
         } catch let error as SendError {
@@ -125,25 +122,21 @@ struct Send: ParsableCommand {
             }
             let batch = events[start..<end]
             let body = Array(batch.map(\.bytes).joined(separator: [0x0A]))
-            let reply = try client.request("POST", "/api/telemetry/batch", body: body, contentType: "application/x-ndjson", headers: headers)
+            let (reply, answer) = try client.postBatch(body, headers: headers)
             if reply.status == 413 && batch.count == 1 {
                 rejected += 1
                 print("line \(batch.first!.line): larger than the server's body limit (\(batch.first!.bytes.count) bytes)")
                 start = end
                 continue
             }
-            guard reply.status == 200, case .object(let result)? = try? JSONParser.parse(Array(reply.body.utf8)) else {
+            guard let result = answer else {
                 if reply.status == 401 { throw SendError("teletop wants a token (--token or TELETOP_TOKEN): \(reply.body)") }
                 throw SendError("lines \(batch.first!.line)-\(batch.last!.line): answer \(reply.status): \(reply.body)")
             }
-            if case .int(let a)? = result["accepted"] { accepted += Int(a) }
-            if case .int(let r)? = result["rejected"] { rejected += Int(r) }
-            if case .array(let items)? = result["rejected_items"] {
-                for item in items {
-                    guard case .object(let o) = item, case .int(let index)? = o["index"], case .string(let message)? = o["message"],
-                          batch.indices.contains(start + Int(index)) else { continue }
-                    print("line \(events[start + Int(index)].line): \(message)")
-                }
+            accepted += result.accepted
+            rejected += result.rejections.count
+            for (index, message) in result.rejections where batch.indices.contains(start + index) {
+                print("line \(events[start + index].line): \(message)")
             }
             start = end
         }
