@@ -55,12 +55,12 @@ struct Export: ParsableCommand {
         do {
             store = try EventStore(path: path, readOnly: true)
         } catch {
-            throw Self.failure("teletop export: \(error.description)")
+            throw commandFailure("teletop export: \(error.description)")
         }
         let fd: Int32
         if let output {
             fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw Self.failure("teletop export: -o \(output): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw commandFailure("teletop export: -o \(output): \(String(cString: strerror(errno)))") }
         } else {
             fd = STDOUT_FILENO
         }
@@ -82,19 +82,13 @@ struct Export: ParsableCommand {
             try out.flush()
         } catch let error as BufferedOutput.WriteError {
             if error.code == EPIPE { return }
-            throw Self.failure("teletop export: writing \(output ?? "standard output"): \(error.description)")
+            throw commandFailure("teletop export: writing \(output ?? "standard output"): \(error.description)")
         } catch {
-            throw Self.failure("teletop export: reading \(path): \(error)")
+            throw commandFailure("teletop export: reading \(path): \(error)")
         }
         if let output {
             FileHandle.standardError.write(Data("exported \(count) events to \(output)\n".utf8))
         }
-    }
-
-    /// Says why on standard error; exit status 2, as for `send`.
-    static func failure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
-        return ExitCode(2)
     }
 
     /// `{"event_type":…,"payload":…,"timestamp":…}`: the stored payload text goes out as it is.

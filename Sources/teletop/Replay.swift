@@ -50,7 +50,7 @@ struct Replay: ParsableCommand {
 
     func run() throws {
         let fd = open(file, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Export.failure("teletop replay: \(file): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw commandFailure("teletop replay: \(file): \(String(cString: strerror(errno)))") }
         guard let url else {
             let dashboard = try Dashboard.parse(["--no-sim", "--no-http"] + (db.map { ["--db", $0] } ?? ["--in-memory"]))
             try dashboard.run(replay: ReplaySource(fd: fd, name: file, speed: speed))
@@ -60,7 +60,7 @@ struct Replay: ParsableCommand {
         do {
             try sendOverHTTP(fd: fd, url: url)
         } catch let error as SendError {
-            throw Export.failure("teletop replay: \(error.description)")
+            throw commandFailure("teletop replay: \(error.description)")
         }
     }
 
@@ -109,8 +109,8 @@ struct Replay: ParsableCommand {
             }
         }
         let seconds = ReplayPlayer.monotonicSeconds() - started
-        if let failure { throw Export.failure("teletop replay: \(failure) (after \(sent) events)") }
-        if let readFailure { throw Export.failure("teletop replay: cannot read \(file): \(readFailure) (after \(sent) events)") }
+        if let failure { throw commandFailure("teletop replay: \(failure) (after \(sent) events)") }
+        if let readFailure { throw commandFailure("teletop replay: cannot read \(file): \(readFailure) (after \(sent) events)") }
         print("replayed \(file) at \(speed) in \(Format.oneDecimal(seconds)) s: \(accepted) accepted, \(rejected) rejected")
         if rejected > 0 { throw ExitCode(1) }
     }

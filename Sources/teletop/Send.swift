@@ -73,8 +73,7 @@ struct Send: ParsableCommand {
         do {
             if let file { try sendFile(file, client, headers) } else { try sendOne(client, headers) }
         } catch let error as SendError {
-            FileHandle.standardError.write(Data("teletop send: \(error.description)\n".utf8))
-            throw ExitCode(2)
+            throw commandFailure("teletop send: \(error.description)")
         }
     }
 

@@ -39,7 +39,7 @@ struct StoreOptions: ParsableArguments {
             do {
                 recorder = try EventRecorder(path: record, logger: logger)
             } catch {
-                throw Export.failure("teletop: --record \(record): \(error)")
+                throw commandFailure("teletop: --record \(record): \(error)")
             }
         }
         guard !inMemory else { return Storage(writer: nil, recorder: recorder) }
