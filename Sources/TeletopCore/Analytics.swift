@@ -1,3 +1,23 @@
+import Synchronization
+
+/// A query's way out: cancelled when its client leaves, stopped when its time
+/// runs out. The store checks it while the query runs, not only before.
+public final class QueryCancellation: Sendable, Equatable {
+    private let cancelled = Atomic<Bool>(false)
+    public let deadline: ContinuousClock.Instant
+
+    public init(timeLimit: Duration) {
+        deadline = .now + timeLimit
+    }
+
+    public func cancel() { cancelled.store(true, ordering: .relaxed) }
+    public var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
+    public var timedOut: Bool { ContinuousClock.now >= deadline }
+    public var shouldStop: Bool { isCancelled || timedOut }
+
+    public static func == (a: QueryCancellation, b: QueryCancellation) -> Bool { a === b }
+}
+
 /// Aggregates over stored history: the dashboard's analytics view and
 /// `GET /api/telemetry/top` ask the same questions of the same source.
 public protocol AnalyticsSource: Sendable {
@@ -16,13 +36,17 @@ public struct TopQuery: Sendable, Equatable {
     public var limit: Int
     /// Where the window ends (the clock's now).
     public var now: Timestamp
+    /// Lets the asker stop the query part way (its client left, its time ran out).
+    public var cancellation: QueryCancellation?
 
-    public init(eventType: String?, field: String, windowSeconds: Int?, limit: Int = 10, now: Timestamp) {
+    public init(eventType: String?, field: String, windowSeconds: Int?, limit: Int = 10, now: Timestamp,
+                cancellation: QueryCancellation? = nil) {
         self.eventType = eventType
         self.field = field
         self.windowSeconds = windowSeconds
         self.limit = limit
         self.now = now
+        self.cancellation = cancellation
     }
 
     /// A payload field name as the store can look it up: letters, digits, `_`, `-`.

@@ -6,20 +6,29 @@
 public struct AnalyticsEvent: Sendable, Equatable, Codable {
     public var eventType: String
     public var payload: JSONObject
+    /// teletop's stamp: the logger's clock when the event was accepted (or the
+    /// recorded time, for a replay or a file of recorded events).
     public var timestamp: Timestamp
+    /// The `timestamp` an HTTP client sent, kept beside teletop's own; written
+    /// as `client_timestamp` only when there is one, so the contract's shape is unchanged otherwise.
+    public var clientTimestamp: Timestamp?
 
-    public init(eventType: String, payload: JSONObject, timestamp: Timestamp) {
+    public init(eventType: String, payload: JSONObject, timestamp: Timestamp, clientTimestamp: Timestamp? = nil) {
         self.eventType = eventType
         self.payload = payload
         self.timestamp = timestamp
+        self.clientTimestamp = clientTimestamp
     }
 
     enum CodingKeys: String, CodingKey {
-        case eventType = "event_type", payload, timestamp
+        case eventType = "event_type", payload, timestamp, clientTimestamp = "client_timestamp"
     }
 
     public var jsonValue: JSONValue {
-        .object(["event_type": .string(eventType), "payload": .object(payload), "timestamp": .string(timestamp.iso8601)])
+        var fields: [JSONObject.Member] = [.init(key: "event_type", value: .string(eventType)), .init(key: "payload", value: .object(payload)),
+                                            .init(key: "timestamp", value: .string(timestamp.iso8601))]
+        if let clientTimestamp { fields.append(.init(key: "client_timestamp", value: .string(clientTimestamp.iso8601))) }
+        return .object(JSONObject(fields))
     }
 }
 

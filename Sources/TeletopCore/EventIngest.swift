@@ -1,7 +1,9 @@
 /// Turns raw bytes (an HTTP body, a JSON Lines line) into a call to
 /// `EventLogger.log`, with the same structured errors for every source.
 /// A line is an EventLogRequest `{"event_type", "payload"}` or a full
-/// AnalyticsEvent, whose `timestamp` is kept.
+/// AnalyticsEvent. Its `timestamp` is the event's stamp for local recorded
+/// input (files, pipes, replays); from an HTTP client it is only kept beside
+/// teletop's own stamp (see `clientTimestampIssue`).
 public enum EventIngest {
     public struct Decoded: Sendable, Equatable {
         public var eventType: String
@@ -63,6 +65,21 @@ public enum EventIngest {
             return .failure(IngestError(eventType: eventType, issues: issues))
         }
         return .success(Decoded(eventType: eventType, payload: payload, timestamp: timestamp))
+    }
+
+    /// The earliest client timestamp HTTP takes, and how far ahead of the
+    /// server's clock one may be: a stamp outside is a client's bug (year 0000,
+    /// 9999), refused with a clear reason rather than kept.
+    public static let earliestClientTimestamp = Timestamp(year: 2000, month: 1, day: 1)
+    public static let clientTimestampLead: Int64 = 86_400_000
+
+    /// nil when an HTTP client's `timestamp` is within bounds; otherwise the issue to answer.
+    public static func clientTimestampIssue(_ t: Timestamp, now: Timestamp) -> ValidationIssue? {
+        let latest = now.adding(milliseconds: clientTimestampLead)
+        guard t < earliestClientTimestamp || t > latest else { return nil }
+        return ValidationIssue(field: "timestamp", problem: .badTimestamp,
+                               expected: "a time from \(earliestClientTimestamp.iso8601) to 24 h after the server's clock (\(latest.iso8601))",
+                               got: t.iso8601)
     }
 
     /// Decodes and logs one line or body; a failure to decode is counted as a rejection.

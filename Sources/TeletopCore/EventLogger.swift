@@ -15,6 +15,12 @@ public final class EventLogger: Sendable {
     public struct Configuration: Sendable {
         /// How many recent events the ring keeps for the feed and queries.
         public var ringCapacity = 10_000
+        /// The ring's bound in bytes (payloads plus a fixed part per event):
+        /// with 1 MB events, 10,000 of them would be 10 GB.
+        public var ringBytes = 64 << 20
+        /// Each consumer queue's bound in bytes (the store's, the recorder's);
+        /// a stream client's queue gets a quarter of it.
+        public var queueBytes = 32 << 20
         public var health = HealthThresholds()
         /// Cap on distinct event types when unplanned types are accepted, so a
         /// client inventing a type per event cannot grow memory without bound.
@@ -22,8 +28,10 @@ public final class EventLogger: Sendable {
         /// How many recent rejections are kept with their reasons.
         public var rejectionsKept = 100
 
-        public init(ringCapacity: Int = 10_000) {
+        public init(ringCapacity: Int = 10_000, ringBytes: Int = 64 << 20, queueBytes: Int = 32 << 20) {
             self.ringCapacity = ringCapacity
+            self.ringBytes = ringBytes
+            self.queueBytes = queueBytes
         }
     }
 
@@ -44,7 +52,7 @@ public final class EventLogger: Sendable {
 
     struct LockedLog {
         var outcome: Outcome
-        var evicted: PackedPayload?
+        var evicted: EventRing.Evicted
     }
 
     struct TypeState {
@@ -69,8 +77,14 @@ public final class EventLogger: Sendable {
         var rejectedByProblem: [ValidationIssue.Problem: UInt64] = [:]
         var acceptedBuckets = SecondBuckets()
         var rejectedBuckets = SecondBuckets()
+        /// Events at least one consumer could not take, each counted once.
         var droppedBuckets = SecondBuckets()
         var totalDropped: UInt64 = 0
+        /// The same per kind of consumer ("store", "http stream", ...): a kind
+        /// with 20 clients that all miss one event counts it once.
+        var droppedByKind: [String: ConsumerDrops] = [:]
+        /// Rejections per source, for health to say where they come from.
+        var rejectedBySource = [SecondBuckets](repeating: SecondBuckets(), count: EventSource.allCases.count)
         var rejections: [Rejection] = []
         var rejectionsHead = 0
         var subscribers: [EventSubscription] = []
@@ -91,23 +105,27 @@ public final class EventLogger: Sendable {
         self.clock = clock
         startedAt = clock.now()
         let types = plan.eventTypes.map { TypeState(name: $0.name, planned: true) }
-        state = Mutex(State(ring: EventRing(capacity: configuration.ringCapacity), types: types))
+        state = Mutex(State(ring: EventRing(capacity: configuration.ringCapacity, byteCapacity: configuration.ringBytes), types: types))
     }
 
     /// The contract's `EventLogger.log(event_type, payload)`. `timestamp` is
-    /// given only by sources that replay recorded events; otherwise the event
-    /// is stamped now. `line` is a JSON Lines line number, kept with a rejection.
+    /// given only by sources that replay recorded events (and by HTTP, for an
+    /// event the store already holds); otherwise the event is stamped now.
+    /// `clientTimestamp` is an HTTP client's own time, kept beside the stamp.
+    /// `stored`: the store wrote it before it was logged (an HTTP write that
+    /// waits for the disk), so the store's queue does not take it again.
+    /// `line` is a JSON Lines line number, kept with a rejection.
     @discardableResult
     public func log(_ eventType: String, _ payload: JSONObject, source: EventSource, timestamp: Timestamp? = nil,
-                    line: Int? = nil) -> Outcome {
-        log(eventType, PackedPayload(payload), source: source, timestamp: timestamp, line: line)
+                    clientTimestamp: Timestamp? = nil, stored: Bool = false, line: Int? = nil) -> Outcome {
+        log(eventType, PackedPayload(payload), source: source, timestamp: timestamp, clientTimestamp: clientTimestamp, stored: stored, line: line)
     }
 
     /// The same door for a payload already packed (see `PayloadBuilder`): the
     /// fast path, which validates the bytes in place.
     @discardableResult
     public func log(_ eventType: String, _ packed: PackedPayload, source: EventSource, timestamp: Timestamp? = nil,
-                    line: Int? = nil) -> Outcome {
+                    clientTimestamp: Timestamp? = nil, stored: Bool = false, line: Int? = nil) -> Outcome {
         let verdict = plan.validate(eventType: eventType, payload: packed)
         guard verdict.isValid else {
             recordRejection(source: source, eventType: eventType, line: line, issues: verdict.issues)
@@ -128,15 +146,13 @@ public final class EventLogger: Sendable {
                 s.types.append(TypeState(name: eventType, planned: false))
                 typeIndex = s.types.count - 1
             } else {
-                return LockedLog(outcome: .rejected([ValidationIssue(field: "event_type", problem: .tooLarge,
-                    expected: "at most \(configuration.maxEventTypes) distinct event types", got: Describe.string(eventType),
-                    message: "event_type: \(Describe.string(eventType)) would be type number \(s.types.count + 1); the limit is \(configuration.maxEventTypes)")]), evicted: nil)
+                return LockedLog(outcome: .rejected([typeLimitIssue(eventType, typesKnown: s.types.count)]), evicted: .init())
             }
             let sequence = s.nextSequence
             s.nextSequence += 1
             let stamp = timestamp ?? now
             let evicted = s.ring.append(EventRing.Slot(sequence: sequence, timestamp: stamp, payload: packed,
-                typeIndex: UInt16(typeIndex), source: source, unplanned: verdict.unplanned))
+                typeIndex: UInt16(typeIndex), source: source, unplanned: verdict.unplanned, clientTimestamp: clientTimestamp))
             let second = now.secondsSinceEpoch
             s.types[typeIndex].accepted += 1
             s.types[typeIndex].acceptedBuckets.add(at: second)
@@ -145,8 +161,13 @@ public final class EventLogger: Sendable {
             s.acceptedBuckets.add(at: second)
             s.lastEventAt = now
             let event = LoggedEvent(sequence: sequence, eventType: s.types[typeIndex].name, timestamp: stamp,
-                                    source: source, unplanned: verdict.unplanned, packedPayload: packed)
-            for subscriber in s.subscribers where !subscriber.push(event) {
+                                    source: source, unplanned: verdict.unplanned, packedPayload: packed, clientTimestamp: clientTimestamp)
+            var droppedBySome = false
+            for subscriber in s.subscribers where !(stored && subscriber.skipsStored) && !subscriber.push(event) {
+                droppedBySome = true
+                s.droppedByKind[subscriber.name, default: ConsumerDrops()].add(at: second)
+            }
+            if droppedBySome {
                 s.totalDropped += 1
                 s.droppedBuckets.add(at: second)
             }
@@ -157,6 +178,24 @@ public final class EventLogger: Sendable {
         }
         // `result.evicted`, the evicted payload, is released here, outside the lock.
         return result.outcome
+    }
+
+    /// What `log` would say of this event, without logging it: for an HTTP
+    /// write, which must reach the store before it is logged. Empty: it would be accepted.
+    public func check(_ eventType: String, _ packed: PackedPayload) -> [ValidationIssue] {
+        let verdict = plan.validate(eventType: eventType, payload: packed)
+        guard verdict.isValid else { return verdict.issues }
+        guard verdict.planIndex == nil else { return [] }
+        return state.withLock { s in
+            s.types.count < configuration.maxEventTypes || s.types.contains { $0.name == eventType }
+                ? [] : [typeLimitIssue(eventType, typesKnown: s.types.count)]
+        }
+    }
+
+    private func typeLimitIssue(_ eventType: String, typesKnown: Int) -> ValidationIssue {
+        ValidationIssue(field: "event_type", problem: .tooLarge,
+            expected: "at most \(configuration.maxEventTypes) distinct event types", got: Describe.string(eventType),
+            message: "event_type: \(Describe.string(eventType)) would be type number \(typesKnown + 1); the limit is \(configuration.maxEventTypes)")
     }
 
     /// Counts an arrival that never became an event: a malformed line or body,
@@ -170,6 +209,7 @@ public final class EventLogger: Sendable {
             s.totalRejected += 1
             s.rejectedBuckets.add(at: second)
             s.rejectedByProblem[issues.first?.problem ?? .malformedJSON, default: 0] += 1
+            s.rejectedBySource[Int(source.rawValue)].add(at: second)
             if let eventType, let i = s.types.firstIndex(where: { $0.name == eventType }) {
                 s.types[i].rejected += 1
                 s.types[i].rejectedBuckets.add(at: second)
@@ -188,8 +228,11 @@ public final class EventLogger: Sendable {
     // MARK: consumers
 
     /// A bounded queue of every accepted event from now on, in order.
-    public func subscribe(name: String, capacity: Int = 65_536, lossless: Bool = false) -> EventSubscription {
-        let subscription = EventSubscription(name: name, capacity: capacity, lossless: lossless)
+    /// `byteCapacity` defaults to the configuration's `queueBytes`.
+    public func subscribe(name: String, capacity: Int = 65_536, byteCapacity: Int? = nil, lossless: Bool = false,
+                          skipsStored: Bool = false) -> EventSubscription {
+        let subscription = EventSubscription(name: name, capacity: capacity, byteCapacity: byteCapacity ?? configuration.queueBytes,
+                                             lossless: lossless, skipsStored: skipsStored)
         state.withLock { $0.subscribers.append(subscription) }
         subscription.onCancel.withLock {
             $0 = { [weak self, weak subscription] in
@@ -291,7 +334,7 @@ public final class EventLogger: Sendable {
 
     private func event(from slot: EventRing.Slot, types: [TypeState]) -> LoggedEvent {
         LoggedEvent(sequence: slot.sequence, eventType: types[Int(slot.typeIndex)].name, timestamp: slot.timestamp,
-                    source: slot.source, unplanned: slot.unplanned, packedPayload: slot.payload)
+                    source: slot.source, unplanned: slot.unplanned, packedPayload: slot.payload, clientTimestamp: slot.clientTimestamp)
     }
 
     public var eventsLogged: Int { state.withLock { Int($0.totalAccepted + $0.restoredAccepted) } }
@@ -321,7 +364,9 @@ public final class EventLogger: Sendable {
             return TelemetrySnapshot(
                 takenAt: now, startedAt: startedAt, totalAccepted: s.totalAccepted, totalRejected: s.totalRejected,
                 eventsLogged: s.totalAccepted + s.restoredAccepted, unknownTypeRejected: s.unknownRejected, rejectedByProblem: s.rejectedByProblem,
-                evicted: s.ring.evicted, dropped: s.totalDropped, retained: s.ring.count, ringCapacity: s.ring.capacity,
+                evicted: s.ring.evicted, evictedForBytes: s.ring.evictedForBytes, dropped: s.totalDropped,
+                droppedByConsumer: s.droppedByKind.mapValues(\.total),
+                retained: s.ring.count, ringCapacity: s.ring.capacity, ringBytes: s.ring.bytes, ringByteCapacity: s.ring.byteCapacity,
                 lastSequence: s.nextSequence - 1, lastEventAt: s.lastEventAt,
                 rate1s: rate(s.acceptedBuckets, 1), rate10s: rate(s.acceptedBuckets, 10), rate60s: rate(s.acceptedBuckets, 60),
                 history: s.acceptedBuckets.history(120, now: now), types: types,
@@ -330,7 +375,11 @@ public final class EventLogger: Sendable {
                     accepted: Int(s.acceptedBuckets.sum(window: window, now: now).rounded()),
                     rejected: Int(s.rejectedBuckets.sum(window: window, now: now).rounded()),
                     errors: 0, dropped: Int(s.droppedBuckets.sum(window: window, now: now).rounded()),
-                    subscribers: [], components: s.components),
+                    subscribers: [], components: s.components,
+                    droppedBy: s.droppedByKind.map { ($0.key, Int($0.value.buckets.sum(window: window, now: now).rounded())) }
+                        .filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.map { HealthInputs.Drops(consumer: $0.0, events: $0.1) },
+                    rejectedBySource: EventSource.allCases.map { ($0.description, Int(s.rejectedBySource[Int($0.rawValue)].sum(window: window, now: now).rounded())) }
+                        .filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.map { HealthInputs.Rejections(source: $0.0, events: $0.1) }),
                 health: HealthReport(status: .healthy, reasons: [], message: ""))
         }
         snap.healthInputs.errors = snap.types.first { $0.name == t.errorEventType }?.acceptedInWindow ?? 0
@@ -363,7 +412,8 @@ public final class EventLogger: Sendable {
                 let sequence = s.nextSequence
                 s.nextSequence += 1
                 _ = s.ring.append(EventRing.Slot(sequence: sequence, timestamp: e.timestamp, payload: PackedPayload(e.payload),
-                    typeIndex: UInt16(typeIndex), source: i < sources.count ? sources[i] : .replay, unplanned: !s.types[typeIndex].planned))
+                    typeIndex: UInt16(typeIndex), source: i < sources.count ? sources[i] : .replay, unplanned: !s.types[typeIndex].planned,
+                    clientTimestamp: e.clientTimestamp))
                 let stamp = min(e.timestamp, now)
                 s.types[typeIndex].lastEventAt = max(s.types[typeIndex].lastEventAt ?? stamp, stamp)
                 s.lastEventAt = max(s.lastEventAt ?? stamp, stamp)
@@ -417,10 +467,17 @@ public struct TelemetrySnapshot: Sendable, Equatable {
     public var rejectedByProblem: [ValidationIssue.Problem: UInt64]
     /// Events pushed out of the ring by newer ones (still counted, still stored).
     public var evicted: UInt64
-    /// Accepted events a consumer could not take (its queue was full).
+    /// Of those, pushed out by the ring's byte bound rather than its count.
+    public var evictedForBytes: UInt64
+    /// Accepted events at least one consumer could not take (its queue was full), each counted once.
     public var dropped: UInt64
+    /// The same per kind of consumer ("store", "http stream", "record").
+    public var droppedByConsumer: [String: UInt64]
     public var retained: Int
     public var ringCapacity: Int
+    /// Bytes the ring holds now, and its bound.
+    public var ringBytes: Int
+    public var ringByteCapacity: Int
     public var lastSequence: UInt64
     public var lastEventAt: Timestamp?
     public var rate1s: Double
@@ -441,5 +498,16 @@ public struct TelemetrySnapshot: Sendable, Equatable {
     /// Share of the window's accepted events that were of `type`.
     public func share(of type: TypeStats) -> Double {
         healthInputs.accepted > 0 ? Double(type.acceptedInWindow) / Double(healthInputs.accepted) : 0
+    }
+}
+
+/// Drops by one kind of consumer: the lifetime total and the last seconds.
+struct ConsumerDrops {
+    var total: UInt64 = 0
+    var buckets = SecondBuckets()
+
+    mutating func add(at second: Int64) {
+        total += 1
+        buckets.add(at: second)
     }
 }

@@ -1,6 +1,10 @@
-/// The bounded store of recent events. A slot is 32 bytes plus its packed
-/// payload; the event type is an index into the logger's type table so that
-/// a slot holds no string of its own.
+import DequeModule
+
+/// The bounded store of recent events, bounded twice: at most `capacity`
+/// events and at most `byteCapacity` bytes (payloads plus a fixed part per
+/// slot), whichever is reached first; the oldest go. A slot is about 48 bytes
+/// plus its packed payload; the event type is an index into the logger's
+/// type table so that a slot holds no string of its own.
 struct EventRing {
     struct Slot {
         var sequence: UInt64
@@ -9,41 +13,57 @@ struct EventRing {
         var typeIndex: UInt16
         var source: EventSource
         var unplanned: Bool
+        var clientTimestamp: Timestamp?
+
+        var footprint: Int { payload.count + LoggedEvent.fixedFootprint }
     }
 
     let capacity: Int
-    private(set) var slots: [Slot] = []
-    /// Index in `slots` of the oldest event once the ring is full.
-    private var head = 0
+    let byteCapacity: Int
+    private var slots: Deque<Slot> = []
+    private(set) var bytes = 0
+    /// Pushed out by the count bound, and by the byte bound.
     private(set) var evicted: UInt64 = 0
+    private(set) var evictedForBytes: UInt64 = 0
 
-    init(capacity: Int) {
-        precondition(capacity > 0, "ring capacity must be positive")
+    init(capacity: Int, byteCapacity: Int = .max) {
+        precondition(capacity > 0 && byteCapacity > 0, "ring capacity must be positive")
         self.capacity = capacity
-        slots.reserveCapacity(capacity)
+        self.byteCapacity = byteCapacity
     }
 
     var count: Int { slots.count }
 
-    /// Appends, returning the evicted slot's payload so the caller can release
-    /// it after dropping its lock.
-    mutating func append(_ slot: Slot) -> PackedPayload? {
-        if slots.count < capacity {
-            slots.append(slot)
-            return nil
+    /// Appends, returning the evicted slots' payloads so the caller can
+    /// release them after dropping its lock. The newest event always stays,
+    /// even one larger than the byte bound.
+    mutating func append(_ slot: Slot) -> Evicted {
+        var released = Evicted()
+        if slots.count == capacity, let old = slots.popFirst() {
+            bytes -= old.footprint
+            evicted += 1
+            released.first = old.payload
         }
-        let old = slots[head].payload
-        slots[head] = slot
-        head = head + 1 == capacity ? 0 : head + 1
-        evicted += 1
-        return old
+        let size = slot.footprint
+        while bytes + size > byteCapacity, let old = slots.popFirst() {
+            bytes -= old.footprint
+            evicted += 1
+            evictedForBytes += 1
+            if released.first == nil { released.first = old.payload } else { released.more.append(old.payload) }
+        }
+        slots.append(slot)
+        bytes += size
+        return released
+    }
+
+    /// Payloads pushed out by one append; the usual one needs no array.
+    struct Evicted {
+        var first: PackedPayload?
+        var more: [PackedPayload] = []
     }
 
     /// The i-th retained slot, oldest first.
-    subscript(i: Int) -> Slot {
-        let j = head + i
-        return slots[j < capacity ? j : j - capacity]
-    }
+    subscript(i: Int) -> Slot { slots[i] }
 
     /// The newest `limit` slots, oldest first, those matching `include` only.
     func newest(_ limit: Int, where include: (Slot) -> Bool = { _ in true }) -> [Slot] {
@@ -51,7 +71,7 @@ struct EventRing {
         out.reserveCapacity(min(limit, count))
         var i = count - 1
         while i >= 0 && out.count < limit {
-            let s = self[i]
+            let s = slots[i]
             if include(s) { out.append(s) }
             i -= 1
         }

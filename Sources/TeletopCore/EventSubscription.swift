@@ -1,20 +1,28 @@
 import Synchronization
 
 /// A bounded hand-off from the logger to one consumer (the store, the HTTP
-/// stream). The logger never waits for it: when the queue is full the event is
-/// not queued for this consumer and `overflow` counts it, so a slow consumer
-/// shows up in health instead of stalling every producer.
+/// stream). The logger never waits for it: when the queue is full, in events
+/// or in bytes, the event is not queued for this consumer and `overflow`
+/// counts it, so a slow consumer shows up in health instead of stalling every
+/// producer or growing memory without bound (one 1 MB event per slot would
+/// otherwise make a 65,536-slot queue tens of GB).
 public final class EventSubscription: Sendable {
     public let name: String
     public let capacity: Int
+    /// The most payload bytes (with a per-event overhead, see `LoggedEvent.footprint`) queued at once.
+    public let byteCapacity: Int
     /// A consumer that must see every event (the store): sources that can
     /// wait (files, pipes) pause while its queue is nearly full instead of
     /// overflowing it. See `EventLogger.waitForRoom`.
     public let lossless: Bool
+    /// The store's own queue: events it already holds (written before they
+    /// were logged, see `EventLogger.log(stored:)`) are not handed to it again.
+    public let skipsStored: Bool
 
     struct State {
         var queue: [LoggedEvent] = []
         var head = 0
+        var bytes = 0
         var overflow: UInt64 = 0
         var delivered: UInt64 = 0
         var waiter: CheckedContinuation<Void, Never>?
@@ -28,11 +36,13 @@ public final class EventSubscription: Sendable {
     /// Set by the logger so that cancelling also unsubscribes.
     let onCancel: Mutex<(@Sendable () -> Void)?> = Mutex(nil)
 
-    init(name: String, capacity: Int, lossless: Bool = false) {
-        precondition(capacity > 0, "subscription capacity must be positive")
+    init(name: String, capacity: Int, byteCapacity: Int, lossless: Bool = false, skipsStored: Bool = false) {
+        precondition(capacity > 0 && byteCapacity > 0, "subscription capacity must be positive")
         self.name = name
         self.capacity = capacity
+        self.byteCapacity = byteCapacity
         self.lossless = lossless
+        self.skipsStored = skipsStored
         state = Mutex(State())
     }
 
@@ -41,11 +51,14 @@ public final class EventSubscription: Sendable {
     func push(_ event: LoggedEvent) -> Bool {
         let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
             if s.cancelled { return (true, nil) }
-            if s.count >= capacity {
+            let size = event.footprint
+            // An empty queue takes any one event, so an event larger than the bound still gets through.
+            if s.count >= capacity || (s.count > 0 && s.bytes + size > byteCapacity) {
                 s.overflow += 1
                 return (false, nil)
             }
             s.queue.append(event)
+            s.bytes += size
             let w = s.waiter
             s.waiter = nil
             return (true, w)
@@ -60,6 +73,9 @@ public final class EventSubscription: Sendable {
             let n = Swift.min(max, s.count)
             guard n > 0 else { return [] }
             let out = Array(s.queue[s.head..<(s.head + n)])
+            for event in out { s.bytes -= event.footprint }
+            // Taken events no longer pin their payloads from the queue's storage.
+            for i in s.head..<(s.head + n) { s.queue[i] = LoggedEvent.placeholder }
             s.head += n
             s.delivered += UInt64(n)
             // Compact once the consumed prefix dominates, so memory stays bounded.
@@ -125,16 +141,21 @@ public final class EventSubscription: Sendable {
         public var name: String
         public var queued: Int
         public var capacity: Int
+        public var queuedBytes: Int
+        public var byteCapacity: Int
         public var overflow: UInt64
         public var delivered: UInt64
-        public var backlogShare: Double { Double(queued) / Double(capacity) }
+        public var lossless: Bool
+        /// How full the queue is, by whichever bound is nearer.
+        public var backlogShare: Double { max(Double(queued) / Double(capacity), Double(queuedBytes) / Double(byteCapacity)) }
     }
 
-    /// An eighth full or more: plenty for the consumer's next batches, while
-    /// the rest of the queue stays free for live sources.
-    var backlogged: Bool { state.withLock { $0.count * 8 >= capacity } }
+    /// An eighth full or more, in events or bytes: plenty for the consumer's
+    /// next batches, while the rest of the queue stays free for live sources.
+    var backlogged: Bool { state.withLock { $0.count * 8 >= capacity || $0.bytes * 8 >= byteCapacity } }
 
     public var stats: Stats {
-        state.withLock { Stats(name: name, queued: $0.count, capacity: capacity, overflow: $0.overflow, delivered: $0.delivered) }
+        state.withLock { Stats(name: name, queued: $0.count, capacity: capacity, queuedBytes: $0.bytes, byteCapacity: byteCapacity,
+                               overflow: $0.overflow, delivered: $0.delivered, lossless: lossless) }
     }
 }

@@ -3,9 +3,11 @@ public struct HealthThresholds: Sendable, Equatable {
     /// Share of accepted events over the window that are `errorEventType`.
     public var errorShareDegraded = 0.05
     public var errorShareUnhealthy = 0.25
-    /// Share of all arrivals over the window that were rejected.
+    /// Share of all arrivals over the window that were rejected. A client's
+    /// bad requests are its own mistake, not the collector's: they make health
+    /// degraded at most, never unhealthy (a load balancer would take the
+    /// instance out for them).
     public var rejectedShareDegraded = 0.10
-    public var rejectedShareUnhealthy = 0.50
     /// A consumer queue fuller than this share of its capacity is "falling behind".
     public var backlogDegraded = 0.5
     /// Shares are judged only once the window holds this many events, so one
@@ -38,15 +40,40 @@ public struct HealthInputs: Sendable, Equatable {
     public var dropped = 0
     public var subscribers: [EventSubscription.Stats] = []
     public var components: [ComponentHealth] = []
+    /// Drops in the window per kind of consumer, most first.
+    public var droppedBy: [Drops] = []
+    /// Rejections in the window per source, most first.
+    public var rejectedBySource: [Rejections] = []
+
+    public struct Drops: Sendable, Equatable {
+        public var consumer: String
+        public var events: Int
+        public init(consumer: String, events: Int) {
+            self.consumer = consumer
+            self.events = events
+        }
+    }
+
+    public struct Rejections: Sendable, Equatable {
+        public var source: String
+        public var events: Int
+        public init(source: String, events: Int) {
+            self.source = source
+            self.events = events
+        }
+    }
 
     public init(accepted: Int = 0, rejected: Int = 0, errors: Int = 0, dropped: Int = 0,
-                subscribers: [EventSubscription.Stats] = [], components: [ComponentHealth] = []) {
+                subscribers: [EventSubscription.Stats] = [], components: [ComponentHealth] = [],
+                droppedBy: [Drops] = [], rejectedBySource: [Rejections] = []) {
         self.accepted = accepted
         self.rejected = rejected
         self.errors = errors
         self.dropped = dropped
         self.subscribers = subscribers
         self.components = components
+        self.droppedBy = droppedBy
+        self.rejectedBySource = rejectedBySource
     }
 }
 
@@ -66,11 +93,13 @@ public struct HealthReport: Sendable, Equatable {
     }
 }
 
-/// The health rules. Unhealthy: a component (the store, say) is failing,
-/// accepted events were dropped by a consumer in the window, or errors or
-/// rejections pass their unhealthy share. Degraded: errors or rejections pass
-/// their degraded share, a consumer's queue is more than half full, or a
-/// component says degraded. Healthy otherwise.
+/// The health rules. Unhealthy is for what the collector itself cannot do: a
+/// component (the store, say) is failing, a lossless consumer (the store, the
+/// recorder) dropped accepted events in the window, or errors pass their
+/// unhealthy share. Degraded: errors pass their degraded share, rejections
+/// (clients' mistakes) pass theirs, a stream client was too slow to take
+/// every event, a consumer's queue is more than half full, or a component
+/// says degraded. Healthy otherwise.
 public enum HealthRules {
     public static func evaluate(_ input: HealthInputs, thresholds t: HealthThresholds = HealthThresholds()) -> HealthReport {
         var reasons: [HealthReport.Reason] = []
@@ -79,10 +108,18 @@ public enum HealthRules {
         for c in input.components where c.status != .healthy {
             reasons.append(.init(status: c.status, text: "\(c.name): \(c.message)"))
         }
-        if input.dropped > 0 {
-            let who = input.subscribers.filter { $0.overflow > 0 }.map(\.name).joined(separator: ", ")
-            reasons.append(.init(status: .unhealthy,
-                text: "\(input.dropped) accepted events dropped in \(window)" + (who.isEmpty ? "" : " by a slow consumer (\(who))")))
+        // One reason per kind of consumer, however many clients it has.
+        let lossless = Set(input.subscribers.filter(\.lossless).map(\.name))
+        for drop in input.droppedBy {
+            let clients = input.subscribers.filter { $0.name == drop.consumer }.count
+            let who = clients > 1 ? "\(drop.consumer) clients (\(clients) connected)" : drop.consumer
+            if lossless.contains(drop.consumer) {
+                reasons.append(.init(status: .unhealthy,
+                    text: "\(drop.consumer) dropped \(grouped(drop.events)) accepted events in \(window): its queue was full"))
+            } else {
+                reasons.append(.init(status: .degraded,
+                    text: "\(who) missed \(grouped(drop.events)) events in \(window): too slow to take them"))
+            }
         }
         if input.accepted >= t.minimumSample {
             let share = Double(input.errors) / Double(input.accepted)
@@ -97,15 +134,19 @@ public enum HealthRules {
         if arrivals >= t.minimumSample {
             let share = Double(input.rejected) / Double(arrivals)
             if share > t.rejectedShareDegraded {
-                let status: HealthStatus = share > t.rejectedShareUnhealthy ? .unhealthy : .degraded
-                let limit = status == .unhealthy ? t.rejectedShareUnhealthy : t.rejectedShareDegraded
-                reasons.append(.init(status: status,
-                    text: "\(percent(share)) of events in \(window) were rejected (threshold \(percent(limit)))"))
+                let from = input.rejectedBySource.map { "\($0.source) \(grouped($0.events))" }.joined(separator: ", ")
+                reasons.append(.init(status: .degraded,
+                    text: "\(percent(share)) of events in \(window) were rejected (threshold \(percent(t.rejectedShareDegraded)))"
+                        + (from.isEmpty ? "" : ", from \(from)")))
             }
         }
-        for s in input.subscribers where s.backlogShare > t.backlogDegraded {
-            reasons.append(.init(status: .degraded,
-                text: "consumer \(s.name) is falling behind: \(s.queued) of \(s.capacity) queued"))
+        // Once per kind: the fullest queue of that kind speaks for it.
+        var seen: Set<String> = []
+        for s in input.subscribers.sorted(by: { $0.backlogShare > $1.backlogShare }) where s.backlogShare > t.backlogDegraded {
+            guard seen.insert(s.name).inserted else { continue }
+            let bytes = Double(s.queuedBytes) / Double(s.byteCapacity) > Double(s.queued) / Double(s.capacity)
+            let fill = bytes ? "\(size(s.queuedBytes)) of \(size(s.byteCapacity)) queued" : "\(s.queued) of \(s.capacity) queued"
+            reasons.append(.init(status: .degraded, text: "consumer \(s.name) is falling behind: \(fill)"))
         }
 
         reasons.sort { $0.status > $1.status }
@@ -119,6 +160,22 @@ public enum HealthRules {
         var message = "\(worst.status.rawValue): \(worst.text)"
         if reasons.count > 1 { message += " (+\(reasons.count - 1) more)" }
         return HealthReport(status: worst.status, reasons: reasons, message: message)
+    }
+
+    /// 900 KiB, 32 MiB: queue sizes as people read them.
+    static func size(_ bytes: Int) -> String {
+        bytes >= 1 << 20 ? "\(grouped(bytes >> 20)) MiB" : "\(grouped(bytes >> 10)) KiB"
+    }
+
+    /// 1,204: counts in health messages are read by people.
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return (n < 0 ? "-" : "") + out
     }
 
     static func percent(_ share: Double) -> String {

@@ -25,23 +25,38 @@ public struct LoggedEvent: Sendable, Equatable {
     /// Accepted although the tracking plan does not list its type.
     public let unplanned: Bool
     public let packedPayload: PackedPayload
+    /// The time an HTTP client put in its request, kept beside teletop's own
+    /// stamp (`timestamp`, which orders, windows and retains); nil when none was sent.
+    public let clientTimestamp: Timestamp?
 
     public init(sequence: UInt64, eventType: String, timestamp: Timestamp, source: EventSource, unplanned: Bool,
-                packedPayload: PackedPayload) {
+                packedPayload: PackedPayload, clientTimestamp: Timestamp? = nil) {
         self.sequence = sequence
         self.eventType = eventType
         self.timestamp = timestamp
         self.source = source
         self.unplanned = unplanned
         self.packedPayload = packedPayload
+        self.clientTimestamp = clientTimestamp
     }
 
     public var payload: JSONObject { packedPayload.unpack() }
 
     /// The contract's AnalyticsEvent.
     public var analyticsEvent: AnalyticsEvent {
-        AnalyticsEvent(eventType: eventType, payload: payload, timestamp: timestamp)
+        AnalyticsEvent(eventType: eventType, payload: payload, timestamp: timestamp, clientTimestamp: clientTimestamp)
     }
+
+    /// What one event costs a queue or the ring, in bytes: its packed payload
+    /// plus the fixed part (the struct, the type name is shared), so byte
+    /// bounds hold for small events as well as huge ones.
+    @inline(__always)
+    public var footprint: Int { packedPayload.count + Self.fixedFootprint }
+    public static let fixedFootprint = 64
+
+    /// Fills slots that no longer hold an event, so they pin no payload.
+    static let placeholder = LoggedEvent(sequence: 0, eventType: "", timestamp: Timestamp(millisecondsSinceEpoch: 0),
+                                         source: .sim, unplanned: false, packedPayload: PackedPayload([:]))
 }
 
 /// A refused event: kept in a short list so the health pane, the summary and

@@ -83,7 +83,7 @@ public final class EventStore: Sendable {
                 throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
             }
         }
-        try check(sqlite3_prepare_v2(connection, "INSERT INTO event (event_type, ts, source, payload) VALUES (?1, ?2, ?3, ?4)", -1, &statement, nil))
+        try check(sqlite3_prepare_v2(connection, "INSERT INTO event (event_type, ts, source, payload, client_ts) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &statement, nil))
         defer { sqlite3_finalize(statement) }
         var json: [UInt8] = []
         json.reserveCapacity(1024)
@@ -103,6 +103,11 @@ public final class EventStore: Sendable {
             sqlite3_bind_text(statement, 1, event.eventType, -1, sqliteTransient)
             sqlite3_bind_int64(statement, 2, event.timestamp.millisecondsSinceEpoch)
             sqlite3_bind_int(statement, 3, Int32(event.source.rawValue))
+            if let client = event.clientTimestamp {
+                sqlite3_bind_int64(statement, 5, client.millisecondsSinceEpoch)
+            } else {
+                sqlite3_bind_null(statement, 5)
+            }
             let code = json.withUnsafeBufferPointer { bytes in
                 // Static: the buffer outlives the step that reads it.
                 sqlite3_bind_text(statement, 4, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
@@ -119,6 +124,19 @@ public final class EventStore: Sendable {
             """)
         for (type, n) in perType {
             try totals.execute(arguments: [type, n])
+        }
+    }
+
+    /// One small write, for a writer that has nothing else to write: does the
+    /// store take writes now (the lock is free, the disk has room)?
+    public func probe(at now: Timestamp) async throws(StoreError) {
+        do {
+            try await pool.write { db in
+                try db.execute(sql: "INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET at = excluded.at",
+                               arguments: [now.millisecondsSinceEpoch])
+            }
+        } catch {
+            throw StoreError(path: path, error)
         }
     }
 
@@ -141,12 +159,14 @@ public final class EventStore: Sendable {
     /// The newest `limit` events, oldest first, for the feed after a restart.
     public func recent(limit: Int) throws(StoreError) -> [(event: AnalyticsEvent, source: EventSource)] {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT event_type, ts, source, payload FROM event ORDER BY id DESC LIMIT ?",
+            let rows = try Row.fetchAll(db, sql: "SELECT event_type, ts, source, payload, client_ts FROM event ORDER BY id DESC LIMIT ?",
                                         arguments: [limit])
             return rows.reversed().compactMap { row -> (AnalyticsEvent, EventSource)? in
                 let text: String = row[3]
                 guard case .object(let payload)? = try? JSONParser.parse(Array(text.utf8)) else { return nil }
-                let event = AnalyticsEvent(eventType: row[0], payload: payload, timestamp: Timestamp(millisecondsSinceEpoch: row[1]))
+                let client: Int64? = row[4]
+                let event = AnalyticsEvent(eventType: row[0], payload: payload, timestamp: Timestamp(millisecondsSinceEpoch: row[1]),
+                                           clientTimestamp: client.map(Timestamp.init(millisecondsSinceEpoch:)))
                 return (event, EventSource(rawValue: UInt8(clamping: row[2] as Int)) ?? .replay)
             }
         }

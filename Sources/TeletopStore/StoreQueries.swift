@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import TeletopCore
 
 /// Aggregates for the analytics view and `GET /api/telemetry/top`, answered by
@@ -14,11 +15,12 @@ extension EventStore: AnalyticsSource {
             filter = "event_type = ? AND " + filter
             arguments = [type] + arguments
         }
-        return try read { db in
-            // json_quote(json_extract(...)) gives the value as JSON text, so "1" and 1 stay
-            // apart (json_extract alone, unlike `->`, works before SQLite 3.38).
+        return try read { db in try Self.stoppable(db, query.cancellation) {
+            // `->` gives the value as its JSON text, so false, 0 and "0" stay apart and a
+            // string is compared whole, escapes (\u0000 too) and all; json_extract would
+            // turn false into 0 and stop a string at its first NUL. SQLite 3.38 or newer.
             let rows = try Row.fetchAll(db, sql: """
-                SELECT json_quote(json_extract(payload, ?)) AS v, count(*) AS n FROM event
+                SELECT payload -> ? AS v, count(*) AS n FROM event
                 WHERE \(filter) AND json_type(payload, ?) IS NOT NULL
                 GROUP BY v ORDER BY n DESC, v LIMIT ?
                 """, arguments: [jsonPath] + arguments + [jsonPath, max(1, query.limit)])
@@ -26,7 +28,21 @@ extension EventStore: AnalyticsSource {
                                           arguments: [jsonPath] + arguments)
             return TopResult(values: rows.map { TopValue(value: $0[0], count: $0[1]) },
                              total: counts?[0] ?? 0, withField: counts?[1] ?? 0)
-        }
+        } }
+    }
+
+    /// Runs `body` with SQLite checking `cancellation` every thousand steps, so
+    /// a query whose client left or whose time ran out stops part way
+    /// (SQLITE_INTERRUPT) instead of holding the reader, and the queue behind it.
+    static func stoppable<T>(_ db: Database, _ cancellation: QueryCancellation?, _ body: () throws -> T) throws -> T {
+        guard let cancellation, let connection = db.sqliteConnection else { return try body() }
+        if cancellation.shouldStop { throw DatabaseError(resultCode: .SQLITE_INTERRUPT, message: "the query was stopped before it began") }
+        let context = Unmanaged.passUnretained(cancellation).toOpaque()
+        sqlite3_progress_handler(connection, 1000, { context in
+            Unmanaged<QueryCancellation>.fromOpaque(context!).takeUnretainedValue().shouldStop ? 1 : 0
+        }, context)
+        defer { sqlite3_progress_handler(connection, 0, nil, nil) }
+        return try withExtendedLifetime(cancellation) { try body() }
     }
 
     public func perMinute(minutes: Int, now: Timestamp) throws -> [Int] {
@@ -66,6 +82,7 @@ public struct ExportRow: Sendable {
     public var timestamp: Timestamp
     public var source: EventSource?
     public var payloadJSON: String
+    public var clientTimestamp: Timestamp?
 }
 
 extension EventStore {
@@ -79,11 +96,15 @@ extension EventStore {
         if let u = filter.until { conditions.append("ts < ?"); arguments += [u.millisecondsSinceEpoch] }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         try read { db in
-            let cursor = try Row.fetchCursor(db, sql: "SELECT event_type, ts, source, payload FROM event \(whereClause) ORDER BY id",
+            // A store of the first schema, opened read-only (so not migrated), has no client_ts.
+            let clientColumn = try db.columns(in: "event").contains { $0.name == "client_ts" } ? "client_ts" : "NULL"
+            let cursor = try Row.fetchCursor(db, sql: "SELECT event_type, ts, source, payload, \(clientColumn) FROM event \(whereClause) ORDER BY id",
                                              arguments: arguments)
             while let row = try cursor.next() {
+                let client: Int64? = row[4]
                 try each(ExportRow(eventType: row[0], timestamp: Timestamp(millisecondsSinceEpoch: row[1]),
-                                   source: EventSource(rawValue: UInt8(clamping: row[2] as Int)), payloadJSON: row[3]))
+                                   source: EventSource(rawValue: UInt8(clamping: row[2] as Int)), payloadJSON: row[3],
+                                   clientTimestamp: client.map(Timestamp.init(millisecondsSinceEpoch:))))
             }
         }
     }

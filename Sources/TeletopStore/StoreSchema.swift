@@ -24,6 +24,16 @@ enum StoreSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2: client timestamps and a probe row") { db in
+            // client_ts: the `timestamp` an HTTP client sent, kept beside ts (teletop's
+            // stamp, which orders, windows and retains); NULL when it sent none.
+            // store_probe: one row the writer rewrites while the store is failing, to
+            // find out on its own schedule whether writes work again.
+            try db.execute(sql: """
+                ALTER TABLE event ADD COLUMN client_ts INTEGER;
+                CREATE TABLE store_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
+                """)
+        }
         return migrator
     }
 }

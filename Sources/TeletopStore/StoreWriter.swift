@@ -5,13 +5,21 @@ import TeletopCore
 
 /// The one writer: takes accepted events from the logger through a bounded
 /// subscription and writes them in batches (group commit: whatever queued up
-/// during the last commit goes in the next, up to `maxBatch`), then tells the
-/// `DurabilityTracker` so HTTP answers can go out.
+/// during the last commit goes in the next, up to `maxBatch`).
 ///
-/// Producers never wait for the disk: they only push into the subscription.
-/// When the store fails, events wait in that queue (up to `bufferCapacity`),
-/// the same batch is retried with backoff, health says unhealthy with the
-/// reason, and HTTP writes are refused with 503 until a commit succeeds.
+/// Two kinds of event reach it. Events from the simulator, the form, files
+/// and pipes were logged first and are written afterwards: producers never
+/// wait for the disk, and when the store fails these wait in the queue (up to
+/// its count and byte bounds) and the same batch is retried with backoff.
+/// Events from HTTP clients are written *before* they are logged (`write`):
+/// the client's answer waits for the commit, and an event whose commit failed
+/// is answered 503 and never logged, counted, shown or stored later, so a
+/// client's retry cannot make it twice and no view holds what the store lacks.
+///
+/// While the store fails, health says unhealthy with the reason, HTTP writes
+/// are refused with 503, and the writer probes the store on its own schedule
+/// (backoff up to `retryMax`) whether or not anything is waiting to be written,
+/// so a lock released or a disk with room again ends the outage by itself.
 public final class StoreWriter: Sendable {
     public struct Options: Sendable {
         public var maxBatch = 4_096
@@ -19,7 +27,8 @@ public final class StoreWriter: Sendable {
         /// events still shares commits (and fsyncs); but only while no HTTP
         /// client waits on it: those send their next event only once answered.
         public var gatherWindow: Duration = .milliseconds(2)
-        /// Events held in memory while the store cannot take them (~200 B each).
+        /// Events held in memory while the store cannot take them; the byte
+        /// bound is the logger's `queueBytes`, whichever comes first.
         public var bufferCapacity = 1 << 18
         public var retainEvents: Int?
         public var retainDays: Int?
@@ -52,6 +61,13 @@ public final class StoreWriter: Sendable {
         public var unwritten = 0
     }
 
+    /// An HTTP client's events, waiting for the next commit.
+    struct DirectWrite {
+        var events: [LoggedEvent]
+        var bytes: Int
+        var answer: CheckedContinuation<Durability, Never>
+    }
+
     struct State {
         var store: EventStore?
         /// The failure behind `status.failure`, to hand to a reader as it is.
@@ -59,6 +75,8 @@ public final class StoreWriter: Sendable {
         /// Events taken from the queue for the batch being written (or retried).
         var inBatch = 0
         var status: Status
+        var direct: [DirectWrite] = []
+        var directBytes = 0
         var stopping = false
         var finished = false
         /// The store's totals are in the logger's counters (they are added once).
@@ -67,7 +85,6 @@ public final class StoreWriter: Sendable {
 
     public let path: String
     public let options: Options
-    public let tracker: DurabilityTracker
     let logger: EventLogger
     let subscription: EventSubscription
     let log: Logger
@@ -88,35 +105,32 @@ public final class StoreWriter: Sendable {
         } catch {
             opened = .failure(error)
         }
-        // History goes into the logger before the tracker and the subscription
-        // start counting, so restored events are neither waited on nor written again.
-        let newest = (try? opened.get()).map { Self.restore(from: $0, into: logger, recent: options.restoreRecent, log: log) }
-            ?? logger.sequenceRange.newest
-        if case .success = opened { state.withLock { $0.historyRestored = true } }
-        tracker = DurabilityTracker(startingAfter: newest)
-        subscription = logger.subscribe(name: "store", capacity: options.bufferCapacity, lossless: true)
+        // History goes into the logger before the subscription starts, so restored
+        // events are not written again.
+        if case .success(let store) = opened {
+            Self.restore(from: store, into: logger, recent: options.restoreRecent, log: log)
+            state.withLock { $0.historyRestored = true }
+        }
+        subscription = logger.subscribe(name: "store", capacity: options.bufferCapacity, lossless: true, skipsStored: true)
         switch opened {
         case .success(let store): adopt(store)
         case .failure(let error): fail(error)
         }
-        let startAfter = newest
-        Task.detached { [self] in await self.writeLoop(expectedNext: startAfter + 1) }
+        Task.detached { [self] in await self.writeLoop() }
         Task.detached { [self] in await self.tickLoop() }
     }
 
     /// Lifetime totals into the counters, the newest events into the feed.
-    static func restore(from store: EventStore, into logger: EventLogger, recent: Int, log: Logger) -> UInt64 {
-        var newest = logger.sequenceRange.newest
+    static func restore(from store: EventStore, into logger: EventLogger, recent: Int, log: Logger) {
         do {
             let totals = try store.totals()
             logger.restoreTotals(accepted: totals.values.reduce(0, +), perType: totals)
             let events = try store.recent(limit: recent)
-            newest = logger.restoreRecent(events.map(\.event), sources: events.map(\.source))
+            logger.restoreRecent(events.map(\.event), sources: events.map(\.source))
             log.info("store restored", metadata: ["events": "\(totals.values.reduce(0, +))", "feed": "\(events.count)"])
         } catch {
             log.error("store history could not be read", metadata: ["error": "\(error)"])
         }
-        return newest
     }
 
     public var status: Status {
@@ -127,18 +141,55 @@ public final class StoreWriter: Sendable {
         return s
     }
 
+    // MARK: HTTP writes
+
+    /// Writes an HTTP client's events (not yet logged) in the next commit and
+    /// returns once it is done. `.notDurable` means not stored and never will
+    /// be: nothing is retried behind the client's back.
+    public func write(_ events: [LoggedEvent]) async -> Durability {
+        guard !events.isEmpty else { return .durable }
+        let bytes = events.reduce(0) { $0 + $1.footprint }
+        let verdict = await withCheckedContinuation { (c: CheckedContinuation<Durability, Never>) in
+            let refused = state.withLock { s -> String? in
+                if s.stopping || s.finished { return "teletop is stopping" }
+                if let failure = s.status.failure { return Self.refusalText(failure) }
+                if s.directBytes > 0 && s.directBytes + bytes > logger.configuration.queueBytes {
+                    return "the store's write queue is full (\(logger.configuration.queueBytes >> 20) MiB waiting for the disk)"
+                }
+                s.direct.append(DirectWrite(events: events, bytes: bytes, answer: c))
+                s.directBytes += bytes
+                return nil
+            }
+            if let refused { c.resume(returning: .notDurable(refused)) }
+        }
+        subscription.wake()
+        return verdict
+    }
+
+    static func refusalText(_ failure: String) -> String { "the event store cannot take writes: \(failure)" }
+
+    private func takeDirect() -> [DirectWrite] {
+        state.withLock { s in
+            defer { s.direct = []; s.directBytes = 0 }
+            return s.direct
+        }
+    }
+
+    private var hasDirect: Bool { state.withLock { !$0.direct.isEmpty } }
+
     // MARK: writing
 
-    func writeLoop(expectedNext start: UInt64) async {
-        var expectedNext = start
+    func writeLoop() async {
+        // Logged events taken from the queue: retried until written.
         var pending: [LoggedEvent] = []
         var backoff = options.retryInitial
         var giveUpAt: ContinuousClock.Instant?
         while true {
-            let (store, stopping) = state.withLock { ($0.store, $0.stopping) }
+            let (store, stopping, failing) = state.withLock { ($0.store, $0.stopping, $0.status.failure != nil) }
             if stopping && giveUpAt == nil { giveUpAt = .now + .seconds(5) }
             if let giveUpAt, ContinuousClock.now > giveUpAt { break }
             guard let store else {
+                answer(takeDirect(), .notDurable(Self.refusalText(state.withLock { $0.status.failure } ?? "the store is not open")))
                 if !(await reopen()) {
                     if stopping { break }
                     try? await Task.sleep(for: backoff)
@@ -147,50 +198,46 @@ public final class StoreWriter: Sendable {
                 continue
             }
             if pending.isEmpty {
-                // Read before draining: every event up to `newest` has been pushed
-                // by now, so one not in the queue was dropped (queue full).
-                let newest = logger.sequenceRange.newest
-                pending = stopping ? subscription.drain(max: options.maxBatch) : await subscription.next(max: options.maxBatch)
-                if !pending.isEmpty && pending.count < options.maxBatch && !stopping && tracker.waiting == 0 {
+                // While failing, or with a client waiting, do not sleep in `next`:
+                // the probe and the client each need this loop to go round.
+                pending = stopping || failing || hasDirect
+                    ? subscription.drain(max: options.maxBatch) : await subscription.next(max: options.maxBatch)
+                if !pending.isEmpty && pending.count < options.maxBatch && !stopping && !hasDirect {
                     try? await Task.sleep(for: options.gatherWindow)
                     pending += subscription.drain(max: options.maxBatch - pending.count)
                 }
-                if pending.isEmpty {
-                    if newest >= expectedNext {
-                        tracker.lost(expectedNext...newest)
-                        tracker.committed(through: newest)
-                        expectedNext = newest + 1
-                    }
-                    if stopping { break }
-                    continue
-                }
-                for event in pending {
-                    if event.sequence > expectedNext { tracker.lost(expectedNext...(event.sequence - 1)) }
-                    expectedNext = event.sequence + 1
-                }
             }
-            let last = pending[pending.count - 1].sequence
-            tracker.dropRefused(&pending)
-            if pending.isEmpty {
-                tracker.settled(through: last)
+            let direct = failing ? [] : takeDirect()
+            if pending.isEmpty && direct.isEmpty {
+                if stopping { break }
+                if failing {
+                    // Nothing to retry with: ask the store itself, on this schedule, whatever the traffic.
+                    do {
+                        try await store.probe(at: logger.clock.now())
+                        endFailure()
+                        backoff = options.retryInitial
+                    } catch {
+                        fail(error)
+                        if error.needsReopen { state.withLock { $0.store = nil } }
+                        try? await Task.sleep(for: backoff)
+                        backoff = min(backoff * 2, options.retryMax)
+                    }
+                }
                 continue
             }
+            let batch = direct.isEmpty ? pending : pending + direct.flatMap(\.events)
             let started = ContinuousClock.now
-            let batchSize = pending.count
-            state.withLock { $0.inBatch = batchSize }
+            state.withLock { $0.inBatch = pending.count }
             do {
-                try await store.insert(pending)
-                let elapsed = ContinuousClock.now - started
-                let recovered = recordCommit(count: pending.count, elapsed: elapsed)
-                tracker.committed(through: last)
+                try await store.insert(batch)
+                let recovered = recordCommit(count: batch.count, elapsed: ContinuousClock.now - started)
+                answer(direct, .durable)
                 pending = []
                 backoff = options.retryInitial
-                if recovered {
-                    markHealthy()
-                    log.notice("store recovered", metadata: ["path": "\(path)"])
-                }
+                if recovered { endFailure() }
             } catch {
                 fail(error)
+                answer(direct, .notDurable(Self.refusalText(error.description)))
                 if error.needsReopen { state.withLock { $0.store = nil } }
                 if stopping && (giveUpAt.map { ContinuousClock.now > $0 } ?? true) { break }
                 try? await Task.sleep(for: backoff)
@@ -199,13 +246,27 @@ public final class StoreWriter: Sendable {
         }
         let unwritten = pending.count + subscription.stats.queued
         if unwritten > 0 { log.error("store stopped with events not written", metadata: ["events": "\(unwritten)"]) }
-        state.withLock { $0.status.unwritten = unwritten }
+        state.withLock { $0.status.unwritten = unwritten; $0.stopping = true }
         subscription.cancel()
         // Anyone still waiting (a request that came in during shutdown) gets its answer.
-        tracker.failing("teletop is stopping")
+        answer(takeDirect(), .notDurable("teletop is stopping"))
         // Closes the file once the last reader (an analytics query) lets go.
         state.withLock { $0.finished = true; $0.store = nil }
         done.signal()
+    }
+
+    private func answer(_ writes: [DirectWrite], _ verdict: Durability) {
+        for write in writes { write.answer.resume(returning: verdict) }
+    }
+
+    /// The store takes writes again: say so once, in health and the log.
+    private func endFailure() {
+        let was = state.withLock { s -> String? in
+            defer { s.status.failure = nil; s.lastError = nil }
+            return s.status.failure
+        }
+        markHealthy()
+        if was != nil { log.notice("store recovered", metadata: ["path": "\(path)"]) }
     }
 
     /// Returns true when this commit ended a failure.
@@ -213,7 +274,6 @@ public final class StoreWriter: Sendable {
         let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
         return state.withLock { s in
             let wasFailing = s.status.failure != nil
-            s.status.failure = nil
             s.status.batches += 1
             s.status.written += UInt64(count)
             s.status.eventsStored += count
@@ -228,7 +288,6 @@ public final class StoreWriter: Sendable {
             return s.status.failure != error.description
         }
         publishFailure(error.description)
-        tracker.failing("the event store cannot take writes: \(error.description)")
         if first { log.error("store failed; retrying", metadata: ["error": "\(error)"]) }
     }
 
@@ -249,7 +308,6 @@ public final class StoreWriter: Sendable {
             $0.status.failure = nil
             $0.lastError = nil
         }
-        tracker.recovered()
         markHealthy()
     }
 
@@ -288,8 +346,9 @@ public final class StoreWriter: Sendable {
         while !state.withLock({ $0.finished }) {
             try? await Task.sleep(for: options.tick)
             subscription.wake()
-            // Keep health's waiting count current while the store fails.
-            if let failure = state.withLock({ $0.status.failure }) { publishFailure(failure) }
+            // Keep health's waiting count current while the store fails, and health
+            // itself in step with the state (a recovery between a read and a publish).
+            if let failure = state.withLock({ $0.status.failure }) { publishFailure(failure) } else { markHealthy() }
             guard let store = state.withLock({ $0.store }) else { continue }
             let size = store.sizeOnDisk
             state.withLock { $0.status.sizeOnDisk = size }
@@ -344,8 +403,7 @@ public final class StoreWriter: Sendable {
 }
 
 extension StoreWriter: DurabilityGate {
-    public var refusal: String? { tracker.refusal }
-    public func awaitDurable(_ sequence: UInt64) async -> Durability { await tracker.awaitDurable(sequence) }
+    public var refusal: String? { state.withLock { $0.status.failure.map(Self.refusalText) } }
 }
 
 /// The analytics view and `/api/telemetry/top` read through the writer, which

@@ -99,6 +99,10 @@ struct Export: ParsableCommand {
         out.append(row.payloadJSON)
         out.append(#","timestamp":""#)
         out.append(row.timestamp.iso8601)
+        if let client = row.clientTimestamp {
+            out.append(#"","client_timestamp":""#)
+            out.append(client.iso8601)
+        }
         out.append("\"}\n")
     }
 

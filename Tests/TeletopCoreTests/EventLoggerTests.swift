@@ -87,7 +87,7 @@ struct EventLoggerTests {
     @Test func subscribersGetEveryEventInOrderAndOverflowIsCounted() async {
         let logger = EventLogger(clock: ManualClock())
         let fast = logger.subscribe(name: "fast", capacity: 100)
-        let slow = logger.subscribe(name: "store", capacity: 2)
+        let slow = logger.subscribe(name: "store", capacity: 2, lossless: true)
         for i in 0..<5 { logger.log("error_event", ["error_type": .string("\(i)"), "error_message": "m"], source: .sim) }
         #expect(fast.drain().map(\.sequence) == [1, 2, 3, 4, 5])
         #expect(await slow.next().map(\.sequence) == [1, 2])
@@ -95,7 +95,8 @@ struct EventLoggerTests {
         let snap = logger.snapshot()
         #expect(snap.dropped == 3)
         #expect(snap.health.status == .unhealthy)
-        #expect(snap.health.message == "unhealthy: 3 accepted events dropped in the last 60 s by a slow consumer (store)")
+        #expect(snap.health.message == "unhealthy: store dropped 3 accepted events in the last 60 s: its queue was full")
+        #expect(snap.droppedByConsumer == ["store": 3])
         slow.cancel()
         logger.log("error_event", validError, source: .sim)
         #expect(slow.drain().isEmpty)

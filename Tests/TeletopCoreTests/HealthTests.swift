@@ -28,27 +28,47 @@ struct HealthTests {
         #expect(HealthRules.evaluate(HealthInputs(accepted: 3, errors: 3)).status == .healthy)
     }
 
-    @Test func rejectedShare() {
-        let r = HealthRules.evaluate(HealthInputs(accepted: 80, rejected: 20))
+    /// Issue 11, wrong answer 6: a client's bad batch is its own mistake, not an outage.
+    @Test func rejectionsDegradeAtMostAndNameTheirSource() {
+        let r = HealthRules.evaluate(HealthInputs(accepted: 80, rejected: 20, rejectedBySource: [.init(source: "http", events: 20)]))
         #expect(r.status == .degraded)
-        #expect(r.message == "degraded: 20% of events in the last 60 s were rejected (threshold 10%)")
-        #expect(HealthRules.evaluate(HealthInputs(accepted: 10, rejected: 90)).status == .unhealthy)
+        #expect(r.message == "degraded: 20% of events in the last 60 s were rejected (threshold 10%), from http 20")
+        let flood = HealthRules.evaluate(HealthInputs(accepted: 900, rejected: 1000,
+                                                      rejectedBySource: [.init(source: "http", events: 990), .init(source: "stdin", events: 10)]))
+        #expect(flood.status == .degraded)
+        #expect(flood.message.contains("from http 990, stdin 10"))
+    }
+
+    static func queue(_ name: String, queued: Int = 0, capacity: Int = 1000, bytes: Int = 0, overflow: UInt64 = 0, lossless: Bool) -> EventSubscription.Stats {
+        EventSubscription.Stats(name: name, queued: queued, capacity: capacity, queuedBytes: bytes, byteCapacity: 1 << 20,
+                                overflow: overflow, delivered: 0, lossless: lossless)
     }
 
     @Test func droppedEventsAndFailingComponentsAreUnhealthy() {
-        let store = EventSubscription.Stats(name: "store", queued: 10, capacity: 10, overflow: 5, delivered: 0)
-        let r = HealthRules.evaluate(HealthInputs(accepted: 100, dropped: 5, subscribers: [store]))
+        let store = Self.queue("store", queued: 10, capacity: 10, overflow: 5, lossless: true)
+        let r = HealthRules.evaluate(HealthInputs(accepted: 100, dropped: 5, subscribers: [store], droppedBy: [.init(consumer: "store", events: 5)]))
         #expect(r.status == .unhealthy)
-        #expect(r.message == "unhealthy: 5 accepted events dropped in the last 60 s by a slow consumer (store) (+1 more)")
+        #expect(r.message == "unhealthy: store dropped 5 accepted events in the last 60 s: its queue was full (+1 more)")
         #expect(r.reasons.map(\.status) == [.unhealthy, .degraded])
         let c = HealthRules.evaluate(HealthInputs(components: [ComponentHealth(name: "store", status: .unhealthy, message: "disk full")]))
         #expect(c.message == "unhealthy: store: disk full")
     }
 
+    /// Issue 11, wrong answer 9: drops are said per kind of consumer, once, not summed per client.
+    @Test func slowStreamClientsAreOneReasonAndOnlyDegrade() {
+        let streams = (0..<21).map { _ in Self.queue("http stream", overflow: 3, lossless: false) }
+        let r = HealthRules.evaluate(HealthInputs(accepted: 100, dropped: 3, subscribers: streams, droppedBy: [.init(consumer: "http stream", events: 1_204)]))
+        #expect(r.status == .degraded)
+        #expect(r.message == "degraded: http stream clients (21 connected) missed 1,204 events in the last 60 s: too slow to take them")
+        #expect(r.reasons.count == 1)
+    }
+
     @Test func aConsumerFallingBehindDegrades() {
-        let s = EventSubscription.Stats(name: "stream", queued: 600, capacity: 1000, overflow: 0, delivered: 0)
+        let s = Self.queue("stream", queued: 600, lossless: false)
         let r = HealthRules.evaluate(HealthInputs(accepted: 100, subscribers: [s]))
         #expect(r.message == "degraded: consumer stream is falling behind: 600 of 1000 queued")
+        let bytes = Self.queue("store", queued: 10, bytes: 900 << 10, lossless: true)
+        #expect(HealthRules.evaluate(HealthInputs(subscribers: [bytes])).message == "degraded: consumer store is falling behind: 900 KiB of 1 MiB queued")
     }
 
     @Test func thresholdsAreConfigurable() {

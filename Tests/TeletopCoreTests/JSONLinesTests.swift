@@ -30,8 +30,9 @@ struct JSONLinesTests {
 
     @Test(arguments: [1, 2, 3, 7, 64, 4096])
     func linesSurviveAnyChunking(chunk: Int) {
-        let text = "{\"a\":1}\n\n{\"b\":2}\r\n  \nlast"
-        #expect(split(text, chunk: chunk) == ["1:{\"a\":1}", "3:{\"b\":2}", "4:  ", "5:last"])
+        // Blank and whitespace-only lines are skipped, but still numbered.
+        let text = "{\"a\":1}\n\n{\"b\":2}\r\n  \n\t \r\nlast"
+        #expect(split(text, chunk: chunk) == ["1:{\"a\":1}", "3:{\"b\":2}", "6:last"])
     }
 
     @Test(arguments: [1, 5, 4096])

@@ -9,7 +9,7 @@ import Darwin
 /// gathered. A line longer than `maxLineBytes` is never held whole: its bytes
 /// are skipped up to the next newline and it is reported as over-long.
 /// Line numbers are 1-based and count every line, blank ones included; blank
-/// lines (and a trailing `\r`) are skipped silently.
+/// lines, lines of only spaces and tabs, and a trailing `\r` are skipped silently.
 public struct LineSplitter {
     public enum Piece {
         case line(UnsafeBufferPointer<UInt8>, number: Int)
@@ -46,7 +46,8 @@ public struct LineSplitter {
                     handle(.tooLong(number: lineNumber, bytesSeen: count))
                 } else {
                     if count > 0 && base[newline - 1] == 0x0D { count -= 1 }
-                    if count > 0 { handle(.line(UnsafeBufferPointer(start: base + start, count: count), number: lineNumber)) }
+                    let line = UnsafeBufferPointer(start: base + start, count: count)
+                    if !Self.isBlank(line) { handle(.line(line, number: lineNumber)) }
                 }
             } else {
                 take(UnsafeBufferPointer(start: base + start, count: newline - start))
@@ -92,10 +93,19 @@ public struct LineSplitter {
         }
         var count = pending.count
         if count > 0 && pending[count - 1] == 0x0D { count -= 1 }
-        if count > 0 {
-            let number = lineNumber
-            pending.withUnsafeBufferPointer { handle(.line(UnsafeBufferPointer(rebasing: $0[0..<count]), number: number)) }
+        let number = lineNumber
+        pending.withUnsafeBufferPointer { all in
+            let line = UnsafeBufferPointer(rebasing: all[0..<count])
+            if !Self.isBlank(line) { handle(.line(line, number: number)) }
         }
         pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Nothing but spaces, tabs and carriage returns (or nothing at all). A
+    /// real line's first byte is `{`, so this usually looks at one byte.
+    @inline(__always)
+    static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        for b in line where b != 0x20 && b != 0x09 && b != 0x0D { return false }
+        return true
     }
 }
