@@ -8,11 +8,11 @@ extension TelemetryRoutes {
     static let maxBatchItems = 1000
 
     func batch(_ request: Request) async throws -> Response {
-        let contentType = request.headers[.contentType]?.lowercased() ?? "application/json"
-        let ndjson = contentType.hasPrefix("application/x-ndjson") || contentType.hasPrefix("application/jsonl")
-        guard ndjson || contentType.hasPrefix("application/json") else {
+        let mediaType = Self.mediaType(request) ?? "application/json"
+        let ndjson = Self.lineMediaTypes.contains(mediaType)
+        guard ndjson || mediaType == "application/json" else {
             return ErrorBody(error: "unsupported_media_type",
-                             message: "Content-Type must be application/json (an array) or application/x-ndjson, got \(contentType)")
+                             message: "Content-Type must be application/json (an array), application/x-ndjson or application/jsonl (one event per line), got \(request.headers[.contentType] ?? mediaType)")
                 .response(.unsupportedMediaType)
         }
         let body: ByteBuffer
@@ -22,11 +22,16 @@ extension TelemetryRoutes {
         }
         var items: [Result<EventIngest.Decoded, IngestError>] = []
         var tooMany = false
+        var unreadable: ValidationIssue?
         body.withUnsafeReadableBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             // The content type decides: NDJSON is always lines, JSON always one array.
             if !ndjson {
-                items = Self.decodeArray(bytes, maxBytes: maxBodyBytes, tooMany: &tooMany)
+                switch Self.decodeArray(bytes, maxBytes: maxBodyBytes) {
+                case .success(let decoded): items = decoded
+                case .failure(let issue): unreadable = issue
+                case .tooMany: tooMany = true
+                }
             } else {
                 var splitter = LineSplitter(maxLineBytes: maxBodyBytes)
                 let handle: (LineSplitter.Piece) -> Void = { piece in
@@ -36,63 +41,57 @@ extension TelemetryRoutes {
                 }
                 splitter.feed(bytes, handle)
                 splitter.finish(handle)
+                if items.isEmpty && !tooMany {
+                    unreadable = ValidationIssue(field: "body", problem: .missing, expected: "one JSON event per line", got: "no lines")
+                }
             }
         }
-        if let refusal = durability?.refusal { return Self.storeUnavailable(refusal) }
+        // A body that is not a batch at all is the client's mistake, answered as /log answers one.
+        if let unreadable {
+            logger.recordRejection(source: .http, eventType: nil, line: nil, issues: [unreadable])
+            return ErrorBody(issues: [unreadable]).response(.badRequest)
+        }
         if tooMany {
             return ErrorBody(error: "batch_too_large", message: "a batch holds at most \(Self.maxBatchItems) events").response(.contentTooLarge)
         }
-        var rejected: [(index: Int, issues: [ValidationIssue])] = []
-        var logged: [(index: Int, sequence: UInt64)] = []
-        for (index, item) in items.enumerated() {
-            let issues: [ValidationIssue]
-            switch item {
-            case .success(let d):
-                switch logger.log(d.eventType, d.payload, source: .http, timestamp: d.timestamp) {
-                case .accepted(let event): logged.append((index, event.sequence)); continue
-                case .rejected(let found): issues = found
-                }
-            case .failure(let error):
-                logger.recordRejection(source: .http, eventType: error.eventType, line: nil, issues: error.issues)
-                issues = error.issues
-            }
-            rejected.append((index, issues))
+        if let refusal = durability?.refusal { return Self.storeUnavailable(refusal) }
+        let outcomes = await admit(items)
+        // One transaction holds the whole batch: not stored means none of it was, so a retry is safe.
+        for case .notStored(let reason) in outcomes { return Self.storeUnavailable(reason) }
+        var accepted = 0
+        var answers: [JSONValue] = []
+        for (index, outcome) in outcomes.enumerated() {
+            guard case .rejected(let issues) = outcome else { accepted += 1; continue }
+            answers.append(.object(["index": .int(Int64(index)), "message": .string(issues.map(\.message).joined(separator: "; ")),
+                                    "details": .array(issues.map(ErrorBody.detail))]))
         }
-        // Counted as accepted only once on disk. Batches commit in order, so after
-        // the last event's answer the others' are immediate.
-        var accepted = logged.count
-        if let durability {
-            for (index, sequence) in logged.reversed() {
-                guard case .notDurable(let reason) = await durability.awaitDurable(sequence) else { continue }
-                accepted -= 1
-                rejected.append((index, [ValidationIssue(field: "event", problem: .notStored, expected: "stored", got: "not stored",
-                                                         message: "event \(index): accepted but not stored: \(reason)")]))
-            }
-            rejected.sort { $0.index < $1.index }
-        }
-        let answers: [JSONValue] = rejected.map { r in
-            .object(["index": .int(Int64(r.index)), "message": .string(r.issues.map(\.message).joined(separator: "; ")),
-                     "details": .array(r.issues.map(ErrorBody.detail))])
-        }
-        return Self.json(.object(["accepted": .int(Int64(accepted)), "rejected": .int(Int64(rejected.count)),
+        return Self.json(.object(["accepted": .int(Int64(accepted)), "rejected": .int(Int64(answers.count)),
                                   "rejected_items": .array(answers)]), status: .ok)
     }
 
-    /// A JSON array of requests; a body that is not one is a single failed item at index 0.
-    static func decodeArray(_ bytes: UnsafeBufferPointer<UInt8>, maxBytes: Int, tooMany: inout Bool) -> [Result<EventIngest.Decoded, IngestError>] {
+    /// Media types whose body is one event per line.
+    static let lineMediaTypes: Set<String> = ["application/x-ndjson", "application/jsonl"]
+
+    enum ArrayDecoding {
+        case success([Result<EventIngest.Decoded, IngestError>])
+        case failure(ValidationIssue)
+        case tooMany
+    }
+
+    /// A JSON array of requests; anything else is one issue about the body.
+    static func decodeArray(_ bytes: UnsafeBufferPointer<UInt8>, maxBytes: Int) -> ArrayDecoding {
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes, limits: JSONParserLimits(maxBytes: maxBytes))
         } catch {
-            return [.failure(IngestError(eventType: nil, issues: [ValidationIssue(
-                field: "body", problem: .malformedJSON, expected: "a JSON array", got: "invalid JSON at byte \(error.offset)",
-                message: "body: \(error.description)")]))]
+            return .failure(ValidationIssue(field: "body", problem: .malformedJSON, expected: "a JSON array of events",
+                                            got: bytes.isEmpty ? "an empty body" : "invalid JSON at byte \(error.offset)",
+                                            message: bytes.isEmpty ? "body: expected a JSON array of events, got an empty body" : "body: \(error.description)"))
         }
         guard case .array(let elements) = value else {
-            return [.failure(IngestError(eventType: nil, issues: [ValidationIssue(
-                field: "body", problem: .wrongType, expected: "array", got: Describe.value(value))]))]
+            return .failure(ValidationIssue(field: "body", problem: .wrongType, expected: "a JSON array of events", got: Describe.value(value)))
         }
-        if elements.count > maxBatchItems { tooMany = true; return [] }
-        return elements.map(EventIngest.decode)
+        if elements.count > maxBatchItems { return .tooMany }
+        return .success(elements.map(EventIngest.decode))
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import NIOCore
+import NIOHTTP1
 import TeletopCore
 
 /// The contract's two endpoints over the in-process logger:
@@ -19,17 +21,14 @@ public struct TelemetryRoutes: Sendable {
         ("/api/telemetry/top", .get), ("/metrics", .get), ("/openapi.yaml", .get),
     ]
 
-    /// The OpenAPI 3.1 document kept in the repo (Sources/TeletopServer/openapi.yaml).
-    public static let openAPIDocument: String = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
-              let text = try? String(contentsOf: url, encoding: .utf8) else { return "openapi.yaml is missing from the build\n" }
-        return text
-    }()
+    /// The OpenAPI 3.1 document served at `/openapi.yaml`, with the loaded plan's schemas.
+    public let openAPIDocument: String
 
     /// With a token, writes and the endpoints that return events need
     /// `Authorization: Bearer <token>`; health, stats and metrics stay open to monitors.
     public let token: String?
     let streams = StreamSlots()
+    let queryGate = QueryGate()
     public let metrics: TelemetryMetrics
     /// The store: when set, a write is answered only once it is on disk, and
     /// refused with 503 while the store cannot take writes.
@@ -45,7 +44,11 @@ public struct TelemetryRoutes: Sendable {
         self.metrics = metrics ?? TelemetryMetrics(logger: logger)
         self.durability = durability
         self.analytics = analytics
+        openAPIDocument = OpenAPIDocument.render(plan: logger.plan)
     }
+
+    /// Ends every open stream (the server is stopping).
+    func endStreams() { streams.endAll() }
 
     /// The 503 for a write the store cannot take now.
     static func storeUnavailable(_ reason: String) -> Response {
@@ -78,7 +81,7 @@ public struct TelemetryRoutes: Sendable {
         return difference == 0
     }
 
-    public func add<Context: RequestContext>(to router: Router<Context>) {
+    public func add(to router: Router<TeletopRequestContext>) {
         router.post("/api/telemetry/log") { request, _ in
             if let refusal = self.refuseWithoutToken(request) { return refusal }
             return try await self.log(request)
@@ -90,41 +93,31 @@ public struct TelemetryRoutes: Sendable {
         }
         router.get("/api/telemetry/events") { request, _ in self.refuseWithoutToken(request) ?? self.events(request) }
         router.get("/api/telemetry/stats") { _, _ in self.stats() }
-        router.get("/api/telemetry/top") { request, _ in
+        router.get("/api/telemetry/top") { request, context in
             if let refusal = self.refuseWithoutToken(request) { return refusal }
-            return await self.top(request)
+            return await self.top(request, context)
         }
-        router.get("/api/telemetry/stream") { request, _ in self.refuseWithoutToken(request) ?? self.stream(request) }
+        router.get("/api/telemetry/stream") { request, context in self.refuseWithoutToken(request) ?? self.stream(request, context) }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: self.metrics.scrape())))
         }
         router.get("/openapi.yaml") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: Self.openAPIDocument)))
-        }
-        // The wrong method on a known path is 405 with Allow, not 404.
-        for (path, allow) in Self.endpoints {
-            for method in [HTTPRequest.Method.get, .head, .post, .put, .delete, .patch, .options] where method != allow {
-                router.on(RouterPath(path), method: method) { request, _ in
-                    var response = ErrorBody(error: "method_not_allowed", message: "\(request.method) is not allowed on \(path); use \(allow)")
-                        .response(.methodNotAllowed)
-                    response.headers[.allow] = allow.rawValue
-                    return response
-                }
-            }
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: self.openAPIDocument)))
         }
     }
 
     /// The routes as one responder whose every error, a 404 included, has the JSON error shape.
-    public func responder() -> some HTTPResponder<BasicRequestContext> {
-        let router = Router()
+    public func responder() -> some HTTPResponder<TeletopRequestContext> {
+        let router = Router(context: TeletopRequestContext.self)
         add(to: router)
         return JSONErrorResponder(inner: router.buildResponder(), metrics: metrics)
     }
 
     func log(_ request: Request) async throws -> Response {
-        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
-            return ErrorBody(error: "unsupported_media_type", message: "Content-Type must be application/json, got \(type)")
+        if let type = Self.mediaType(request), type != "application/json" {
+            return ErrorBody(error: "unsupported_media_type",
+                             message: "Content-Type must be application/json, got \(request.headers[.contentType] ?? type)")
                 .response(.unsupportedMediaType)
         }
         let body: ByteBuffer
@@ -134,23 +127,22 @@ public struct TelemetryRoutes: Sendable {
         }
         if let refusal = durability?.refusal { return Self.storeUnavailable(refusal) }
         let limits = JSONParserLimits(maxBytes: maxBodyBytes)
-        let outcome = body.withUnsafeReadableBytes { raw in
-            EventIngest.ingest(raw.bindMemory(to: UInt8.self), into: logger, source: .http, limits: limits)
-        }
-        switch outcome {
+        let decoded = body.withUnsafeReadableBytes { raw in EventIngest.decode(raw.bindMemory(to: UInt8.self), limits: limits) }
+        switch await admit([decoded])[0] {
         case .accepted(let event):
-            if let durability, case .notDurable(let reason) = await durability.awaitDurable(event.sequence) {
-                return Self.storeUnavailable(reason)
-            }
             let reply = EventLogResponse(message: "Event logged successfully", eventType: event.eventType, timestamp: event.timestamp)
             return Self.json(reply.jsonValue, status: .ok)
         case .rejected(let issues):
             return ErrorBody(issues: issues).response(.badRequest)
+        case .notStored(let reason):
+            return Self.storeUnavailable(reason)
         }
     }
 
     /// The body, up to `maxBodyBytes`; over it, the 413 to send. A declared
-    /// Content-Length over the limit is refused before anything is read.
+    /// Content-Length over the limit is refused before anything is read. A body
+    /// that cannot be read to its end (broken framing, a cut connection) is a
+    /// 400 with the reason, never taken as complete.
     func readBody(_ request: Request) async -> Result<ByteBuffer, Refusal> {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBodyBytes {
             return .failure(Refusal(response: ErrorBody(error: "body_too_large",
@@ -159,9 +151,14 @@ public struct TelemetryRoutes: Sendable {
         var request = request
         do {
             return .success(try await request.collectBody(upTo: maxBodyBytes))
-        } catch {
+        } catch is NIOTooManyBytesError {
             return .failure(Refusal(response: ErrorBody(error: "body_too_large",
                 message: "the request body is larger than \(maxBodyBytes) bytes").response(.contentTooLarge)))
+        } catch let error as HTTPParserError {
+            return .failure(Refusal(response: ErrorBody(error: "bad_request", message: HTTPConnectionGuard.describe(error)).response(.badRequest)))
+        } catch {
+            return .failure(Refusal(response: ErrorBody(error: "bad_request",
+                message: "the request body could not be read to its end: \(error)").response(.badRequest)))
         }
     }
 
@@ -169,6 +166,11 @@ public struct TelemetryRoutes: Sendable {
         let health = logger.health()
         // 503 only when unhealthy: load balancers keep a degraded instance in rotation.
         return Self.json(health.jsonValue, status: health.status == .unhealthy ? .serviceUnavailable : .ok)
+    }
+
+    /// The error shape's bytes, for layers below the routes (HTTPConnectionGuard).
+    static func errorJSON(error: String, message: String) -> [UInt8] {
+        JSONWriter.compactBytes(.object(["error": .string(error), "message": .string(message), "details": .array([])]))
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status) -> Response {
@@ -230,9 +232,30 @@ struct JSONErrorResponder<Inner: HTTPResponder>: HTTPResponder {
     func respond(to request: Request, context: Inner.Context) async throws -> Response {
         let clock = ContinuousClock()
         let start = clock.now
-        let response = try await shaped(inner.respond(to: request, context: context), request)
+        let response: Response
+        if let refusal = Self.wrongMethod(request) {
+            response = refusal
+        } else {
+            do {
+                response = shaped(try await inner.respond(to: request, context: context), request)
+            } catch let error as any HTTPResponseError {
+                // The framework's own errors (a 404 thrown, say) in the same JSON shape.
+                response = shaped(Response(status: error.status), request)
+            }
+        }
         metrics.record(path: request.uri.path, method: request.method.rawValue, status: response.status.code,
                        duration: clock.now - start)
+        return response
+    }
+
+    /// Any other method on a known path, TRACE, PROPFIND and CONNECT included,
+    /// is 405 with Allow, not 404: decided here, before routing, for every method.
+    static func wrongMethod(_ request: Request) -> Response? {
+        guard let allow = TelemetryRoutes.endpoints.first(where: { $0.path == request.uri.path })?.method,
+              request.method != allow else { return nil }
+        var response = ErrorBody(error: "method_not_allowed", message: "\(request.method) is not allowed on \(request.uri.path); use \(allow)")
+            .response(.methodNotAllowed)
+        response.headers[.allow] = allow.rawValue
         return response
     }
 

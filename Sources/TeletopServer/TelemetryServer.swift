@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Synchronization
 import TeletopCore
 
@@ -35,6 +36,8 @@ public final class TelemetryServer: Sendable {
     private let log: Logger
     private let stateBox = Mutex<State>(.starting)
     private let task = Mutex<Task<Void, Never>?>(nil)
+    private let group = Mutex<ServiceGroup?>(nil)
+    private let routes: TelemetryRoutes
 
     /// The registry behind `/metrics`; the CLI also hands it to swift-metrics.
     public let metrics: TelemetryMetrics
@@ -44,6 +47,8 @@ public final class TelemetryServer: Sendable {
         self.options = options
         self.log = log
         metrics = TelemetryMetrics(logger: logger)
+        routes = TelemetryRoutes(logger: logger, maxBodyBytes: options.maxBodyBytes, token: options.token, metrics: metrics,
+                                 durability: options.durability, analytics: options.analytics)
     }
 
     public var state: State { stateBox.withLock { $0 } }
@@ -96,10 +101,9 @@ public final class TelemetryServer: Sendable {
     private func launch() {
         let host = options.host
         let app = Application(
-            responder: TelemetryRoutes(logger: logger, maxBodyBytes: options.maxBodyBytes, token: options.token, metrics: metrics,
-                                       durability: options.durability, analytics: options.analytics).responder(),
+            responder: routes.responder(),
             // A connection that sends nothing for 30 s is closed; streams write a keep-alive every 15 s.
-            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+            server: TeletopHTTP1Channel.builder(idleTimeout: .seconds(30), maxBodyBytes: options.maxBodyBytes),
             configuration: .init(address: .hostname(host, port: options.port), serverName: "teletop"),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? 0
@@ -109,10 +113,12 @@ public final class TelemetryServer: Sendable {
             logger: log
         )
         let options = self.options
+        // No signal handling here: the dashboard and `serve` own SIGINT/SIGTERM and call `stop`.
+        let serviceGroup = ServiceGroup(services: [app], logger: log)
+        group.withLock { $0 = serviceGroup }
         let runner = Task { [self] in
             do {
-                // No signal handling here: the dashboard and `serve` own SIGINT/SIGTERM.
-                try await app.runService(gracefulShutdownSignals: [])
+                try await serviceGroup.run()
                 self.stateBox.withLock { $0 = .stopped }
             } catch {
                 let message = Self.describe(error, options: options)
@@ -123,7 +129,17 @@ public final class TelemetryServer: Sendable {
         task.withLock { $0 = runner }
     }
 
+    /// Stops gracefully: open streams end, requests in flight are answered,
+    /// then the socket closes; nothing is logged as an error for a clean stop.
+    /// Waits up to 3 s, then cancels what is left.
     public func stop() {
+        routes.endStreams()
+        if let serviceGroup = group.withLock({ $0 }) {
+            Task { await serviceGroup.triggerGracefulShutdown() }
+        }
+        for _ in 0..<300 {
+            if case .listening = state { usleep(10_000) } else if case .starting = state { usleep(10_000) } else { return }
+        }
         task.withLock { $0?.cancel() }
     }
 

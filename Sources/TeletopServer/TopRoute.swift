@@ -1,16 +1,23 @@
 import Dispatch
 import Hummingbird
+import Synchronization
 import TeletopCore
 
 /// `GET /api/telemetry/top?event_type=&field=&window=&limit=`: the most
 /// frequent values of a payload field over stored history, as the dashboard's
 /// analytics view shows them.
+///
+/// Queries run one at a time, off the shared pool, behind a short queue: a
+/// full queue answers 429 with `Retry-After`; a query whose client has gone is
+/// dropped (before it starts, or part way); each has `queryTimeLimit`, waiting
+/// included, after which it stops and answers 503 `query_timeout`.
 extension TelemetryRoutes {
     static let maxTopLimit = 100
+    static let queryTimeLimit: Duration = .seconds(10)
     /// One query at a time: a burst of them queues here instead of competing with the writer.
     static let queries = DispatchQueue(label: "teletop.top")
 
-    func top(_ request: Request) async -> Response {
+    func top(_ request: Request, _ context: TeletopRequestContext) async -> Response {
         let query = request.uri.queryParameters
         var issues: [ValidationIssue] = []
         func bad(_ field: String, _ expected: String, _ got: String) {
@@ -36,10 +43,31 @@ extension TelemetryRoutes {
                 .response(.serviceUnavailable)
         }
         let eventType = query["event_type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        let topQuery = TopQuery(eventType: eventType, field: field, windowSeconds: window.seconds, limit: limit, now: logger.clock.now())
+        let cancellation = QueryCancellation(timeLimit: Self.queryTimeLimit)
+        context.onClientGone { cancellation.cancel() }
+        guard queryGate.enter() else {
+            var response = ErrorBody(error: "too_many_queries",
+                                     message: "\(QueryGate.limit) analytics queries are running or waiting; try again shortly")
+                .response(.tooManyRequests)
+            response.headers[.retryAfter] = "1"
+            return response
+        }
+        let topQuery = TopQuery(eventType: eventType, field: field, windowSeconds: window.seconds, limit: limit, now: logger.clock.now(),
+                                cancellation: cancellation)
         // A query over all history can take a while: not on the threads every request shares.
+        let gate = queryGate
         let answer = await withCheckedContinuation { (c: CheckedContinuation<Result<TopResult, any Error>, Never>) in
-            Self.queries.async { c.resume(returning: Result { try analytics.top(topQuery) }) }
+            Self.queries.async {
+                defer { gate.leave() }
+                c.resume(returning: Result { try analytics.top(topQuery) })
+            }
+        }
+        if cancellation.timedOut, case .failure = answer {
+            var response = ErrorBody(error: "query_timeout",
+                                     message: "the query took longer than \(Self.queryTimeLimit) (waiting included) and was stopped; try a shorter window")
+                .response(.serviceUnavailable)
+            response.headers[.retryAfter] = "5"
+            return response
         }
         do {
             let result = try answer.get()
@@ -55,4 +83,19 @@ extension TelemetryRoutes {
             return ErrorBody(error: "store_unavailable", message: "the event store could not answer: \(error)").response(.serviceUnavailable)
         }
     }
+}
+
+/// Counts analytics queries running or waiting, so a burst cannot queue without bound.
+final class QueryGate: Sendable {
+    /// One running and four waiting.
+    static let limit = 5
+    private let count = Atomic<Int>(0)
+
+    func enter() -> Bool {
+        if count.add(1, ordering: .relaxed).newValue <= Self.limit { return true }
+        count.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    func leave() { count.subtract(1, ordering: .relaxed) }
 }

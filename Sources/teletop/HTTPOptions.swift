@@ -27,6 +27,13 @@ struct HTTPOptions: ParsableArguments {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535, got \(port)") }
+        // An empty token would turn authentication off without a word.
+        if let token, token.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--token must not be empty: give the token clients must send, or leave --token out for an open API")
+        }
+        if token == nil, let env = ProcessInfo.processInfo.environment["TELETOP_TOKEN"], env.trimmingCharacters(in: .whitespaces).isEmpty, !env.isEmpty {
+            throw ValidationError("TELETOP_TOKEN holds only spaces: give the token clients must send, or unset it for an open API")
+        }
         guard maxBodyBytes >= 256 else { throw ValidationError("--max-body must be at least 256 bytes, got \(maxBodyBytes)") }
     }
 

@@ -14,12 +14,24 @@ struct LoggerOptions: ParsableArguments {
     @Option(name: .customLong("ring"), help: "How many recent events to keep in memory (the feed's history).")
     var ringCapacity: Int = 10_000
 
+    @Option(name: .customLong("ring-bytes"), help: ArgumentHelp(
+        "The most memory the ring of recent events may hold (payloads plus 64 bytes an event); the oldest go first.",
+        valueName: "size"))
+    var ringBytes = ByteSize(bytes: 64 << 20)
+
+    @Option(name: .customLong("queue-bytes"), help: ArgumentHelp(
+        "The most memory each consumer's queue may hold: the store's, the recorder's; a stream client gets a quarter. Past it, events are dropped for that consumer and counted.",
+        valueName: "size"))
+    var queueBytes = ByteSize(bytes: 32 << 20)
+
     func validate() throws {
         guard ringCapacity >= 1 else { throw ValidationError("--ring must be at least 1, got \(ringCapacity)") }
+        guard ringBytes.bytes >= 1 << 16 else { throw ValidationError("--ring-bytes must be at least 64KiB, got \(ringBytes)") }
+        guard queueBytes.bytes >= 1 << 16 else { throw ValidationError("--queue-bytes must be at least 64KiB, got \(queueBytes)") }
     }
 
     func makeLogger() throws -> EventLogger {
-        EventLogger(plan: try loadPlan(), configuration: .init(ringCapacity: ringCapacity))
+        EventLogger(plan: try loadPlan(), configuration: .init(ringCapacity: ringCapacity, ringBytes: ringBytes.bytes, queueBytes: queueBytes.bytes))
     }
 
     func loadPlan() throws -> TrackingPlan {

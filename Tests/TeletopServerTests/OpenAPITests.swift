@@ -8,11 +8,13 @@ import TeletopCore
 @Suite("openapi.yaml matches the routes")
 struct OpenAPITests {
     /// (path, method) pairs the document lists: `  /path:` then `    get:`.
+    static let document = TelemetryRoutes(logger: EventLogger()).openAPIDocument
+
     func documented() -> Set<String> {
         var out: Set<String> = []
         var path: String?
         var inPaths = false
-        for line in TelemetryRoutes.openAPIDocument.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in Self.document.split(separator: "\n", omittingEmptySubsequences: false) {
             if line == "paths:" { inPaths = true; continue }
             if inPaths && !line.hasPrefix(" ") && !line.isEmpty { break }
             if line.hasPrefix("  /") && line.hasSuffix(":") { path = String(line.dropFirst(2).dropLast()) }
@@ -24,7 +26,7 @@ struct OpenAPITests {
     }
 
     @Test func everyServedRouteIsListedAndEveryListedRouteAnswers() async throws {
-        #expect(TelemetryRoutes.openAPIDocument.hasPrefix("openapi: 3.1.0"))
+        #expect(Self.document.hasPrefix("openapi: 3.1.0"))
         let served = Set(TelemetryRoutes.endpoints.map { "\($0.method.rawValue) \($0.path)" })
         let listed = documented()
         #expect(listed == served, "listed but not served: \(listed.subtracting(served)); served but not listed: \(served.subtracting(listed))")
@@ -38,7 +40,7 @@ struct OpenAPITests {
             }
             try await client.execute(uri: "/openapi.yaml", method: .get) { response in
                 #expect(response.headers[.contentType] == "application/yaml")
-                #expect(String(buffer: response.body) == TelemetryRoutes.openAPIDocument)
+                #expect(String(buffer: response.body) == Self.document)
             }
         }
     }

@@ -6,22 +6,23 @@ import Testing
 import TeletopCore
 @testable import TeletopServer
 
-/// A store stand-in: refuses, or answers each sequence number as told.
+/// A store stand-in: refuses up front, or fails its writes, or keeps them.
 final class FakeGate: DurabilityGate {
     let refusalText: String?
-    let notStored: Set<UInt64>
-    let asked = Mutex<[UInt64]>([])
+    let failure: String?
+    let written = Mutex<[LoggedEvent]>([])
 
-    init(refusal: String? = nil, notStored: Set<UInt64> = []) {
+    init(refusal: String? = nil, failing failure: String? = nil) {
         refusalText = refusal
-        self.notStored = notStored
+        self.failure = failure
     }
 
     var refusal: String? { refusalText }
 
-    func awaitDurable(_ sequence: UInt64) async -> Durability {
-        asked.withLock { $0.append(sequence) }
-        return notStored.contains(sequence) ? .notDurable("disk full") : .durable
+    func write(_ events: [LoggedEvent]) async -> Durability {
+        if let failure { return .notDurable(failure) }
+        written.withLock { $0 += events }
+        return .durable
     }
 }
 
@@ -49,15 +50,21 @@ struct StoreRoutesTests {
         try #require(try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])
     }
 
-    @Test func aWriteIsAnsweredOnlyAfterTheStoreConfirmsIt() async throws {
+    @Test func aWriteIsStoredFirstThenLoggedOnce() async throws {
         let logger = EventLogger(clock: clock)
         let gate = FakeGate()
+        let store = logger.subscribe(name: "store", lossless: true, skipsStored: true)
+        let stream = logger.subscribe(name: "http stream")
         try await app(logger, gate: gate).test(.router) { client in
             try await client.execute(uri: "/api/telemetry/log", method: .post, body: Self.body) { response in
                 #expect(response.status == .ok)
             }
         }
-        #expect(gate.asked.withLock { $0 } == [1])
+        #expect(gate.written.withLock { $0.map(\.eventType) } == ["ai_block_used"])
+        #expect(logger.snapshot().totalAccepted == 1)
+        // The store's own queue does not get it again; every other consumer does.
+        #expect(store.drain().isEmpty)
+        #expect(stream.drain().count == 1)
     }
 
     @Test func aFailingStoreGets503WithTheReasonAndNothingIsLogged() async throws {
@@ -77,32 +84,54 @@ struct StoreRoutesTests {
         #expect(logger.snapshot().totalAccepted == 0)
     }
 
-    @Test func anEventTheStoreLostIs503NotAFalse200() async throws {
+    /// Issue 11, wrong answer 5: what a client was told is not stored is in no view.
+    @Test func anEventTheStoreCouldNotTakeIs503AndInNoView() async throws {
         let logger = EventLogger(clock: clock)
-        try await app(logger, gate: FakeGate(notStored: [1])).test(.router) { client in
+        let stream = logger.subscribe(name: "http stream")
+        try await app(logger, gate: FakeGate(failing: "disk full")).test(.router) { client in
             try await client.execute(uri: "/api/telemetry/log", method: .post, body: Self.body) { response in
                 #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "1")
                 let o = try object(response.body)
                 #expect(o["message"] as? String == "disk full")
             }
+            try await client.execute(uri: "/api/telemetry/events", method: .get) { response in
+                #expect(String(buffer: response.body) == "[]")
+            }
         }
+        let snap = logger.snapshot()
+        #expect(snap.eventsLogged == 0 && snap.totalAccepted == 0)
+        #expect(snap.types.first { $0.name == "ai_block_used" }?.accepted == 0)
+        #expect(logger.recentEvents(limit: 10).isEmpty)
+        #expect(stream.drain().isEmpty)
+        // Not the client's mistake: not counted as a rejection either.
+        #expect(snap.totalRejected == 0)
     }
 
-    @Test func aBatchCountsOnlyStoredEventsAsAccepted() async throws {
+    @Test func aBatchIsStoredWholeOrAnswered503Whole() async throws {
         let logger = EventLogger(clock: clock)
         let body = "[" + Array(repeating: TelemetryRoutesTests.contractBody, count: 3).joined(separator: ",") + #",{"event_type":"nope","payload":{}}]"#
-        try await app(logger, gate: FakeGate(notStored: [2])).test(.router) { client in
+        let gate = FakeGate()
+        try await app(logger, gate: gate).test(.router) { client in
             try await client.execute(uri: "/api/telemetry/batch", method: .post, body: ByteBuffer(string: body)) { response in
                 #expect(response.status == .ok)
                 let o = try object(response.body)
-                #expect(o["accepted"] as? Int == 2)
-                #expect(o["rejected"] as? Int == 2)
+                #expect(o["accepted"] as? Int == 3)
+                #expect(o["rejected"] as? Int == 1)
                 let items = try #require(o["rejected_items"] as? [[String: Any]])
-                #expect(items.map { $0["index"] as? Int } == [1, 3])
-                let details = try #require(items.first?["details"] as? [[String: Any]])
-                #expect(details.first?["problem"] as? String == "not_stored")
+                #expect(items.map { $0["index"] as? Int } == [3])
             }
         }
+        #expect(gate.written.withLock { $0.count } == 3)
+        #expect(logger.snapshot().totalAccepted == 3)
+        let failing = EventLogger(clock: clock)
+        try await app(failing, gate: FakeGate(failing: "the event store cannot take writes: locked")).test(.router) { client in
+            try await client.execute(uri: "/api/telemetry/batch", method: .post, body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "1")
+            }
+        }
+        #expect(failing.snapshot().totalAccepted == 0)
     }
 
     @Test func topAnswersFromTheStoreAndChecksItsQuery() async throws {

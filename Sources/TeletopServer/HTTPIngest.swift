@@ -1,0 +1,81 @@
+import Foundation
+import Hummingbird
+import TeletopCore
+
+/// The one way an HTTP item becomes an event, for `/log` and `/batch` alike.
+///
+/// Each decoded item is checked (the plan, the client's timestamp). With a
+/// store, the valid ones are written first and logged only once on disk, so
+/// an item answered "not stored" is in no view at all; without one, they are
+/// logged at once. Rejections are counted here, once.
+extension TelemetryRoutes {
+    enum ItemOutcome {
+        case accepted(LoggedEvent)
+        case rejected([ValidationIssue])
+        /// Valid, but the store could not take it: not logged, not stored.
+        case notStored(String)
+    }
+
+    func admit(_ items: [Result<EventIngest.Decoded, IngestError>]) async -> [ItemOutcome] {
+        let now = logger.clock.now()
+        var outcomes: [ItemOutcome] = []
+        outcomes.reserveCapacity(items.count)
+        var toStore: [(index: Int, event: LoggedEvent)] = []
+        for item in items {
+            let decoded: EventIngest.Decoded
+            switch item {
+            case .failure(let error):
+                outcomes.append(reject(error.eventType, error.issues))
+                continue
+            case .success(let d): decoded = d
+            }
+            if let sent = decoded.timestamp, let issue = EventIngest.clientTimestampIssue(sent, now: now) {
+                outcomes.append(reject(decoded.eventType, [issue]))
+                continue
+            }
+            let packed = PackedPayload(decoded.payload)
+            guard durability != nil else {
+                switch logger.log(decoded.eventType, packed, source: .http, clientTimestamp: decoded.timestamp) {
+                case .accepted(let event): outcomes.append(.accepted(event))
+                case .rejected(let issues): outcomes.append(.rejected(issues))  // counted by the logger
+                }
+                continue
+            }
+            let issues = logger.check(decoded.eventType, packed)
+            if !issues.isEmpty {
+                outcomes.append(reject(decoded.eventType, issues))
+                continue
+            }
+            toStore.append((outcomes.count, LoggedEvent(sequence: 0, eventType: decoded.eventType, timestamp: now, source: .http,
+                                                        unplanned: false, packedPayload: packed, clientTimestamp: decoded.timestamp)))
+            outcomes.append(.notStored("not written yet"))
+        }
+        guard let durability, !toStore.isEmpty else { return outcomes }
+        switch await durability.write(toStore.map(\.event)) {
+        case .durable:
+            for (index, e) in toStore {
+                switch logger.log(e.eventType, e.packedPayload, source: .http, timestamp: e.timestamp,
+                                  clientTimestamp: e.clientTimestamp, stored: true) {
+                case .accepted(let event): outcomes[index] = .accepted(event)
+                case .rejected(let issues): outcomes[index] = .rejected(issues)
+                }
+            }
+        case .notDurable(let reason):
+            for (index, _) in toStore { outcomes[index] = .notStored(reason) }
+        }
+        return outcomes
+    }
+
+    private func reject(_ eventType: String?, _ issues: [ValidationIssue]) -> ItemOutcome {
+        logger.recordRejection(source: .http, eventType: eventType, line: nil, issues: issues)
+        return .rejected(issues)
+    }
+
+    /// The media type of a request, without parameters, lowercased: `application/json`
+    /// for `Application/JSON; charset=utf-8`. nil when there is no Content-Type.
+    static func mediaType(_ request: Request) -> String? {
+        guard let header = request.headers[.contentType] else { return nil }
+        let type = header.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return type.trimmingCharacters(in: .whitespaces).lowercased()
+    }
+}
