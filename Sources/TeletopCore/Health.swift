@@ -1,8 +1,10 @@
 /// Thresholds for the health rules; every one is documented in the README.
 public struct HealthThresholds: Sendable, Equatable {
     /// Share of accepted events over the window that are `errorEventType`.
+    /// Those errors are the watched app's, not the collector's: above the
+    /// degraded share health says so, but it never turns the collector
+    /// unhealthy (a load balancer would take it out of rotation for them).
     public var errorShareDegraded = 0.05
-    public var errorShareUnhealthy = 0.25
     /// Share of all arrivals over the window that were rejected. A client's
     /// bad requests are its own mistake, not the collector's: they make health
     /// degraded at most, never unhealthy (a load balancer would take the
@@ -94,9 +96,9 @@ public struct HealthReport: Sendable, Equatable {
 }
 
 /// The health rules. Unhealthy is for what the collector itself cannot do: a
-/// component (the store, say) is failing, a lossless consumer (the store, the
-/// recorder) dropped accepted events in the window, or errors pass their
-/// unhealthy share. Degraded: errors pass their degraded share, rejections
+/// component (the store, say) is failing, or a lossless consumer (the store,
+/// the recorder) dropped accepted events in the window. Degraded: the watched
+/// app's errors pass their share, rejections
 /// (clients' mistakes) pass theirs, a stream client was too slow to take
 /// every event, a consumer's queue is more than half full, or a component
 /// says degraded. Healthy otherwise.
@@ -124,10 +126,8 @@ public enum HealthRules {
         if input.accepted >= t.minimumSample {
             let share = Double(input.errors) / Double(input.accepted)
             if share > t.errorShareDegraded {
-                let status: HealthStatus = share > t.errorShareUnhealthy ? .unhealthy : .degraded
-                let limit = status == .unhealthy ? t.errorShareUnhealthy : t.errorShareDegraded
-                reasons.append(.init(status: status,
-                    text: "\(percent(share)) of \(window) were \(t.errorEventType) (threshold \(percent(limit)))"))
+                reasons.append(.init(status: .degraded,
+                    text: "\(percent(share)) of \(window) were \(t.errorEventType) (threshold \(percent(t.errorShareDegraded)))"))
             }
         }
         let arrivals = input.accepted + input.rejected

@@ -403,10 +403,10 @@ private struct ByteReader {
                 overflow = overflow || o
                 magnitude = positive
             }
-            if overflow {
-                throw fail("integer out of range (teletop keeps integers as 64-bit signed)", at: start)
-            }
-            return .int(magnitude)
+            // Beyond 64 bits an integer is kept as a double, as JavaScript would read it
+            // (RFC 8259 leaves the range to implementations): a client's huge id is not a reason
+            // to refuse its event; a planned `integer` field still refuses it by type.
+            if !overflow { return .int(magnitude) }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
         guard let d = Double(text), d.isFinite else {

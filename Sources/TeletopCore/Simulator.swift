@@ -13,8 +13,8 @@ public final class Simulator: Sendable {
     public static let defaultRate = 5.0
     public static let maxRate = 1_000_000.0
     /// Share of error_event in normal traffic and during an error storm. The
-    /// storm's share passes the unhealthy threshold; as it leaves the 60 s
-    /// window health passes through degraded back to healthy.
+    /// storm's share passes the degraded threshold (errors are the watched
+    /// app's, so never unhealthy); as it leaves the 60 s window health is healthy again.
     static let normalErrorShare = 0.015
     static let stormErrorShare = 0.35
     static let burstSeconds = 3.0

@@ -9,9 +9,17 @@ public enum FieldType: String, Sendable, CaseIterable {
             return true
         case (.timestamp, .string(let s)):
             return Timestamp(iso8601: s) != nil
+        case (.integer, .double(let d)):
+            return Self.isIntegral(d)
         default:
             return false
         }
+    }
+
+    /// 3.0 is an integer, as JSON Schema says (a Python client sends floats so);
+    /// 3.5 and values past 64 bits are not.
+    static func isIntegral(_ d: Double) -> Bool {
+        d == d.rounded(.towardZero) && d >= -9.223372036854775808e18 && d < 9.223372036854775808e18
     }
 
     /// Which packed tags this type accepts, as a bit set for the hot path.
@@ -20,7 +28,7 @@ public enum FieldType: String, Sendable, CaseIterable {
         switch self {
         case .any: return 0xFF
         case .string, .timestamp: return bit(.string)
-        case .integer: return bit(.int)
+        case .integer: return bit(.int) | bit(.double)  // a double only when integral: see accepts(tag:data:)
         case .number: return bit(.int) | bit(.double)
         case .boolean: return bit(.trueValue) | bit(.falseValue)
         case .object: return bit(.object)
@@ -36,6 +44,11 @@ public enum FieldType: String, Sendable, CaseIterable {
             return true
         case (.timestamp, .string):
             return Timestamp(iso8601Bytes: data) != nil
+        case (.integer, .double):
+            guard data.count == 8 else { return false }
+            var bits: UInt64 = 0
+            for i in 0..<8 { bits |= UInt64(data[i]) << (8 * UInt64(i)) }
+            return Self.isIntegral(Double(bitPattern: bits))
         default:
             return false
         }
@@ -95,6 +108,8 @@ final class FieldRules: @unchecked Sendable {
         /// Bit n set = a value with packed tag n has the right JSON type.
         var allowedTags: UInt8
         var isTimestamp: Bool
+        /// An integer field: a double passes only when it is integral.
+        var isInteger: Bool
         var required: Bool
         var maxLength: Int
     }
@@ -116,7 +131,7 @@ final class FieldRules: @unchecked Sendable {
             let start = allNames.count
             allNames.append(contentsOf: f.name.utf8)
             return Rule(nameStart: start, nameLength: allNames.count - start, allowedTags: f.type.allowedTags,
-                        isTimestamp: f.type == .timestamp, required: f.required, maxLength: f.maxLength)
+                        isTimestamp: f.type == .timestamp, isInteger: f.type == .integer, required: f.required, maxLength: f.maxLength)
         }
         count = list.count
         names = .allocate(capacity: max(1, allNames.count))
@@ -156,6 +171,7 @@ final class FieldRules: @unchecked Sendable {
     static func passes(_ member: PackedPayload.MemberView, _ rule: Rule) -> Bool {
         guard rule.allowedTags & (1 << member.tag.rawValue) != 0 else { return false }
         if rule.isTimestamp && Timestamp(iso8601Bytes: member.data) == nil { return false }
+        if rule.isInteger && member.tag == .double && !FieldType.integer.accepts(tag: .double, data: member.data) { return false }
         if member.tag == .string {
             let length = member.data.count
             if length == 0 && rule.required { return false }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// Sits between NIO's HTTP/1 codec and the HTTP types, where the request's
 /// version and the raw parser errors are still visible, and answers what no
@@ -16,6 +17,9 @@ import NIOHTTP1
 /// - Broken framing (a bad chunk size, a chunk longer than declared, an
 ///   unsupported Transfer-Encoding, headers over the limit) is answered 400 in
 ///   the JSON error shape with the reason, and the connection is closed at once.
+/// - A client that closes its connection is noticed at once (`ConnectionWatch`),
+///   not at the next write: the server keeps half-closed connections open, so
+///   the end of the client's input is the first sign that it has gone.
 final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -88,6 +92,17 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .inputClosed = event as? ChannelEvent { ConnectionWatch.shared.clientLeft(context.channel) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        ConnectionWatch.shared.clientLeft(context.channel)
+        ConnectionWatch.shared.forget(context.channel)
+        context.fireChannelInactive()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard let parseError = error as? HTTPParserError else {
             context.fireErrorCaught(error)
@@ -128,5 +143,43 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .unknown: "the request's framing is not valid: Transfer-Encoding must be chunked (gzip and others are not supported), and each chunk must match its size"
         default: "the request is not valid HTTP/1.1 (\(error))"
         }
+    }
+}
+
+/// Who wants to hear that a connection's client has gone (its input ended or
+/// the connection closed): an analytics query to stop, a stream to end.
+final class ConnectionWatch: Sendable {
+    static let shared = ConnectionWatch()
+
+    private struct Entry {
+        var gone = false
+        var listeners: [@Sendable () -> Void] = []
+    }
+
+    private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
+
+    /// Runs `listener` once the client of `channel` has gone: now, if it has already.
+    func onClientGone(_ channel: any Channel, _ listener: @escaping @Sendable () -> Void) {
+        let goneAlready = entries.withLock { e -> Bool in
+            let key = ObjectIdentifier(channel)
+            if e[key]?.gone == true { return true }
+            e[key, default: Entry()].listeners.append(listener)
+            return false
+        }
+        if goneAlready { listener() }
+    }
+
+    func clientLeft(_ channel: any Channel) {
+        let listeners = entries.withLock { e -> [@Sendable () -> Void] in
+            let key = ObjectIdentifier(channel)
+            defer { e[key] = Entry(gone: true) }
+            return e[key]?.listeners ?? []
+        }
+        for listener in listeners { listener() }
+    }
+
+    /// The connection is closed: its entry goes (a later channel may reuse the address).
+    func forget(_ channel: any Channel) {
+        _ = entries.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 }

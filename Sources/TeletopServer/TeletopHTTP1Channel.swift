@@ -56,8 +56,11 @@ public struct TeletopRequestContext: RequestContext {
         channel = source.channel
     }
 
-    /// Runs `gone` once when the client's connection closes (at once if it already has).
+    /// Runs `gone` when the client has gone: its input ended or the connection
+    /// closed (at once if that has happened already). `gone` may run twice.
     func onClientGone(_ gone: @escaping @Sendable () -> Void) {
-        channel?.closeFuture.whenComplete { _ in gone() }
+        guard let channel else { return }
+        ConnectionWatch.shared.onClientGone(channel, gone)
+        channel.closeFuture.whenComplete { _ in gone() }
     }
 }

@@ -44,8 +44,7 @@ extension TelemetryRoutes {
         }
         let eventType = query["event_type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let cancellation = QueryCancellation(timeLimit: Self.queryTimeLimit)
-        context.onClientGone { cancellation.cancel() }
-        guard queryGate.enter() else {
+        guard let ticket = queryGate.enter() else {
             var response = ErrorBody(error: "too_many_queries",
                                      message: "\(QueryGate.limit) analytics queries are running or waiting; try again shortly")
                 .response(.tooManyRequests)
@@ -54,11 +53,15 @@ extension TelemetryRoutes {
         }
         let topQuery = TopQuery(eventType: eventType, field: field, windowSeconds: window.seconds, limit: limit, now: logger.clock.now(),
                                 cancellation: cancellation)
+        // A client that leaves gives its place back at once, and its query stops where it is.
+        context.onClientGone {
+            cancellation.cancel()
+            ticket.release()
+        }
         // A query over all history can take a while: not on the threads every request shares.
-        let gate = queryGate
         let answer = await withCheckedContinuation { (c: CheckedContinuation<Result<TopResult, any Error>, Never>) in
             Self.queries.async {
-                defer { gate.leave() }
+                defer { ticket.release() }
                 c.resume(returning: Result { try analytics.top(topQuery) })
             }
         }
@@ -89,13 +92,28 @@ extension TelemetryRoutes {
 final class QueryGate: Sendable {
     /// One running and four waiting.
     static let limit = 5
-    private let count = Atomic<Int>(0)
+    fileprivate let count = Atomic<Int>(0)
 
-    func enter() -> Bool {
-        if count.add(1, ordering: .relaxed).newValue <= Self.limit { return true }
+    /// A place in the queue, or nil when it is full.
+    func enter() -> Ticket? {
+        if count.add(1, ordering: .relaxed).newValue <= Self.limit { return Ticket(gate: self) }
         count.subtract(1, ordering: .relaxed)
-        return false
+        return nil
     }
 
-    func leave() { count.subtract(1, ordering: .relaxed) }
+    var inUse: Int { count.load(ordering: .relaxed) }
+
+    /// Given back once, by whichever comes first: the query's end or its client leaving.
+    final class Ticket: Sendable {
+        private let gate: QueryGate
+        private let released = Atomic<Bool>(false)
+
+        fileprivate init(gate: QueryGate) {
+            self.gate = gate
+        }
+
+        func release() {
+            if !released.exchange(true, ordering: .relaxed) { gate.count.subtract(1, ordering: .relaxed) }
+        }
+    }
 }

@@ -15,13 +15,14 @@ struct HealthTests {
         #expect(r.message == "healthy: 1000 events in the last 60 s, 1.5% error_event, 3 rejected")
     }
 
-    @Test func errorShareDegradesThenBreaks() {
+    @Test func errorShareDegradesAtMost() {
         let degraded = HealthRules.evaluate(HealthInputs(accepted: 100, errors: 12))
         #expect(degraded.status == .degraded)
         #expect(degraded.message == "degraded: 12% of the last 60 s were error_event (threshold 5%)")
-        let unhealthy = HealthRules.evaluate(HealthInputs(accepted: 100, errors: 40))
-        #expect(unhealthy.status == .unhealthy)
-        #expect(unhealthy.message == "unhealthy: 40% of the last 60 s were error_event (threshold 25%)")
+        // The watched app's errors, however many, never make the collector unhealthy.
+        let storm = HealthRules.evaluate(HealthInputs(accepted: 100, errors: 40))
+        #expect(storm.status == .degraded)
+        #expect(storm.message == "degraded: 40% of the last 60 s were error_event (threshold 5%)")
     }
 
     @Test func smallSamplesAreNotJudged() {
@@ -83,8 +84,8 @@ struct HealthTests {
         for i in 0..<100 {
             logger.log(i < 30 ? "error_event" : "ai_block_used", i < 30 ? validError : validAI, source: .sim)
         }
-        #expect(logger.health() == TelemetryHealthResponse(status: .unhealthy,
-            message: "unhealthy: 30% of the last 60 s were error_event (threshold 25%)", eventsLogged: 100))
+        #expect(logger.health() == TelemetryHealthResponse(status: .degraded,
+            message: "degraded: 30% of the last 60 s were error_event (threshold 5%)", eventsLogged: 100))
         clock.advance(milliseconds: 61_000)
         #expect(logger.health().status == .healthy)
         logger.setComponentHealth(ComponentHealth(name: "store", status: .degraded, message: "slow writes"))

@@ -51,12 +51,13 @@ struct SimulatorTests {
         #expect(sim.advance(elapsed: 10) == 0)
     }
 
-    @Test func errorStormMakesHealthUnhealthyAndBurstAddsTraffic() {
+    @Test func errorStormDegradesHealthAndBurstAddsTraffic() {
         let logger = EventLogger(clock: ManualClock())
         let sim = Simulator(logger: logger, seed: 3, rate: 100)
         sim.toggleErrorStorm()
         sim.advance(elapsed: 1)
-        #expect(logger.health().status == .unhealthy)
+        #expect(logger.health().status == .degraded)
+        #expect(logger.health().message.contains("error_event"))
         sim.toggleErrorStorm()
         sim.burst()
         #expect(sim.status.bursting)

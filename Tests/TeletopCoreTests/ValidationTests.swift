@@ -20,6 +20,15 @@ struct ValidationTests {
         #expect(d.issues.first?.message == "payload.chapter_id: expected integer, got number 1.5")
     }
 
+    /// JSON Schema's integer: 3.0 is one (a Python client sends floats so), 3.5 and 1e300 are not.
+    @Test func anIntegralNumberIsAnInteger() {
+        for (value, valid) in [(JSONValue.double(3.0), true), (.double(-7), true), (.double(3.5), false), (.double(1e300), false)] {
+            let payload: JSONObject = ["user_id": "u", "chapter_id": value, "section_id": "s", "block_type": "b"]
+            #expect(plan.validate(eventType: "ai_block_used", payload: payload).isValid == valid, "\(value)")
+            #expect(plan.validate(eventType: "ai_block_used", payload: PackedPayload(payload)).isValid == valid, "packed \(value)")
+        }
+    }
+
     @Test func missingEmptyTooLongAndBadTimestamp() {
         let r = plan.validate(eventType: "ai_block_used", payload: ["user_id": "", "chapter_id": 1, "block_type": .string(String(repeating: "b", count: 5000))])
         #expect(r.issues.map(\.field) == ["payload.user_id", "payload.block_type", "payload.section_id"])

@@ -102,8 +102,16 @@ struct TelemetryRoutesTests {
                 #expect(Set(object.keys) == ["status", "message", "events_logged"])
                 #expect(object["status"] as? String == "healthy" && object["events_logged"] as? Int == 0)
             }
-            // 30 events, all error_event: over the 25% unhealthy threshold.
+            // 30 events, all error_event: the watched app's errors degrade, but a load
+            // balancer keeps the collector (200).
             for _ in 0..<30 { logger.log("error_event", ["error_type": "t", "error_message": "m"], source: .sim) }
+            try await client.execute(uri: "/api/telemetry/health", method: .get) { response in
+                #expect(response.status == .ok)
+                let object = try json(response.body)
+                #expect(object["status"] as? String == "degraded" && object["events_logged"] as? Int == 30)
+            }
+            // What the collector itself cannot do is unhealthy, and 503.
+            logger.setComponentHealth(ComponentHealth(name: "store", status: .unhealthy, message: "the disk is full"))
             try await client.execute(uri: "/api/telemetry/health", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 let object = try json(response.body)

@@ -34,7 +34,7 @@ enum PopupWidgets {
                 "  s               start or stop it",
                 "  + / -           faster / slower (1, 2, 5, 10, 20, 50, ... events/s)",
                 "  b               burst: ten times the rate for three seconds",
-                "  e               error storm on/off: 35% error_event (health goes unhealthy)",
+                "  e               error storm on/off: 35% error_event (health goes degraded)",
             ]
         }
         lines += [
