@@ -67,18 +67,18 @@ public enum EventIngest {
         return .success(Decoded(eventType: eventType, payload: payload, timestamp: timestamp))
     }
 
-    /// The earliest client timestamp HTTP takes, and how far ahead of the
-    /// server's clock one may be: a stamp outside is a client's bug (year 0000,
-    /// 9999), refused with a clear reason rather than kept.
-    public static let earliestClientTimestamp = Timestamp(year: 2000, month: 1, day: 1)
-    public static let clientTimestampLead: Int64 = 86_400_000
+    /// A client's timestamp must name a year from 2000 to 2099 (in its own
+    /// offset): it is only kept beside teletop's stamp, so the bound is a
+    /// sanity check that turns a client's bug (year 0000, 9999) into a clear
+    /// 400, not a limit on clock skew. The instants allow any offset up to a day.
+    public static let earliestClientTimestamp = Timestamp(year: 1999, month: 12, day: 31)
+    public static let latestClientTimestamp = Timestamp(year: 2100, month: 1, day: 2)
 
     /// nil when an HTTP client's `timestamp` is within bounds; otherwise the issue to answer.
-    public static func clientTimestampIssue(_ t: Timestamp, now: Timestamp) -> ValidationIssue? {
-        let latest = now.adding(milliseconds: clientTimestampLead)
-        guard t < earliestClientTimestamp || t > latest else { return nil }
+    public static func clientTimestampIssue(_ t: Timestamp) -> ValidationIssue? {
+        guard t < earliestClientTimestamp || t >= latestClientTimestamp else { return nil }
         return ValidationIssue(field: "timestamp", problem: .badTimestamp,
-                               expected: "a time from \(earliestClientTimestamp.iso8601) to 24 h after the server's clock (\(latest.iso8601))",
+                               expected: "a time in the years 2000 to 2099 (teletop stamps the event; this is kept beside as client_timestamp)",
                                got: t.iso8601)
     }
 

@@ -29,7 +29,7 @@ extension TelemetryRoutes {
                 continue
             case .success(let d): decoded = d
             }
-            if let sent = decoded.timestamp, let issue = EventIngest.clientTimestampIssue(sent, now: now) {
+            if let sent = decoded.timestamp, let issue = EventIngest.clientTimestampIssue(sent) {
                 outcomes.append(reject(decoded.eventType, [issue]))
                 continue
             }

@@ -23,8 +23,8 @@ enum OpenAPIDocument {
                   description: >-
                     An event to log: one of the loaded plan's types, its payload as that type's schema says.
                     A top-level `timestamp` is the client's own time: it is kept beside teletop's stamp as
-                    `client_timestamp` (teletop's stamp orders, windows and retains) and must lie between
-                    2000-01-01 and 24 h after the server's clock.
+                    `client_timestamp` (teletop's stamp orders, windows and retains) and must name a year
+                    from 2000 to 2099.
                   oneOf:
 
             """
@@ -44,7 +44,7 @@ enum OpenAPIDocument {
                 """
         }
         out += """
-                ClientTimestamp: {type: string, format: date-time, description: "the client's time, kept as client_timestamp"}
+                ClientTimestamp: {type: string, format: date-time, pattern: '^20[0-9]{2}-', description: "the client's time, kept as client_timestamp"}
 
             """
         for spec in plan.eventTypes {

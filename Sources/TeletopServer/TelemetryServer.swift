@@ -132,15 +132,33 @@ public final class TelemetryServer: Sendable {
     /// Stops gracefully: open streams end, requests in flight are answered,
     /// then the socket closes; nothing is logged as an error for a clean stop.
     /// Waits up to 3 s, then cancels what is left.
+    /// Blocks the calling thread: for the CLI's main thread, not for a task on
+    /// the cooperative pool, which the server needs to finish (use `shutdown`).
     public func stop() {
+        beginStop()
+        for _ in 0..<300 where isRunning { usleep(10_000) }
+        task.withLock { $0?.cancel() }
+    }
+
+    /// The same from async code, without holding a thread the server needs.
+    public func shutdown() async {
+        beginStop()
+        for _ in 0..<300 where isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        task.withLock { $0?.cancel() }
+    }
+
+    private var isRunning: Bool {
+        switch state {
+        case .starting, .listening: true
+        case .failed, .stopped: false
+        }
+    }
+
+    private func beginStop() {
         routes.endStreams()
         if let serviceGroup = group.withLock({ $0 }) {
             Task { await serviceGroup.triggerGracefulShutdown() }
         }
-        for _ in 0..<300 {
-            if case .listening = state { usleep(10_000) } else if case .starting = state { usleep(10_000) } else { return }
-        }
-        task.withLock { $0?.cancel() }
     }
 
     static func describe(_ error: any Error, options: Options) -> String {

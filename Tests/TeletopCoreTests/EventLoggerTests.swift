@@ -84,6 +84,28 @@ struct EventLoggerTests {
         #expect(later.types[0].accepted == 300)
     }
 
+    /// Issue 11, outage 2: memory is bounded in bytes, not only in events.
+    @Test func theRingAndEachQueueAreBoundedInBytes() {
+        let logger = EventLogger(configuration: .init(ringCapacity: 10_000, ringBytes: 1 << 16, queueBytes: 1 << 16))
+        let stream = logger.subscribe(name: "http stream")
+        let big: JSONObject = ["error_type": "t", "error_message": "m", "trace": .string(String(repeating: "x", count: 4000))]
+        for _ in 0..<100 { logger.log("error_event", big, source: .http) }
+        let snap = logger.snapshot()
+        #expect(snap.ringBytes <= 1 << 16)
+        #expect(snap.retained < 20 && snap.retained > 10, "64 KiB holds about 16 events of 4 KB, not \(snap.retained)")
+        #expect(snap.evictedForBytes == UInt64(100 - snap.retained))
+        #expect(snap.eventsLogged == 100)  // evicted from memory, still counted
+        let queue = stream.stats
+        #expect(queue.queuedBytes <= 1 << 16 && queue.queued < 20)
+        #expect(snap.droppedByConsumer["http stream"] == UInt64(100 - queue.queued))
+        // The newest events are the ones kept.
+        #expect(logger.recentEvents(limit: 1).first?.sequence == 100)
+        // One event larger than the whole bound is still kept (alone), not refused.
+        let huge: JSONObject = ["error_type": "t", "error_message": "m", "trace": .string(String(repeating: "y", count: 60_000)), "more": .string(String(repeating: "z", count: 60_000))]
+        #expect(logger.log("error_event", huge, source: .http).event != nil)
+        #expect(logger.snapshot().retained == 1)
+    }
+
     @Test func subscribersGetEveryEventInOrderAndOverflowIsCounted() async {
         let logger = EventLogger(clock: ManualClock())
         let fast = logger.subscribe(name: "fast", capacity: 100)

@@ -67,7 +67,6 @@ struct RealSocketTests {
         options.port = 0
         let server = TelemetryServer(logger: logger, options: options, log: quietLogger)
         try await server.start()
-        defer { server.stop() }
         guard case .listening(_, let port) = server.state else { Issue.record("not listening"); return }
 
         let watcher = try RawHTTPClient(port: port)
@@ -86,5 +85,6 @@ struct RealSocketTests {
         let event = await watcher.read(until: #""error_message":"slow""#)
         #expect(event.contains("event: error_event"))
         #expect(event.contains(#"data: {"event_type":"error_event","payload":{"error_type":"timeout","error_message":"slow"},"timestamp":""#))
+        await server.shutdown()
     }
 }

@@ -146,12 +146,12 @@ struct TelemetryRoutesTests {
         options.port = 0
         let first = TelemetryServer(logger: EventLogger(), options: options, log: quietLogger)
         try await first.start()
-        defer { first.stop() }
         guard case .listening(_, let port) = first.state else { Issue.record("not listening"); return }
         options.port = port
         let second = TelemetryServer(logger: EventLogger(), options: options, log: quietLogger)
         await #expect(throws: ServerError.self) { try await second.start() }
         guard case .failed(let message) = second.state else { Issue.record("no failure"); return }
         #expect(message == "port \(port) on 127.0.0.1 is already in use: choose another with --port, or run without the API with --no-http")
+        await first.shutdown()
     }
 }

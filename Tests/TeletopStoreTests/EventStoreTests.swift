@@ -53,6 +53,38 @@ struct EventStoreTests {
         #expect(throws: StoreError.self) { try store.top(TopQuery(eventType: nil, field: "x') OR 1=1 --", windowSeconds: nil, now: now)) }
     }
 
+    /// Issue 11, wrong answer 7: false, 0 and "0" are three values; strings are compared whole.
+    @Test func topKeepsJSONTypesAndWholeStringsApart() async throws {
+        let dir = TempDir()
+        let store = try EventStore(path: dir.file())
+        let clock = ManualClock()
+        let values: [JSONValue] = [false, false, 0, true, 1, "1", "a\u{0}b", "a\u{0}c", "a", "a"]
+        try await store.insert(values.enumerated().map { i, v in
+            LoggedEvent(sequence: UInt64(i + 1), eventType: "probe", timestamp: clock.now(), source: .http, unplanned: true,
+                        packedPayload: PackedPayload(["v": v]))
+        })
+        let top = try store.top(TopQuery(eventType: nil, field: "v", windowSeconds: nil, limit: 20, now: clock.now()))
+        let counts = Dictionary(uniqueKeysWithValues: top.values.map { ($0.value, $0.count) })
+        #expect(counts == ["false": 2, "0": 1, "true": 1, "1": 1, #""1""#: 1, #""a\u0000b""#: 1, #""a\u0000c""#: 1, #""a""#: 2], "\(top.values)")
+        // Each value reads back as the JSON it was.
+        #expect(top.values.compactMap { try? JSONParser.parse(Array($0.value.utf8)) }.count == 8)
+    }
+
+    @Test func aQueryStopsWhenItsClientHasGoneOrItsTimeIsUp() async throws {
+        let dir = TempDir()
+        let store = try EventStore(path: dir.file())
+        let clock = ManualClock()
+        try await store.insert(logged(2000, clock: clock) { aiEvent(user: "u\($0)") })
+        let gone = QueryCancellation(timeLimit: .seconds(60))
+        gone.cancel()
+        #expect(throws: StoreError.self) { try store.top(TopQuery(eventType: nil, field: "user_id", windowSeconds: nil, now: clock.now(), cancellation: gone)) }
+        let late = QueryCancellation(timeLimit: .zero)
+        #expect(throws: StoreError.self) { try store.top(TopQuery(eventType: nil, field: "user_id", windowSeconds: nil, now: clock.now(), cancellation: late)) }
+        // The connection is fine afterwards: the next query answers.
+        let fine = QueryCancellation(timeLimit: .seconds(60))
+        #expect(try store.top(TopQuery(eventType: nil, field: "user_id", windowSeconds: nil, now: clock.now(), cancellation: fine)).total == 2000)
+    }
+
     @Test func perMinuteCountsEndAtTheCurrentMinute() async throws {
         let dir = TempDir()
         let store = try EventStore(path: dir.file())
