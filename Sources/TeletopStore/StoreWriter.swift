@@ -160,9 +160,8 @@ public final class StoreWriter: Sendable {
                 s.directBytes += bytes
                 return nil
             }
-            if let refused { c.resume(returning: .notDurable(refused)) }
+            if let refused { c.resume(returning: .notDurable(refused)) } else { subscription.wake() }
         }
-        subscription.wake()
         return verdict
     }
 
