@@ -162,14 +162,15 @@ public final class EventLogger: Sendable {
             s.lastEventAt = now
             let event = LoggedEvent(sequence: sequence, eventType: s.types[typeIndex].name, timestamp: stamp,
                                     source: source, unplanned: verdict.unplanned, packedPayload: packed, clientTimestamp: clientTimestamp)
-            var droppedBySome = false
+            // Kinds of consumer that missed this event, each counted once (no allocation unless one did).
+            var missedBy: [String] = []
             for subscriber in s.subscribers where !(stored && subscriber.skipsStored) && !subscriber.push(event) {
-                droppedBySome = true
-                s.droppedByKind[subscriber.name, default: ConsumerDrops()].add(at: second)
+                if !missedBy.contains(subscriber.name) { missedBy.append(subscriber.name) }
             }
-            if droppedBySome {
+            if !missedBy.isEmpty {
                 s.totalDropped += 1
                 s.droppedBuckets.add(at: second)
+                for kind in missedBy { s.droppedByKind[kind, default: ConsumerDrops()].add(at: second) }
             }
             return LockedLog(outcome: .accepted(event), evicted: evicted)
         }

@@ -41,7 +41,12 @@ extension TelemetryRoutes {
         }
         var overall: [(String, JSONValue)] = [
             ("events_logged", .int(Int64(snap.eventsLogged))), ("rejected", .int(Int64(snap.totalRejected))),
-            ("evicted", .int(Int64(snap.evicted))), ("dropped", .int(Int64(snap.dropped))),
+            ("evicted", .int(Int64(snap.evicted))), ("evicted_for_bytes", .int(Int64(snap.evictedForBytes))),
+            ("ring_bytes", .int(Int64(snap.ringBytes))), ("ring_byte_capacity", .int(Int64(snap.ringByteCapacity))),
+            // Each event once, however many consumers missed it; then per kind of consumer.
+            ("dropped", .int(Int64(snap.dropped))),
+            ("dropped_by_consumer", .object(JSONObject(snap.droppedByConsumer.sorted { $0.key < $1.key }
+                .map { .init(key: $0.key, value: .int(Int64($0.value))) }))),
         ]
         overall += rates(snap.rate1s, snap.rate10s, snap.rate60s)
         let types: [JSONValue] = snap.types.map { t in

@@ -84,18 +84,28 @@ struct BatchAndReadRoutesTests {
         let logger = EventLogger(clock: clock)
         logger.log("error_event", ["error_type": "t", "error_message": "m"], source: .sim)
         logger.log("page_view", [:], source: .http)
+        // 21 stream clients with room for one event each: the second event is missed by all of them.
+        let streams = (0..<21).map { _ in logger.subscribe(name: "http stream", capacity: 1) }
+        logger.log("error_event", ["error_type": "t", "error_message": "m"], source: .sim)
+        logger.log("error_event", ["error_type": "t", "error_message": "m"], source: .sim)
         try await app(logger).test(.router) { client in
             try await client.execute(uri: "/api/telemetry/stats", method: .get) { response in
                 #expect(response.status == .ok)
                 let stats = try object(response.body)
-                #expect(stats["events_logged"] as? Int == 1 && stats["rejected"] as? Int == 1)
+                #expect(stats["events_logged"] as? Int == 3 && stats["rejected"] as? Int == 1)
+                // Issue 11, wrong answer 9: one event missed by 21 clients is one drop, said once per kind.
+                #expect(stats["dropped"] as? Int == 1)
+                #expect(stats["dropped_by_consumer"] as? [String: Int] == ["http stream": 1])
+                let health = (stats["health"] as? [String: Any])?["message"] as? String ?? ""
+                #expect(health.components(separatedBy: "http stream").count == 2, "\(health)")
                 let types = try #require(stats["event_types"] as? [[String: Any]])
                 let errors = try #require(types.first { $0["event_type"] as? String == "error_event" })
-                #expect(errors["accepted"] as? Int == 1)
+                #expect(errors["accepted"] as? Int == 3)
                 #expect(errors["rate_1s"] != nil && errors["rate_60s"] != nil)
-                #expect((stats["health"] as? [String: Any])?["status"] as? String == "healthy")
+                #expect((stats["health"] as? [String: Any])?["status"] as? String == "degraded")
             }
         }
+        #expect(streams.count == 21)
     }
 }
 
