@@ -17,9 +17,10 @@ public enum FieldType: String, Sendable, CaseIterable {
     }
 
     /// 3.0 is an integer, as JSON Schema says (a Python client sends floats so);
-    /// 3.5 and values past 64 bits are not.
+    /// 3.5 and values past 64 bits are not. Both bounds are exclusive: an
+    /// integer literal past 64 bits, read as a double, rounds to at least ±2^63.
     static func isIntegral(_ d: Double) -> Bool {
-        d == d.rounded(.towardZero) && d >= -9.223372036854775808e18 && d < 9.223372036854775808e18
+        d == d.rounded(.towardZero) && d > -9.223372036854775808e18 && d < 9.223372036854775808e18
     }
 
     /// Which packed tags this type accepts, as a bit set for the hot path.
@@ -64,7 +65,8 @@ public struct FieldSpec: Sendable, Equatable {
     public var name: String
     public var type: FieldType
     public var required: Bool
-    /// For string and timestamp fields, in bytes of UTF-8.
+    /// For string and timestamp fields, in characters (Unicode code points), as
+    /// JSON Schema's `maxLength` counts them, so the published schema says exactly this.
     public var maxLength: Int
 
     public init(_ name: String, _ type: FieldType, required: Bool, maxLength: Int = 4096) {
@@ -175,9 +177,17 @@ final class FieldRules: @unchecked Sendable {
         if member.tag == .string {
             let length = member.data.count
             if length == 0 && rule.required { return false }
-            if length > rule.maxLength { return false }
+            if length > rule.maxLength && characters(member.data) > rule.maxLength { return false }
         }
         return true
+    }
+
+    /// Code points in valid UTF-8: the bytes that do not continue a sequence.
+    /// Only counted when the byte count is over a limit.
+    static func characters(_ utf8: UnsafeBufferPointer<UInt8>) -> Int {
+        var n = 0
+        for b in utf8 where b & 0xC0 != 0x80 { n += 1 }
+        return n
     }
 
     /// Index of the field named by `key`, trying `hint` first: payloads usually

@@ -126,9 +126,10 @@ extension EventTypeSpec {
                 return ValidationIssue(field: path, problem: .empty, expected: "a non-empty string", got: "\"\"",
                                        message: "\(path): must not be empty")
             }
-            if length > field.maxLength {
-                return ValidationIssue(field: path, problem: .tooLong, expected: "at most \(field.maxLength) bytes",
-                                       got: "\(length) bytes", message: "\(path): \(length) bytes, longer than \(field.maxLength)")
+            // Characters (code points), as JSON Schema's maxLength counts; bytes are never fewer.
+            if length > field.maxLength, case let characters = FieldRules.characters(member.data), characters > field.maxLength {
+                return ValidationIssue(field: path, problem: .tooLong, expected: "at most \(field.maxLength) characters",
+                                       got: "\(characters) characters", message: "\(path): \(characters) characters, longer than \(field.maxLength)")
             }
         }
         return nil

@@ -1,6 +1,5 @@
 import NIOCore
 import NIOHTTP1
-import Synchronization
 
 /// Sits between NIO's HTTP/1 codec and the HTTP types, where the request's
 /// version and the raw parser errors are still visible, and answers what no
@@ -17,7 +16,7 @@ import Synchronization
 /// - Broken framing (a bad chunk size, a chunk longer than declared, an
 ///   unsupported Transfer-Encoding, headers over the limit) is answered 400 in
 ///   the JSON error shape with the reason, and the connection is closed at once.
-/// - A client that closes its connection is noticed at once (`ConnectionWatch`),
+/// - A client that closes its connection is noticed at once (`whenClientLeaves`),
 ///   not at the next write: the server keeps half-closed connections open, so
 ///   the end of the client's input is the first sign that it has gone.
 final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
@@ -33,6 +32,10 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var responding = false
     /// A parse error was answered: whatever else is written is dropped.
     private var answeredError = false
+    /// The client's input has ended (or the connection closed), and who wants to know
+    /// during the request in flight.
+    private var clientLeft = false
+    private var leaveListeners: [@Sendable () -> Void] = []
 
     init(maxBodyBytes: Int) {
         self.maxBodyBytes = maxBodyBytes
@@ -79,6 +82,8 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .end(let trailers):
             responding = false
+            // The request is answered: its listeners have nothing left to stop.
+            leaveListeners.removeAll()
             guard closeAfterResponse else {
                 context.write(data, promise: promise)
                 return
@@ -93,14 +98,26 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .inputClosed = event as? ChannelEvent { ConnectionWatch.shared.clientLeft(context.channel) }
+        if case .inputClosed = event as? ChannelEvent { noteClientLeft() }
         context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        ConnectionWatch.shared.clientLeft(context.channel)
-        ConnectionWatch.shared.forget(context.channel)
+        noteClientLeft()
         context.fireChannelInactive()
+    }
+
+    /// On the channel's event loop: runs `listener` when the client leaves
+    /// during the current request (at once if it has already).
+    func whenClientLeaves(_ listener: @escaping @Sendable () -> Void) {
+        if clientLeft { listener() } else { leaveListeners.append(listener) }
+    }
+
+    private func noteClientLeft() {
+        clientLeft = true
+        let listeners = leaveListeners
+        leaveListeners.removeAll()
+        for listener in listeners { listener() }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -146,40 +163,3 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
-/// Who wants to hear that a connection's client has gone (its input ended or
-/// the connection closed): an analytics query to stop, a stream to end.
-final class ConnectionWatch: Sendable {
-    static let shared = ConnectionWatch()
-
-    private struct Entry {
-        var gone = false
-        var listeners: [@Sendable () -> Void] = []
-    }
-
-    private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
-
-    /// Runs `listener` once the client of `channel` has gone: now, if it has already.
-    func onClientGone(_ channel: any Channel, _ listener: @escaping @Sendable () -> Void) {
-        let goneAlready = entries.withLock { e -> Bool in
-            let key = ObjectIdentifier(channel)
-            if e[key]?.gone == true { return true }
-            e[key, default: Entry()].listeners.append(listener)
-            return false
-        }
-        if goneAlready { listener() }
-    }
-
-    func clientLeft(_ channel: any Channel) {
-        let listeners = entries.withLock { e -> [@Sendable () -> Void] in
-            let key = ObjectIdentifier(channel)
-            defer { e[key] = Entry(gone: true) }
-            return e[key]?.listeners ?? []
-        }
-        for listener in listeners { listener() }
-    }
-
-    /// The connection is closed: its entry goes (a later channel may reuse the address).
-    func forget(_ channel: any Channel) {
-        _ = entries.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
-    }
-}

@@ -76,10 +76,8 @@ enum OpenAPIDocument {
 
     static func schema(_ field: FieldSpec) -> String {
         switch field.type {
-        // The plan counts UTF-8 bytes; JSON Schema counts characters (up to 4 bytes
-        // each), so the character bound given is one every string within the byte bound meets.
-        case .string:
-            "{type: string, \(field.required ? "minLength: 1, " : "")maxLength: \(max(1, field.maxLength / 4)), description: \"at most \(field.maxLength) bytes of UTF-8\"}"
+        // The plan counts characters (code points), as maxLength does.
+        case .string: "{type: string, \(field.required ? "minLength: 1, " : "")maxLength: \(field.maxLength)}"
         case .timestamp: "{type: string, format: date-time}"
         case .integer: "{type: integer, minimum: \(Int64.min), maximum: \(Int64.max)}"
         case .number: "{type: number}"

@@ -60,7 +60,9 @@ public struct TeletopRequestContext: RequestContext {
     /// closed (at once if that has happened already). `gone` may run twice.
     func onClientGone(_ gone: @escaping @Sendable () -> Void) {
         guard let channel else { return }
-        ConnectionWatch.shared.onClientGone(channel, gone)
         channel.closeFuture.whenComplete { _ in gone() }
+        channel.eventLoop.execute {
+            (try? channel.pipeline.syncOperations.handler(type: HTTPConnectionGuard.self))?.whenClientLeaves(gone)
+        }
     }
 }

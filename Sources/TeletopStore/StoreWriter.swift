@@ -264,7 +264,7 @@ public final class StoreWriter: Sendable {
             defer { s.status.failure = nil; s.lastError = nil }
             return s.status.failure
         }
-        markHealthy()
+        publishHealth()
         if was != nil { log.notice("store recovered", metadata: ["path": "\(path)"]) }
     }
 
@@ -286,14 +286,23 @@ public final class StoreWriter: Sendable {
             defer { s.status.failure = error.description; s.lastError = error }
             return s.status.failure != error.description
         }
-        publishFailure(error.description)
+        publishHealth()
         if first { log.error("store failed; retrying", metadata: ["error": "\(error)"]) }
     }
 
-    /// Health's line for a failing store, with the same waiting count as the status line.
-    private func publishFailure(_ reason: String) {
-        logger.setComponentHealth(ComponentHealth(name: "store", status: .unhealthy,
-            message: "\(reason); \(status.waiting) events waiting in memory"))
+    /// Health's line for the store, read from the state and published under
+    /// the same lock, so a failure read just before a recovery is never
+    /// published after it. The waiting count is the status line's.
+    private func publishHealth() {
+        let queued = subscription.stats.queued
+        state.withLock { s in
+            if let reason = s.status.failure {
+                logger.setComponentHealth(ComponentHealth(name: "store", status: .unhealthy,
+                    message: "\(reason); \(queued + s.inBatch) events waiting in memory"))
+            } else {
+                logger.setComponentHealth(ComponentHealth(name: "store", status: .healthy, message: "ok"))
+            }
+        }
     }
 
     /// Takes an open store into use: its figures into the status, writes
@@ -307,12 +316,9 @@ public final class StoreWriter: Sendable {
             $0.status.failure = nil
             $0.lastError = nil
         }
-        markHealthy()
+        publishHealth()
     }
 
-    private func markHealthy() {
-        logger.setComponentHealth(ComponentHealth(name: "store", status: .healthy, message: "ok"))
-    }
 
     /// Opens the store again after a failure at start or a corrupt file. Only
     /// the totals are restored (the first time): older events arriving in the
@@ -347,7 +353,7 @@ public final class StoreWriter: Sendable {
             subscription.wake()
             // Keep health's waiting count current while the store fails, and health
             // itself in step with the state (a recovery between a read and a publish).
-            if let failure = state.withLock({ $0.status.failure }) { publishFailure(failure) } else { markHealthy() }
+            publishHealth()
             guard let store = state.withLock({ $0.store }) else { continue }
             let size = store.sizeOnDisk
             state.withLock { $0.status.sizeOnDisk = size }

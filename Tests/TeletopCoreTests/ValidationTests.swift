@@ -20,9 +20,20 @@ struct ValidationTests {
         #expect(d.issues.first?.message == "payload.chapter_id: expected integer, got number 1.5")
     }
 
+    /// max_length counts characters, as JSON Schema's maxLength does: 4,096 of 「日」 (12,288 bytes) fit.
+    @Test func maxLengthCountsCharactersNotBytes() {
+        let fits: JSONObject = ["user_id": .string(String(repeating: "日", count: 4096)), "chapter_id": 1, "section_id": "s", "block_type": "b"]
+        #expect(plan.validate(eventType: "ai_block_used", payload: fits).isValid)
+        #expect(plan.validate(eventType: "ai_block_used", payload: PackedPayload(fits)).isValid)
+        let over: JSONObject = ["user_id": .string(String(repeating: "日", count: 4097)), "chapter_id": 1, "section_id": "s", "block_type": "b"]
+        #expect(plan.validate(eventType: "ai_block_used", payload: PackedPayload(over)).issues.first?.message == "payload.user_id: 4097 characters, longer than 4096")
+    }
+
     /// JSON Schema's integer: 3.0 is one (a Python client sends floats so), 3.5 and 1e300 are not.
     @Test func anIntegralNumberIsAnInteger() {
-        for (value, valid) in [(JSONValue.double(3.0), true), (.double(-7), true), (.double(3.5), false), (.double(1e300), false)] {
+        for (value, valid) in [(JSONValue.double(3.0), true), (.double(-7), true), (.double(3.5), false), (.double(1e300), false),
+                               // -9223372036854775809 read as a double rounds to -2^63: still not an integer
+                               (.double(-9223372036854775809), false), (.int(.min), true)] {
             let payload: JSONObject = ["user_id": "u", "chapter_id": value, "section_id": "s", "block_type": "b"]
             #expect(plan.validate(eventType: "ai_block_used", payload: payload).isValid == valid, "\(value)")
             #expect(plan.validate(eventType: "ai_block_used", payload: PackedPayload(payload)).isValid == valid, "packed \(value)")

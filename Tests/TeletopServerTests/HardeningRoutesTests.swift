@@ -138,7 +138,7 @@ struct HardeningRoutesTests {
         #expect(document.contains("    Payload.page_view:"))
         #expect(document.contains(#"      required: ["path"]"#))
         #expect(document.contains("      additionalProperties: false"))
-        #expect(document.contains(#"        "path": {type: string, minLength: 1, maxLength: 50, description: "at most 200 bytes of UTF-8"}"#))
+        #expect(document.contains(#"        "path": {type: string, minLength: 1, maxLength: 200}"#))
         #expect(document.contains(#"        "ms": {type: integer, minimum: -9223372036854775808, maximum: 9223372036854775807}"#))
         #expect(document.contains(#"event_type: {const: "page_view"}"#))
         #expect(!document.contains("Payload.ai_block_used"))
