@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "TeletopStoreTests", dependencies: ["TeletopStore", "TeletopCore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TeletopTUITests", dependencies: ["TeletopTUI", "TeletopCore"], exclude: ["Golden"]),
         // Runs the built `teletop` under tmux; depends on it so `swift test` builds it first.
-        .testTarget(name: "TeletopE2ETests", dependencies: ["teletop"]),
+        .testTarget(name: "TeletopE2ETests", dependencies: ["teletop", "TeletopCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -182,14 +182,19 @@ public final class EventLogger: Sendable {
     }
 
     /// What `log` would say of this event, without logging it: for an HTTP
-    /// write, which must reach the store before it is logged. Empty: it would be accepted.
+    /// write, which must reach the store before it is logged. Empty: it would
+    /// be accepted. A new unplanned type is given its place now, so the `log`
+    /// after the commit cannot find the type table full and refuse an event
+    /// that is already on disk.
     public func check(_ eventType: String, _ packed: PackedPayload) -> [ValidationIssue] {
         let verdict = plan.validate(eventType: eventType, payload: packed)
         guard verdict.isValid else { return verdict.issues }
         guard verdict.planIndex == nil else { return [] }
         return state.withLock { s in
-            s.types.count < configuration.maxEventTypes || s.types.contains { $0.name == eventType }
-                ? [] : [typeLimitIssue(eventType, typesKnown: s.types.count)]
+            if s.types.contains(where: { $0.name == eventType }) { return [] }
+            guard s.types.count < configuration.maxEventTypes else { return [typeLimitIssue(eventType, typesKnown: s.types.count)] }
+            s.types.append(TypeState(name: eventType, planned: false))
+            return []
         }
     }
 

@@ -11,15 +11,12 @@ extension TelemetryRoutes {
         let mediaType = Self.mediaType(request) ?? "application/json"
         let ndjson = Self.lineMediaTypes.contains(mediaType)
         guard ndjson || mediaType == "application/json" else {
-            return ErrorBody(error: "unsupported_media_type",
-                             message: "Content-Type must be application/json (an array), application/x-ndjson or application/jsonl (one event per line), got \(request.headers[.contentType] ?? mediaType)")
-                .response(.unsupportedMediaType)
+            throw APIError(.unsupportedMediaType, "unsupported_media_type",
+                           "Content-Type must be application/json (an array), application/x-ndjson or application/jsonl (one event per line), got \(request.headers[.contentType] ?? mediaType)")
         }
-        let body: ByteBuffer
-        switch await readBody(request) {
-        case .success(let read): body = read
-        case .failure(let refusal): return refusal.response
-        }
+        let reservation = try bodyBudget.reserve(for: request, maxBodyBytes: maxBodyBytes)
+        defer { reservation.release() }
+        let body = try await readBody(request)
         var items: [Result<EventIngest.Decoded, IngestError>] = []
         var tooMany = false
         var unreadable: ValidationIssue?
@@ -49,21 +46,21 @@ extension TelemetryRoutes {
         // A body that is not a batch at all is the client's mistake, answered as /log answers one.
         if let unreadable {
             logger.recordRejection(source: .http, eventType: nil, line: nil, issues: [unreadable])
-            return ErrorBody(issues: [unreadable]).response(.badRequest)
+            throw APIError(issues: [unreadable])
         }
         if tooMany {
-            return ErrorBody(error: "batch_too_large", message: "a batch holds at most \(Self.maxBatchItems) events").response(.contentTooLarge)
+            throw APIError(.contentTooLarge, "batch_too_large", "a batch holds at most \(Self.maxBatchItems) events")
         }
-        if let refusal = durability?.refusal { return Self.storeUnavailable(refusal) }
+        if let refusal = durability?.refusal { throw APIError.storeUnavailable(refusal) }
         let outcomes = await admit(items)
         // One transaction holds the whole batch: not stored means none of it was, so a retry is safe.
-        for case .notStored(let reason) in outcomes { return Self.storeUnavailable(reason) }
+        for case .notStored(let reason) in outcomes { throw APIError.storeUnavailable(reason) }
         var accepted = 0
         var answers: [JSONValue] = []
         for (index, outcome) in outcomes.enumerated() {
             guard case .rejected(let issues) = outcome else { accepted += 1; continue }
             answers.append(.object(["index": .int(Int64(index)), "message": .string(issues.map(\.message).joined(separator: "; ")),
-                                    "details": .array(issues.map(ErrorBody.detail))]))
+                                    "details": .array(issues.map(APIError.detail))]))
         }
         return Self.json(.object(["accepted": .int(Int64(accepted)), "rejected": .int(Int64(answers.count)),
                                   "rejected_items": .array(answers)]), status: .ok)

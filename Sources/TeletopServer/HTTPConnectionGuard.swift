@@ -5,35 +5,46 @@ import NIOHTTP1
 /// version and the raw parser errors are still visible, and answers what no
 /// other layer does:
 ///
-/// - `Expect: 100-continue` gets `100 Continue` at once (or no 100 when the
-///   declared body is over the limit: the route answers 413 and the connection
-///   closes), so uploads do not stall for the client's one-second fallback.
+/// - `Expect: 100-continue` gets `100 Continue` as soon as its request is the
+///   one being answered (or no 100 when the declared body is over the limit:
+///   the route answers 413 and the connection closes), so uploads do not stall
+///   for the client's one-second fallback.
 /// - A request that does not keep the connection alive (HTTP/1.0 without
 ///   `keep-alive`, `Connection: close`, or CONNECT, after which the parser
-///   reads no more) is closed once its response ends; an HTTP/1.0 response is
-///   sent as HTTP/1.0, so a streamed body is delimited by the close instead of
-///   by chunks that client cannot decode.
+///   reads no more) ends the connection once its response ends; an HTTP/1.0
+///   response is sent as HTTP/1.0, so a streamed body is delimited by the end
+///   of the connection instead of by chunks that client cannot decode.
 /// - Broken framing (a bad chunk size, a chunk longer than declared, an
-///   unsupported Transfer-Encoding, headers over the limit) is answered 400 in
-///   the JSON error shape with the reason, and the connection is closed at once.
+///   unsupported Transfer-Encoding, headers over the limit): Hummingbird answers
+///   it with an empty 400 once the responses before it are done; that answer is
+///   replaced here by the JSON error shape with the reason, and the connection ends.
 /// - A client that closes its connection is noticed at once (`whenClientLeaves`),
 ///   not at the next write: the server keeps half-closed connections open, so
-///   the end of the client's input is the first sign that it has gone.
+///   the end of the client's input is the first sign that it has gone. A client
+///   that half-closes on purpose after its request is taken as gone too.
+///
+/// Requests can arrive pipelined (the async channel reads ahead), so what this
+/// keeps is per request, in arrival order, and applies to the response being
+/// written, which is always the oldest request's.
 final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
+    struct RequestState {
+        var version: HTTPVersion
+        var closeAfterResponse: Bool
+        var wantsContinue: Bool
+    }
+
     let maxBodyBytes: Int
-    private var version = HTTPVersion.http1_1
-    private var closeAfterResponse = false
-    /// A final response head went out and its end has not yet.
-    private var responding = false
-    /// A parse error was answered: whatever else is written is dropped.
-    private var answeredError = false
-    /// The client's input has ended (or the connection closed), and who wants to know
-    /// during the request in flight.
+    /// Requests read and not yet answered, oldest first.
+    private var requests: [RequestState] = []
+    /// The parser's complaint, waiting for Hummingbird's empty 400 to replace.
+    private var parseError: HTTPParserError?
+    /// The response being written replaces Hummingbird's 400.
+    private var replacingBadRequest = false
     private var clientLeft = false
     private var leaveListeners: [@Sendable () -> Void] = []
 
@@ -42,56 +53,77 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !answeredError else { return }
+        guard parseError == nil else { return }
         guard case .head(var head) = unwrapInboundIn(data) else {
             context.fireChannelRead(data)
             return
         }
-        version = head.version
-        closeAfterResponse = !head.isKeepAlive || head.method == .CONNECT
+        var state = RequestState(version: head.version, closeAfterResponse: !head.isKeepAlive || head.method == .CONNECT, wantsContinue: false)
         if head.version != .http1_0, head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             head.headers.remove(name: "expect")
             let declared = head.headers["content-length"].first.flatMap { Int($0) } ?? 0
-            if declared > maxBodyBytes {
-                // The body will not be read: the route answers 413 and we close.
-                closeAfterResponse = true
-            } else {
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
-            }
+            // Over the limit the body will not be read: no 100, the route answers 413, the connection ends.
+            if declared > maxBodyBytes { state.closeAfterResponse = true } else { state.wantsContinue = true }
         }
         // Hummingbird ends the connection after a request that says `Connection: close`.
-        if closeAfterResponse { head.headers.replaceOrAdd(name: "connection", value: "close") }
+        if state.closeAfterResponse { head.headers.replaceOrAdd(name: "connection", value: "close") }
+        requests.append(state)
+        if requests.count == 1 { sendContinueIfWanted(context) }
         context.fireChannelRead(wrapInboundOut(.head(head)))
     }
 
+    /// The oldest request is the one being answered: its 100 may go now.
+    private func sendContinueIfWanted(_ context: ChannelHandlerContext) {
+        guard let first = requests.first, first.wantsContinue else { return }
+        requests[0].wantsContinue = false
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: first.version, status: .continue))), promise: nil)
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard !answeredError else {
-            promise?.fail(ChannelError.ioOnClosedChannel)
-            return
-        }
         switch unwrapOutboundIn(data) {
-        case .head(var head) where head.status.code >= 200:
-            responding = true
-            if version == .http1_0 {
-                head.version = .http1_0
-                // Without a length, an HTTP/1.0 body ends where the connection does.
-                if !head.headers.contains(name: "content-length") { closeAfterResponse = true }
-                if !closeAfterResponse { head.headers.replaceOrAdd(name: "connection", value: "keep-alive") }
-            }
-            if closeAfterResponse { head.headers.replaceOrAdd(name: "connection", value: "close") }
-            context.write(wrapOutboundOut(.head(head)), promise: promise)
-        case .end(let trailers):
-            responding = false
-            // The request is answered: its listeners have nothing left to stop.
-            leaveListeners.removeAll()
-            guard closeAfterResponse else {
-                context.write(data, promise: promise)
+        case .head(let head) where head.status.code >= 200:
+            if let parseError, head.status == .badRequest, head.headers["content-length"].first == "0" {
+                // Hummingbird's empty 400 for a framing error: the JSON shape, with the reason.
+                replacingBadRequest = true
+                let body = TelemetryRoutes.errorJSON(error: "bad_request", message: Self.describe(parseError))
+                var replacement = HTTPResponseHead(version: requests.first?.version == .http1_0 ? .http1_0 : .http1_1, status: .badRequest)
+                replacement.headers.add(name: "content-type", value: "application/json")
+                replacement.headers.add(name: "content-length", value: String(body.count))
+                replacement.headers.add(name: "connection", value: "close")
+                context.write(wrapOutboundOut(.head(replacement)), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: promise)
                 return
             }
+            var head = head
+            if requests.isEmpty { requests.append(RequestState(version: .http1_1, closeAfterResponse: true, wantsContinue: false)) }
+            if requests[0].version == .http1_0 {
+                head.version = .http1_0
+                // Without a length, an HTTP/1.0 body ends where the connection does.
+                if !head.headers.contains(name: "content-length") { requests[0].closeAfterResponse = true }
+                if !requests[0].closeAfterResponse { head.headers.replaceOrAdd(name: "connection", value: "keep-alive") }
+            }
+            if requests[0].closeAfterResponse || parseError != nil { head.headers.replaceOrAdd(name: "connection", value: "close") }
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+        case .body where replacingBadRequest:
+            promise?.succeed()
+        case .end(let trailers):
+            // The request is answered: its listeners have nothing left to stop.
+            leaveListeners.removeAll()
+            let answered = requests.isEmpty ? nil : requests.removeFirst()
+            guard replacingBadRequest || answered?.closeAfterResponse == true || parseError != nil else {
+                context.write(data, promise: promise)
+                sendContinueIfWanted(context)
+                return
+            }
+            // End the connection: the output now, so the answer is read before any
+            // reset; the rest a moment later, whatever the client does.
             let written = promise ?? context.eventLoop.makePromise()
             let channel = context.channel
-            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: written)
+            written.futureResult.whenComplete { _ in
+                channel.close(mode: .output, promise: nil)
+                channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+            }
+            context.writeAndFlush(wrapOutboundOut(.end(replacingBadRequest ? nil : trailers)), promise: written)
         default:
             context.write(data, promise: promise)
         }
@@ -121,25 +153,11 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let parseError = error as? HTTPParserError else {
-            context.fireErrorCaught(error)
-            return
+        if let parseError = error as? HTTPParserError, self.parseError == nil {
+            // Nothing more is read. Responses already under way finish; then
+            // Hummingbird's 400 (replaced above) ends the connection.
+            self.parseError = parseError
         }
-        let channel = context.channel
-        if !responding && !answeredError {
-            let body = TelemetryRoutes.errorJSON(error: "bad_request", message: Self.describe(parseError))
-            var head = HTTPResponseHead(version: version == .http1_0 ? .http1_0 : .http1_1, status: .badRequest)
-            head.headers.add(name: "content-type", value: "application/json")
-            head.headers.add(name: "content-length", value: String(body.count))
-            head.headers.add(name: "connection", value: "close")
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
-        } else {
-            channel.close(promise: nil)
-        }
-        answeredError = true
-        // Readers above fail fast instead of taking a cut-off body as complete.
         context.fireErrorCaught(error)
     }
 
@@ -162,4 +180,3 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 }
-

@@ -15,7 +15,7 @@ enum OpenAPIDocument {
     }()
 
     static func render(plan: TrackingPlan) -> String {
-        var out = base
+        var out = base.replacingOccurrences(of: "@VERSION@", with: TeletopVersion.current)
         if !out.hasSuffix("\n") { out += "\n" }
         let names = plan.eventTypes.map(\.name)
         out += """

@@ -6,7 +6,7 @@ extension TelemetryRoutes {
     static let maxEventsLimit = 1000
 
     /// `?event_type=&limit=&since=`: retained events, newest first, as AnalyticsEvents.
-    func events(_ request: Request) -> Response {
+    func events(_ request: Request) throws -> Response {
         let query = request.uri.queryParameters
         var issues: [ValidationIssue] = []
         var limit = 100
@@ -26,7 +26,7 @@ extension TelemetryRoutes {
                                               got: Describe.string(text), message: "since: expected an ISO-8601 timestamp like 2025-01-27T00:00:00.000Z, got \(Describe.string(text))"))
             }
         }
-        guard issues.isEmpty else { return ErrorBody(error: "bad_query", issues: issues).response(.badRequest) }
+        guard issues.isEmpty else { throw APIError(issues: issues, code: "bad_query") }
         let eventType = query["event_type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         var found = logger.recentEvents(limit: limit, eventType: eventType)
         if let since { found = found.filter { $0.timestamp >= since } }

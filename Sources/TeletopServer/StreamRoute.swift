@@ -8,12 +8,10 @@ import TeletopCore
 /// A client that closes its connection gives its slot back at once: the
 /// connection's close ends the stream, not the next write that fails.
 extension TelemetryRoutes {
-    func stream(_ request: Request, _ context: TeletopRequestContext) -> Response {
+    func stream(_ request: Request, _ context: TeletopRequestContext) throws -> Response {
         guard streams.claim() else {
-            var response = ErrorBody(error: "too_many_streams", message: "at most \(StreamSlots.limit) stream clients at once; try again later")
-                .response(.serviceUnavailable)
-            response.headers[.retryAfter] = "5"
-            return response
+            throw APIError(.serviceUnavailable, "too_many_streams", "at most \(StreamSlots.limit) stream clients at once; try again later",
+                           headers: [.retryAfter: "5"])
         }
         let eventType = request.uri.queryParameters["event_type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         // A quarter of a consumer queue's byte bound: 32 stalled clients cannot pin more than 8 queues' worth.

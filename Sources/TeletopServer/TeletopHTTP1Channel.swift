@@ -60,7 +60,8 @@ public struct TeletopRequestContext: RequestContext {
     /// closed (at once if that has happened already). `gone` may run twice.
     func onClientGone(_ gone: @escaping @Sendable () -> Void) {
         guard let channel else { return }
-        channel.closeFuture.whenComplete { _ in gone() }
+        // The guard also hears the connection close, and forgets the listener when
+        // the response ends, so a long keep-alive connection does not collect them.
         channel.eventLoop.execute {
             (try? channel.pipeline.syncOperations.handler(type: HTTPConnectionGuard.self))?.whenClientLeaves(gone)
         }

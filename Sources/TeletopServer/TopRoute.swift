@@ -17,7 +17,7 @@ extension TelemetryRoutes {
     /// One query at a time: a burst of them queues here instead of competing with the writer.
     static let queries = DispatchQueue(label: "teletop.top")
 
-    func top(_ request: Request, _ context: TeletopRequestContext) async -> Response {
+    func top(_ request: Request, _ context: TeletopRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         var issues: [ValidationIssue] = []
         func bad(_ field: String, _ expected: String, _ got: String) {
@@ -37,19 +37,16 @@ extension TelemetryRoutes {
         if let text = query["limit"].map(String.init) {
             if let n = Int(text), (1...Self.maxTopLimit).contains(n) { limit = n } else { bad("limit", "an integer from 1 to \(Self.maxTopLimit)", text) }
         }
-        guard issues.isEmpty, let window else { return ErrorBody(error: "bad_query", issues: issues).response(.badRequest) }
+        guard issues.isEmpty, let window else { throw APIError(issues: issues, code: "bad_query") }
         guard let analytics else {
-            return ErrorBody(error: "store_unavailable", message: "no event store in this run (--in-memory, or a replay without --db): there is no history to aggregate")
-                .response(.serviceUnavailable)
+            throw APIError(.serviceUnavailable, "store_unavailable",
+                           "no event store in this run (--in-memory, or a replay without --db): there is no history to aggregate")
         }
         let eventType = query["event_type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let cancellation = QueryCancellation(timeLimit: Self.queryTimeLimit)
         guard let ticket = queryGate.enter() else {
-            var response = ErrorBody(error: "too_many_queries",
-                                     message: "\(QueryGate.limit) analytics queries are running or waiting; try again shortly")
-                .response(.tooManyRequests)
-            response.headers[.retryAfter] = "1"
-            return response
+            throw APIError(.tooManyRequests, "too_many_queries",
+                           "\(QueryGate.limit) analytics queries are running or waiting; try again shortly", headers: [.retryAfter: "1"])
         }
         let topQuery = TopQuery(eventType: eventType, field: field, windowSeconds: window.seconds, limit: limit, now: logger.clock.now(),
                                 cancellation: cancellation)
@@ -66,25 +63,24 @@ extension TelemetryRoutes {
             }
         }
         if cancellation.timedOut, case .failure = answer {
-            var response = ErrorBody(error: "query_timeout",
-                                     message: "the query took longer than \(Self.queryTimeLimit) (waiting included) and was stopped; try a shorter window")
-                .response(.serviceUnavailable)
-            response.headers[.retryAfter] = "5"
-            return response
+            throw APIError(.serviceUnavailable, "query_timeout",
+                           "the query took longer than \(Self.queryTimeLimit) (waiting included) and was stopped; try a shorter window",
+                           headers: [.retryAfter: "5"])
         }
+        let result: TopResult
         do {
-            let result = try answer.get()
-            let values: [JSONValue] = result.values.map { v in
-                let value = (try? JSONParser.parse(Array(v.value.utf8))) ?? .string(v.value)
-                return .object(["value": value, "count": .int(Int64(v.count))])
-            }
-            return Self.json(.object([
-                "event_type": eventType.map { .string($0) } ?? .null, "field": .string(field), "window": .string(window.rawValue),
-                "total": .int(Int64(result.total)), "with_field": .int(Int64(result.withField)), "values": .array(values),
-            ]), status: .ok)
+            result = try answer.get()
         } catch {
-            return ErrorBody(error: "store_unavailable", message: "the event store could not answer: \(error)").response(.serviceUnavailable)
+            throw APIError(.serviceUnavailable, "store_unavailable", "the event store could not answer: \(error)")
         }
+        let values: [JSONValue] = result.values.map { v in
+            let value = (try? JSONParser.parse(Array(v.value.utf8))) ?? .string(v.value)
+            return .object(["value": value, "count": .int(Int64(v.count))])
+        }
+        return Self.json(.object([
+            "event_type": eventType.map { .string($0) } ?? .null, "field": .string(field), "window": .string(window.rawValue),
+            "total": .int(Int64(result.total)), "with_field": .int(Int64(result.withField)), "values": .array(values),
+        ]), status: .ok)
     }
 }
 

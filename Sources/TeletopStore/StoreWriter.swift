@@ -206,7 +206,7 @@ public final class StoreWriter: Sendable {
                     pending += subscription.drain(max: options.maxBatch - pending.count)
                 }
             }
-            let direct = failing ? [] : takeDirect()
+            let direct = takeDirect()
             if pending.isEmpty && direct.isEmpty {
                 if stopping { break }
                 if failing {
@@ -282,10 +282,19 @@ public final class StoreWriter: Sendable {
     }
 
     private func fail(_ error: StoreError) {
-        let first = state.withLock { s -> Bool in
-            defer { s.status.failure = error.description; s.lastError = error }
-            return s.status.failure != error.description
+        // HTTP writes that queued while the failing batch was being written are
+        // answered now, under the lock that sets the failure: from here on
+        // `write` refuses at once, so none can wait for the outage to end.
+        let (first, stranded) = state.withLock { s -> (Bool, [DirectWrite]) in
+            defer {
+                s.status.failure = error.description
+                s.lastError = error
+                s.direct = []
+                s.directBytes = 0
+            }
+            return (s.status.failure != error.description, s.direct)
         }
+        answer(stranded, .notDurable(Self.refusalText(error.description)))
         publishHealth()
         if first { log.error("store failed; retrying", metadata: ["error": "\(error)"]) }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TeletopCore
 
 @main
 struct Teletop: ParsableCommand {
@@ -9,7 +10,7 @@ struct Teletop: ParsableCommand {
             With no subcommand, opens the dashboard with the simulated AI-block generator running, \
             so events move at once. Press ? inside for every key.
             """,
-        version: "0.1.0",
+        version: TeletopVersion.current,
         subcommands: [Dashboard.self, Serve.self, Send.self, Export.self, Replay.self],
         defaultSubcommand: Dashboard.self
     )

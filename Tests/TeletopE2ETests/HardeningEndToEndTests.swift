@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TeletopCore
 
 /// Issue 11 through the real binary: what a user of `teletop serve` sees.
 @Suite("Hardening, through the real binary", .serialized)
@@ -8,6 +9,17 @@ struct HardeningEndToEndTests {
 
     init() throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    /// One version constant: --version, the header (golden screens and the tmux tests) and /openapi.yaml read it.
+    @Test func versionIsTheOneConstant() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (status, out) = try runTool([TmuxSession.binary.path, "--version"], outputIn: dir)
+        #expect(status == 0 && out.trimmingCharacters(in: .whitespacesAndNewlines) == TeletopVersion.current)
+        let t = try TmuxSession("--no-sim --no-http --in-memory")
+        let screen = try t.waitFor { $0.contains("3 Health") }
+        #expect(screen.contains("teletop \(TeletopVersion.current)"))
+        try t.keys("q")
     }
 
     @Test func anEmptyTokenIsRefusedBeforeAnythingStarts() throws {

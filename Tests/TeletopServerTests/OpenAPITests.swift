@@ -27,6 +27,8 @@ struct OpenAPITests {
 
     @Test func everyServedRouteIsListedAndEveryListedRouteAnswers() async throws {
         #expect(Self.document.hasPrefix("openapi: 3.1.0"))
+        // One version: the document's is teletop's (the header and --version read the same constant).
+        #expect(Self.document.contains("  version: \"\(TeletopVersion.current)\"\n"))
         let served = Set(TelemetryRoutes.endpoints.map { "\($0.method.rawValue) \($0.path)" })
         let listed = documented()
         #expect(listed == served, "listed but not served: \(listed.subtracting(served)); served but not listed: \(served.subtracting(listed))")

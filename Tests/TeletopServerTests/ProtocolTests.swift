@@ -91,6 +91,24 @@ struct ProtocolTests {
         }
     }
 
+    /// Review: pipelined requests are answered in order, each as its own request
+    /// says; a 100 never cuts into the response before it.
+    @Test func pipelinedRequestsAreAnsweredInOrderAndThe100WaitsItsTurn() async throws {
+        try await withServer { port, _ in
+            let client = try RawHTTPClient(port: port)
+            let first = "POST /api/telemetry/log HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(Self.event.utf8.count)\r\n\r\n\(Self.event)"
+            let second = "POST /api/telemetry/log HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(Self.event.utf8.count)\r\nExpect: 100-continue\r\n\r\n"
+            client.send(first + second)
+            let upTo100 = await client.read(until: "100 Continue\r\n\r\n")
+            #expect(upTo100.hasPrefix("HTTP/1.1 200"), "\(upTo100)")
+            let firstEnd = try #require(upTo100.range(of: "}"))
+            #expect(upTo100[firstEnd.upperBound...].hasPrefix("HTTP/1.1 100 Continue"), "the 100 comes after the first answer, whole: \(upTo100)")
+            client.send(Self.event)
+            let rest = await client.read(until: "}")
+            #expect(rest.contains("HTTP/1.1 200"), "\(rest)")
+        }
+    }
+
     @Test func connectOnAKnownPathIs405AndTheConnectionCloses() async throws {
         try await withServer { port, _ in
             let client = try RawHTTPClient(port: port)

@@ -161,6 +161,37 @@ struct StoreWriterTests {
         #expect(await writer.write([httpEvent()]) == .durable)
     }
 
+    /// Review: a write that queued while the failing batch was being written is
+    /// answered when that batch fails, not when the outage ends.
+    @Test func aWriteQueuedDuringAFailingCommitIsAnsweredAtOnce() async throws {
+        let dir = TempDir()
+        let logger = EventLogger()
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions(), log: quietLog)
+        defer { Task { await writer.stop() } }
+        let other = try lockHolder(dir.file())
+        try await other.writeWithoutTransaction { try $0.execute(sql: "BEGIN EXCLUSIVE") }
+        // The writer takes this batch and waits on the lock (its busy timeout is 2 s).
+        logger.log("ai_block_used", aiPayload, source: .sim)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(writer.refusal == nil, "not failing yet: the batch is still waiting for the lock")
+        let answer = Task { await writer.write([httpEvent()]) }
+        // Whichever comes first: the write's answer, or 8 s (then the lock goes, so nothing hangs).
+        let first = await withTaskGroup(of: Durability?.self) { group in
+            group.addTask { await answer.value }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(8))
+                try? await other.writeWithoutTransaction { try $0.execute(sql: "COMMIT") }
+                return nil
+            }
+            let winner = await group.next() ?? nil
+            group.cancelAll()
+            return winner
+        }
+        #expect(first != nil && first != .durable, "the queued write must hear 'not stored' while the lock is still held, got \(String(describing: first))")
+        try? await other.writeWithoutTransaction { try $0.execute(sql: "COMMIT") }
+        #expect(await eventually { writer.refusal == nil && writer.status.written == 1 })
+    }
+
     @Test func aFullQueueLosesEventsVisibly() async throws {
         let dir = TempDir()
         let logger = EventLogger()

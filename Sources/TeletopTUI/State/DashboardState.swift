@@ -120,7 +120,7 @@ public struct DashboardState: Equatable, Sendable {
     public var analytics: AnalyticsReport?
 
     public init(width: Int, height: Int, snapshot: TelemetrySnapshot, glyphs: Glyphs = .unicode,
-                version: String = teletopVersion, logPath: String = "") {
+                version: String = TeletopVersion.current, logPath: String = "") {
         self.width = width
         self.height = height
         self.snapshot = snapshot
@@ -172,4 +172,3 @@ public struct DashboardState: Equatable, Sendable {
     }
 }
 
-public let teletopVersion = "0.1.0"
