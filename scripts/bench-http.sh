@@ -15,8 +15,11 @@ modes=${MODES:-"store memory"}
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 command -v sqlite3 >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null; }
 
-swift build -c release --product teletop >/dev/null 2>&1 || { echo "release build failed: run swift build -c release"; exit 1; }
-bin="$(swift build -c release --show-bin-path)/teletop"
+# BIN=path measures another build (an older teletop beside this one, say).
+if [[ -z ${BIN:-} ]]; then
+    swift build -c release --product teletop >/dev/null 2>&1 || { echo "release build failed: run swift build -c release"; exit 1; }
+fi
+bin="${BIN:-$(swift build -c release --show-bin-path)/teletop}"
 work="$(mktemp -d)"
 server=""
 cleanup() { [[ -n $server ]] && { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }; rm -rf "$work"; }

@@ -14,13 +14,12 @@ extension TelemetryRoutes {
             throw APIError(.unsupportedMediaType, "unsupported_media_type",
                            "Content-Type must be application/json (an array), application/x-ndjson or application/jsonl (one event per line), got \(request.headers[.contentType] ?? mediaType)")
         }
-        let reservation = try bodyBudget.reserve(for: request, maxBodyBytes: maxBodyBytes)
-        defer { reservation.release() }
         let body = try await readBody(request)
+        defer { body.reservation.release() }
         var items: [Result<EventIngest.Decoded, IngestError>] = []
         var tooMany = false
         var unreadable: ValidationIssue?
-        body.withUnsafeReadableBytes { raw in
+        body.bytes.withUnsafeReadableBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             // The content type decides: NDJSON is always lines, JSON always one array.
             if !ndjson {

@@ -32,9 +32,8 @@ final class BodyBudget: Sendable {
         }
     }
 
-    func reserve(for request: Request, maxBodyBytes: Int) throws -> Reservation {
-        // An over-long declared body is refused unread by `readBody` (413): nothing to reserve.
-        let declared = request.headers[.contentLength].flatMap { Int($0) }
+    /// `declared`: the request's Content-Length, when it has one.
+    func reserve(declared: Int?, maxBodyBytes: Int) throws -> Reservation {
         let size = min(declared ?? maxBodyBytes, maxBodyBytes)
         guard size > 0 else { return Reservation(budget: nil, size: 0) }
         if used.add(size, ordering: .relaxed).newValue > bytes {

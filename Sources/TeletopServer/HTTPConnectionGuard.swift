@@ -58,18 +58,27 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireChannelRead(data)
             return
         }
-        var state = RequestState(version: head.version, closeAfterResponse: !head.isKeepAlive || head.method == .CONNECT, wantsContinue: false)
-        if head.version != .http1_0, head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+        // The common case, HTTP/1.1 with no Connection header, is keep-alive without parsing tokens.
+        let keepAlive = head.version == .http1_1 && !head.headers.contains(name: "connection") ? true : head.isKeepAlive
+        var state = RequestState(version: head.version, closeAfterResponse: !keepAlive || head.method == .CONNECT, wantsContinue: false)
+        var changed = false
+        if head.version != .http1_0, head.headers.contains(name: "expect"),
+           head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             head.headers.remove(name: "expect")
+            changed = true
             let declared = head.headers["content-length"].first.flatMap { Int($0) } ?? 0
             // Over the limit the body will not be read: no 100, the route answers 413, the connection ends.
             if declared > maxBodyBytes { state.closeAfterResponse = true } else { state.wantsContinue = true }
         }
         // Hummingbird ends the connection after a request that says `Connection: close`.
-        if state.closeAfterResponse { head.headers.replaceOrAdd(name: "connection", value: "close") }
+        if state.closeAfterResponse && head.headers["connection"] != ["close"] {
+            head.headers.replaceOrAdd(name: "connection", value: "close")
+            changed = true
+        }
         requests.append(state)
         if requests.count == 1 { sendContinueIfWanted(context) }
-        context.fireChannelRead(wrapInboundOut(.head(head)))
+        // Unchanged, the part goes on as it came: wrapping it again would allocate.
+        context.fireChannelRead(changed ? wrapInboundOut(.head(head)) : data)
     }
 
     /// The oldest request is the one being answered: its 100 may go now.
@@ -94,8 +103,12 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: promise)
                 return
             }
-            var head = head
             if requests.isEmpty { requests.append(RequestState(version: .http1_1, closeAfterResponse: true, wantsContinue: false)) }
+            guard requests[0].version == .http1_0 || requests[0].closeAfterResponse || parseError != nil else {
+                context.write(data, promise: promise)  // the usual keep-alive answer, untouched
+                return
+            }
+            var head = head
             if requests[0].version == .http1_0 {
                 head.version = .http1_0
                 // Without a length, an HTTP/1.0 body ends where the connection does.

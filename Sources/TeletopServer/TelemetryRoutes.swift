@@ -66,7 +66,7 @@ public struct TelemetryRoutes: Sendable {
         }
         // Everything else writes or returns payloads: behind the token. A new
         // route goes here unless it is deliberately put in the open group above.
-        let protected = router.group().add(middleware: BearerTokenMiddleware(token: token))
+        let protected = ProtectedRoutes(router: router, token: token)
         protected.post("/api/telemetry/log") { request, _ in try await self.log(request) }
         protected.post("/api/telemetry/batch") { request, _ in try await self.batch(request) }
         protected.get("/api/telemetry/events") { request, _ in try self.events(request) }
@@ -86,12 +86,11 @@ public struct TelemetryRoutes: Sendable {
             throw APIError(.unsupportedMediaType, "unsupported_media_type",
                            "Content-Type must be application/json, got \(request.headers[.contentType] ?? type)")
         }
-        let reservation = try bodyBudget.reserve(for: request, maxBodyBytes: maxBodyBytes)
-        defer { reservation.release() }
         let body = try await readBody(request)
+        defer { body.reservation.release() }
         if let refusal = durability?.refusal { throw APIError.storeUnavailable(refusal) }
         let limits = JSONParserLimits(maxBytes: maxBodyBytes)
-        let decoded = body.withUnsafeReadableBytes { raw in EventIngest.decode(raw.bindMemory(to: UInt8.self), limits: limits) }
+        let decoded = body.bytes.withUnsafeReadableBytes { raw in EventIngest.decode(raw.bindMemory(to: UInt8.self), limits: limits) }
         switch await admit([decoded])[0] {
         case .accepted(let event):
             let reply = EventLogResponse(message: "Event logged successfully", eventType: event.eventType, timestamp: event.timestamp)
@@ -107,18 +106,25 @@ public struct TelemetryRoutes: Sendable {
     /// over the limit is refused before anything is read. A body that cannot
     /// be read to its end (broken framing, a cut connection) is a 400 with the
     /// reason, never taken as complete.
-    func readBody(_ request: Request) async throws -> ByteBuffer {
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBodyBytes {
+    /// The caller releases the body's place in `bodyBudget` once it is answered.
+    /// (Each header lookup costs thousands of instructions: Content-Length is read once.)
+    func readBody(_ request: Request) async throws -> (bytes: ByteBuffer, reservation: BodyBudget.Reservation) {
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > maxBodyBytes {
             throw APIError(.contentTooLarge, "body_too_large", "the request body (\(declared) bytes) is larger than \(maxBodyBytes) bytes")
         }
+        let reservation = try bodyBudget.reserve(declared: declared, maxBodyBytes: maxBodyBytes)
         var request = request
         do {
-            return try await request.collectBody(upTo: maxBodyBytes)
+            return (try await request.collectBody(upTo: maxBodyBytes), reservation)
         } catch is NIOTooManyBytesError {
+            reservation.release()
             throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(maxBodyBytes) bytes")
         } catch let error as HTTPParserError {
+            reservation.release()
             throw APIError(.badRequest, "bad_request", HTTPConnectionGuard.describe(error))
         } catch {
+            reservation.release()
             throw APIError(.badRequest, "bad_request", "the request body could not be read to its end: \(error)")
         }
     }

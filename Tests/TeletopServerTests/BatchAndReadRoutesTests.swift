@@ -139,9 +139,9 @@ struct TokenTests {
             }
         }
         #expect(logger.eventsLogged == 1)
-        #expect(BearerTokenMiddleware.constantTimeEqual(Array("abc".utf8), Array("abc".utf8)))
-        #expect(!BearerTokenMiddleware.constantTimeEqual(Array("abc".utf8), Array("abcd".utf8)))
-        #expect(!BearerTokenMiddleware.constantTimeEqual(Array("abd".utf8), Array("abc".utf8)))
+        #expect(BearerToken.constantTimeEqual(Array("abc".utf8), Array("abc".utf8)))
+        #expect(!BearerToken.constantTimeEqual(Array("abc".utf8), Array("abcd".utf8)))
+        #expect(!BearerToken.constantTimeEqual(Array("abd".utf8), Array("abc".utf8)))
     }
 }
 
