@@ -16,7 +16,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
-        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -24,7 +23,7 @@ let package = Package(
     targets: [
         // The contract, the logger and everything that decides what an event means.
         // No terminal, no network: every other module builds on this one.
-        .target(name: "TeletopCore", dependencies: [.product(name: "DequeModule", package: "swift-collections")]),
+        .target(name: "TeletopCore"),
 
         // ncurses as a system library; only TeletopTUI's backend file imports it.
         .systemLibrary(

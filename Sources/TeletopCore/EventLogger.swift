@@ -162,15 +162,22 @@ public final class EventLogger: Sendable {
             s.lastEventAt = now
             let event = LoggedEvent(sequence: sequence, eventType: s.types[typeIndex].name, timestamp: stamp,
                                     source: source, unplanned: verdict.unplanned, packedPayload: packed, clientTimestamp: clientTimestamp)
-            // Kinds of consumer that missed this event, each counted once (no allocation unless one did).
-            var missedBy: [String] = []
+            // Kinds of consumer that missed this event, each counted once: nothing is
+            // built unless one did, and an array only when two kinds did.
+            var missed: String?
+            var missedMore: [String]?
             for subscriber in s.subscribers where !(stored && subscriber.skipsStored) && !subscriber.push(event) {
-                if !missedBy.contains(subscriber.name) { missedBy.append(subscriber.name) }
+                if missed == nil {
+                    missed = subscriber.name
+                } else if missed != subscriber.name && !(missedMore?.contains(subscriber.name) ?? false) {
+                    missedMore = (missedMore ?? []) + [subscriber.name]
+                }
             }
-            if !missedBy.isEmpty {
+            if let missed {
                 s.totalDropped += 1
                 s.droppedBuckets.add(at: second)
-                for kind in missedBy { s.droppedByKind[kind, default: ConsumerDrops()].add(at: second) }
+                s.droppedByKind[missed, default: ConsumerDrops()].add(at: second)
+                for kind in missedMore ?? [] { s.droppedByKind[kind, default: ConsumerDrops()].add(at: second) }
             }
             return LockedLog(outcome: .accepted(event), evicted: evicted)
         }

@@ -84,6 +84,29 @@ struct EventLoggerTests {
         #expect(later.types[0].accepted == 300)
     }
 
+    /// The ring against a plain model (an array that drops from the front), with
+    /// sizes that make the byte bound evict while the ring is still growing,
+    /// then the count bound, then both: every retained slot, in order, each time.
+    @Test func theRingMatchesAPlainModelUnderBothBounds() {
+        var ring = EventRing(capacity: 50, byteCapacity: 20_000)
+        var model: [(sequence: UInt64, size: Int)] = []
+        var rng = SplitMix64(seed: 7)
+        for sequence in UInt64(1)...3_000 {
+            let length = sequence < 1_000 ? Int(rng.next() % 2_000) : sequence < 2_000 ? Int(rng.next() % 50) : Int(rng.next() % 1_500)
+            let payload = PackedPayload(["v": .string(String(repeating: "x", count: length))])
+            _ = ring.append(EventRing.Slot(sequence: sequence, timestamp: Timestamp(millisecondsSinceEpoch: 0), payload: payload,
+                                           typeIndex: 0, source: .sim, unplanned: false, clientTimestamp: nil))
+            model.append((sequence, payload.count + LoggedEvent.fixedFootprint))
+            if model.count > 50 { model.removeFirst() }
+            while model.reduce(0, { $0 + $1.size }) > 20_000 && model.count > 1 { model.removeFirst() }
+            #expect(ring.count == model.count)
+            #expect((0..<ring.count).map { ring[$0].sequence } == model.map(\.sequence), "after \(sequence)")
+            #expect(ring.bytes == model.reduce(0) { $0 + $1.size })
+        }
+        #expect(ring.evicted == 3_000 - UInt64(ring.count))
+        #expect(ring.evictedForBytes > 0 && ring.evictedForBytes < ring.evicted)
+    }
+
     /// Issue 11, outage 2: memory is bounded in bytes, not only in events.
     @Test func theRingAndEachQueueAreBoundedInBytes() {
         let logger = EventLogger(configuration: .init(ringCapacity: 10_000, ringBytes: 1 << 16, queueBytes: 1 << 16))
