@@ -45,7 +45,7 @@ public final class DashboardApp {
         feedSource = FeedSource(logger: logger)
         analyticsLoader = AnalyticsLoader(source: options.analytics)
         state = DashboardState(width: backend.width, height: backend.height, snapshot: logger.snapshot(),
-                               glyphs: backend.glyphs, logPath: options.logPath)
+                               glyphs: backend.glyphs, logPath: options.logPath, plan: logger.plan)
         // Events already there (restored from the store) arrived long ago: not a lag to measure.
         lastShownSequence = logger.sequenceRange.newest
         state.apiBaseURL = options.apiBaseURL

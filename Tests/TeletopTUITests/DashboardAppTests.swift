@@ -47,6 +47,21 @@ struct DashboardAppTests {
         #expect(backend.frames.count == 1)
     }
 
+    /// Issue 12's bug: with --plan, the form lists and checks the loaded plan, not the contract's types.
+    @Test func theFormListsTheLoadedPlansTypes() throws {
+        let plan = try TrackingPlan.load(json: Array(#"{"event_types": {"page_view": {"fields": {"path": {"type": "string", "required": true}}}}}"#.utf8))
+        let logger = EventLogger(plan: plan, clock: ManualClock())
+        let backend = FakeBackend(script: [nil, .key(.char("n")), nil])
+        var options = DashboardApp.Options()
+        options.maxFPS = 1_000_000
+        let app = DashboardApp(backend: backend, logger: logger, simulator: nil, options: options)
+        app.run(shouldStop: { false })
+        #expect(app.state.plan == plan)
+        let screen = try #require(backend.frames.last).lines.joined(separator: "\n")
+        #expect(screen.contains("page_view"), "\(screen)")
+        #expect(!screen.contains("ai_block_used"))
+    }
+
     @Test func newEventsKeysAndResizesMakeFrames() {
         let clock = ManualClock()
         let logger = EventLogger(clock: clock)

@@ -120,7 +120,8 @@ public struct DashboardState: Equatable, Sendable {
     public var analytics: AnalyticsReport?
 
     public init(width: Int, height: Int, snapshot: TelemetrySnapshot, glyphs: Glyphs = .unicode,
-                version: String = TeletopVersion.current, logPath: String = "") {
+                version: String = TeletopVersion.current, logPath: String = "", plan: TrackingPlan = .contract) {
+        self.plan = plan
         self.width = width
         self.height = height
         self.snapshot = snapshot
