@@ -389,10 +389,10 @@ public final class EventLogger: Sendable {
                     rejected: Int(s.rejectedBuckets.sum(window: window, now: now).rounded()),
                     errors: 0, dropped: Int(s.droppedBuckets.sum(window: window, now: now).rounded()),
                     subscribers: [], components: s.components,
-                    droppedBy: s.droppedByKind.map { ($0.key, Int($0.value.buckets.sum(window: window, now: now).rounded())) }
-                        .filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.map { HealthInputs.Drops(consumer: $0.0, events: $0.1) },
-                    rejectedBySource: EventSource.allCases.map { ($0.description, Int(s.rejectedBySource[Int($0.rawValue)].sum(window: window, now: now).rounded())) }
-                        .filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.map { HealthInputs.Rejections(source: $0.0, events: $0.1) }),
+                    droppedBy: HealthInputs.Tally.ranked(s.droppedByKind.map { ($0.key, Int($0.value.buckets.sum(window: window, now: now).rounded())) }),
+                    rejectedBySource: HealthInputs.Tally.ranked(EventSource.allCases.map {
+                        ($0.description, Int(s.rejectedBySource[Int($0.rawValue)].sum(window: window, now: now).rounded()))
+                    })),
                 health: HealthReport(status: .healthy, reasons: [], message: ""))
         }
         snap.healthInputs.errors = snap.types.first { $0.name == t.errorEventType }?.acceptedInWindow ?? 0

@@ -68,7 +68,7 @@ struct EventRing {
         }
         while bytes > byteCapacity && count > 1 {
             let old = storage[head]
-            storage[head].payload = Self.noPayload  // the place no longer pins it
+            storage[head].payload = .empty  // the place no longer pins it
             head = head + 1 == storage.count ? 0 : head + 1
             count -= 1
             bytes -= old.footprint
@@ -78,8 +78,6 @@ struct EventRing {
         }
         return released
     }
-
-    private static let noPayload = PackedPayload([:])
 
     @inline(__always)
     private func physical(_ i: Int) -> Int {

@@ -43,31 +43,28 @@ public struct HealthInputs: Sendable, Equatable {
     public var subscribers: [EventSubscription.Stats] = []
     public var components: [ComponentHealth] = []
     /// Drops in the window per kind of consumer, most first.
-    public var droppedBy: [Drops] = []
+    public var droppedBy: [Tally] = []
     /// Rejections in the window per source, most first.
-    public var rejectedBySource: [Rejections] = []
+    public var rejectedBySource: [Tally] = []
 
-    public struct Drops: Sendable, Equatable {
-        public var consumer: String
+    /// Events in the window for one name (a kind of consumer, a source).
+    public struct Tally: Sendable, Equatable {
+        public var name: String
         public var events: Int
-        public init(consumer: String, events: Int) {
-            self.consumer = consumer
+        public init(_ name: String, events: Int) {
+            self.name = name
             self.events = events
         }
-    }
 
-    public struct Rejections: Sendable, Equatable {
-        public var source: String
-        public var events: Int
-        public init(source: String, events: Int) {
-            self.source = source
-            self.events = events
+        /// The non-zero ones, most first.
+        public static func ranked(_ counts: [(String, Int)]) -> [Tally] {
+            counts.filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.map { Tally($0.0, events: $0.1) }
         }
     }
 
     public init(accepted: Int = 0, rejected: Int = 0, errors: Int = 0, dropped: Int = 0,
                 subscribers: [EventSubscription.Stats] = [], components: [ComponentHealth] = [],
-                droppedBy: [Drops] = [], rejectedBySource: [Rejections] = []) {
+                droppedBy: [Tally] = [], rejectedBySource: [Tally] = []) {
         self.accepted = accepted
         self.rejected = rejected
         self.errors = errors
@@ -113,11 +110,11 @@ public enum HealthRules {
         // One reason per kind of consumer, however many clients it has.
         let lossless = Set(input.subscribers.filter(\.lossless).map(\.name))
         for drop in input.droppedBy {
-            let clients = input.subscribers.filter { $0.name == drop.consumer }.count
-            let who = clients > 1 ? "\(drop.consumer) clients (\(clients) connected)" : drop.consumer
-            if lossless.contains(drop.consumer) {
+            let clients = input.subscribers.filter { $0.name == drop.name }.count
+            let who = clients > 1 ? "\(drop.name) clients (\(clients) connected)" : drop.name
+            if lossless.contains(drop.name) {
                 reasons.append(.init(status: .unhealthy,
-                    text: "\(drop.consumer) dropped \(grouped(drop.events)) accepted events in \(window): its queue was full"))
+                    text: "\(drop.name) dropped \(grouped(drop.events)) accepted events in \(window): its queue was full"))
             } else {
                 reasons.append(.init(status: .degraded,
                     text: "\(who) missed \(grouped(drop.events)) events in \(window): too slow to take them"))
@@ -134,7 +131,7 @@ public enum HealthRules {
         if arrivals >= t.minimumSample {
             let share = Double(input.rejected) / Double(arrivals)
             if share > t.rejectedShareDegraded {
-                let from = input.rejectedBySource.map { "\($0.source) \(grouped($0.events))" }.joined(separator: ", ")
+                let from = input.rejectedBySource.map { "\($0.name) \(grouped($0.events))" }.joined(separator: ", ")
                 reasons.append(.init(status: .degraded,
                     text: "\(percent(share)) of events in \(window) were rejected (threshold \(percent(t.rejectedShareDegraded)))"
                         + (from.isEmpty ? "" : ", from \(from)")))
@@ -167,16 +164,7 @@ public enum HealthRules {
         bytes >= 1 << 20 ? "\(grouped(bytes >> 20)) MiB" : "\(grouped(bytes >> 10)) KiB"
     }
 
-    /// 1,204: counts in health messages are read by people.
-    static func grouped(_ n: Int) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return (n < 0 ? "-" : "") + out
-    }
+    static func grouped(_ n: Int) -> String { Describe.grouped(n) }
 
     static func percent(_ share: Double) -> String {
         let p = share * 100

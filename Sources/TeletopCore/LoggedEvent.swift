@@ -56,7 +56,7 @@ public struct LoggedEvent: Sendable, Equatable {
 
     /// Fills slots that no longer hold an event, so they pin no payload.
     static let placeholder = LoggedEvent(sequence: 0, eventType: "", timestamp: Timestamp(millisecondsSinceEpoch: 0),
-                                         source: .sim, unplanned: false, packedPayload: PackedPayload([:]))
+                                         source: .sim, unplanned: false, packedPayload: .empty)
 }
 
 /// A refused event: kept in a short list so the health pane, the summary and

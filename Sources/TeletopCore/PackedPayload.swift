@@ -44,6 +44,9 @@ public struct PackedPayload: @unchecked Sendable, Equatable {
         case null = 0, falseValue, trueValue, int, double, string, array, object
     }
 
+    /// `{}`: one shared instance, for places that must hold a payload but no longer hold an event.
+    public static let empty = PackedPayload([:])
+
     public init(_ object: JSONObject) {
         self.init(count: Self.size(ofObject: object)) { start in
             var cursor = start

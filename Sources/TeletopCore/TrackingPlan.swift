@@ -360,6 +360,17 @@ public enum EventTypeName {
 
 /// Short, safe descriptions of values for error messages.
 public enum Describe {
+    /// 1,204: counts as people read them (health messages, the dashboard).
+    public static func grouped<T: BinaryInteger>(_ n: T) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return n < 0 ? "-" + out : out
+    }
+
     public static func string(_ s: String, limit: Int = 40) -> String {
         var clipped = s
         if s.count > limit { clipped = String(s.prefix(limit)) + "…" }

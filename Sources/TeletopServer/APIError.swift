@@ -36,11 +36,14 @@ struct APIError: HTTPResponseError {
     func response(from request: Request, context: some RequestContext) throws -> Response { response }
 
     var response: Response {
-        var response = TelemetryRoutes.json(.object([
-            "error": .string(code), "message": .string(message), "details": .array(details.map(Self.detail)),
-        ]), status: status)
+        var response = Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         for field in headers { response.headers.append(field) }
         return response
+    }
+
+    /// The shape's bytes, also for layers below the routes (HTTPConnectionGuard).
+    var body: [UInt8] {
+        JSONWriter.compactBytes(.object(["error": .string(code), "message": .string(message), "details": .array(details.map(Self.detail))]))
     }
 
     static func detail(_ issue: ValidationIssue) -> JSONValue {

@@ -94,7 +94,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             if let parseError, head.status == .badRequest, head.headers["content-length"].first == "0" {
                 // Hummingbird's empty 400 for a framing error: the JSON shape, with the reason.
                 replacingBadRequest = true
-                let body = TelemetryRoutes.errorJSON(error: "bad_request", message: Self.describe(parseError))
+                let body = APIError(.badRequest, "bad_request", Self.describe(parseError)).body
                 var replacement = HTTPResponseHead(version: requests.first?.version == .http1_0 ? .http1_0 : .http1_1, status: .badRequest)
                 replacement.headers.add(name: "content-type", value: "application/json")
                 replacement.headers.add(name: "content-length", value: String(body.count))

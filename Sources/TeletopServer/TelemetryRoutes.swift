@@ -135,11 +135,6 @@ public struct TelemetryRoutes: Sendable {
         return Self.json(health.jsonValue, status: health.status == .unhealthy ? .serviceUnavailable : .ok)
     }
 
-    /// The error shape's bytes, for layers below the routes (HTTPConnectionGuard).
-    static func errorJSON(error: String, message: String) -> [UInt8] {
-        JSONWriter.compactBytes(.object(["error": .string(error), "message": .string(message), "details": .array([])]))
-    }
-
     static func json(_ value: JSONValue, status: HTTPResponse.Status) -> Response {
         Response(status: status, headers: [.contentType: "application/json"],
                  body: .init(byteBuffer: ByteBuffer(bytes: JSONWriter.compactBytes(value))))

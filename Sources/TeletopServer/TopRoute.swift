@@ -97,8 +97,6 @@ final class QueryGate: Sendable {
         return nil
     }
 
-    var inUse: Int { count.load(ordering: .relaxed) }
-
     /// Given back once, by whichever comes first: the query's end or its client leaving.
     final class Ticket: Sendable {
         private let gate: QueryGate

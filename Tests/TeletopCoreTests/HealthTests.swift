@@ -31,11 +31,11 @@ struct HealthTests {
 
     /// Issue 11, wrong answer 6: a client's bad batch is its own mistake, not an outage.
     @Test func rejectionsDegradeAtMostAndNameTheirSource() {
-        let r = HealthRules.evaluate(HealthInputs(accepted: 80, rejected: 20, rejectedBySource: [.init(source: "http", events: 20)]))
+        let r = HealthRules.evaluate(HealthInputs(accepted: 80, rejected: 20, rejectedBySource: [.init("http", events: 20)]))
         #expect(r.status == .degraded)
         #expect(r.message == "degraded: 20% of events in the last 60 s were rejected (threshold 10%), from http 20")
         let flood = HealthRules.evaluate(HealthInputs(accepted: 900, rejected: 1000,
-                                                      rejectedBySource: [.init(source: "http", events: 990), .init(source: "stdin", events: 10)]))
+                                                      rejectedBySource: [.init("http", events: 990), .init("stdin", events: 10)]))
         #expect(flood.status == .degraded)
         #expect(flood.message.contains("from http 990, stdin 10"))
     }
@@ -47,7 +47,7 @@ struct HealthTests {
 
     @Test func droppedEventsAndFailingComponentsAreUnhealthy() {
         let store = Self.queue("store", queued: 10, capacity: 10, overflow: 5, lossless: true)
-        let r = HealthRules.evaluate(HealthInputs(accepted: 100, dropped: 5, subscribers: [store], droppedBy: [.init(consumer: "store", events: 5)]))
+        let r = HealthRules.evaluate(HealthInputs(accepted: 100, dropped: 5, subscribers: [store], droppedBy: [.init("store", events: 5)]))
         #expect(r.status == .unhealthy)
         #expect(r.message == "unhealthy: store dropped 5 accepted events in the last 60 s: its queue was full (+1 more)")
         #expect(r.reasons.map(\.status) == [.unhealthy, .degraded])
@@ -58,7 +58,7 @@ struct HealthTests {
     /// Issue 11, wrong answer 9: drops are said per kind of consumer, once, not summed per client.
     @Test func slowStreamClientsAreOneReasonAndOnlyDegrade() {
         let streams = (0..<21).map { _ in Self.queue("http stream", overflow: 3, lossless: false) }
-        let r = HealthRules.evaluate(HealthInputs(accepted: 100, dropped: 3, subscribers: streams, droppedBy: [.init(consumer: "http stream", events: 1_204)]))
+        let r = HealthRules.evaluate(HealthInputs(accepted: 100, dropped: 3, subscribers: streams, droppedBy: [.init("http stream", events: 1_204)]))
         #expect(r.status == .degraded)
         #expect(r.message == "degraded: http stream clients (21 connected) missed 1,204 events in the last 60 s: too slow to take them")
         #expect(r.reasons.count == 1)

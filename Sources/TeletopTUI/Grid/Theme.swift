@@ -1,3 +1,4 @@
+import TeletopCore
 /// The glyphs a terminal can show. A UTF-8 locale gets box lines and block
 /// sparklines; anything else (LC_ALL=C, say) gets plain ASCII.
 public struct Glyphs: Equatable, Sendable {
@@ -51,15 +52,7 @@ extension CellGrid {
 /// Number formatting for narrow columns.
 public enum Format {
     /// 1234567 → "1,234,567".
-    public static func grouped<T: BinaryInteger>(_ n: T) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return n < 0 ? "-" + out : out
-    }
+    public static func grouped<T: BinaryInteger>(_ n: T) -> String { Describe.grouped(n) }
 
     /// Rates: "0", "0.4", "12.5", "1.2k", "98k", "1.5M".
     public static func rate(_ r: Double) -> String {
