@@ -2,6 +2,8 @@ import Synchronization
 
 /// Believable AI-block traffic for demos and first runs. Seeded: the same seed
 /// gives the same sequence of events. It only ever calls `EventLogger.log`.
+/// With a loaded plan (`--plan`) that lacks the contract's types, the traffic
+/// is the plan's own, made by `PlanTrafficGenerator`, so it is not all rejected.
 public final class Simulator: Sendable {
     public struct Status: Sendable, Equatable {
         public var enabled: Bool
@@ -35,9 +37,23 @@ public final class Simulator: Sendable {
     private let blocks = WeightedChoice(weights: DemoVocabulary.blockWeights)
     private let models = WeightedChoice(weights: DemoVocabulary.modelWeights)
     private let errors = WeightedChoice(weights: DemoVocabulary.errorWeights)
+    /// The loaded plan's generator, or nil to make the contract's AI-block
+    /// traffic. Chosen once here: the plan never changes for a logger.
+    private let planTraffic: PlanTrafficGenerator?
+    /// A plan that extends the contract: traffic for its extra types, and the
+    /// share of events they get (each type about as often as one contract type).
+    private let extraTraffic: (generator: PlanTrafficGenerator, share: Double)?
 
     public init(logger: EventLogger, seed: UInt64 = 42, rate: Double = defaultRate) {
         self.logger = logger
+        let plan = logger.plan
+        let contractFits = Self.acceptsContractTraffic(plan)
+        planTraffic = contractFits ? nil : PlanTrafficGenerator(plan: plan)
+        let contractNames = Set(TrackingPlan.contract.typeNames)
+        let extras = plan.typeNames.filter { !contractNames.contains($0) }.count
+        extraTraffic = contractFits && extras > 0
+            ? (PlanTrafficGenerator(plan: plan, excluding: contractNames), Double(extras) / Double(extras + contractNames.count))
+            : nil
         state = Mutex(State(rng: SplitMix64(seed: seed), rate: max(0, min(rate, Self.maxRate))))
     }
 
@@ -63,7 +79,26 @@ public final class Simulator: Sendable {
 
     /// Ten times the rate (at least 100/s more) for three seconds.
     public func burst() { state.withLock { $0.burstRemaining = Self.burstSeconds } }
+    /// With a loaded plan, the storm raises the share of its types whose name
+    /// contains "error"; a plan without such a type has no errors to storm, so
+    /// the storm changes nothing (health counts only `HealthThresholds.errorEventType`).
     public func toggleErrorStorm() { state.withLock { $0.errorStorm.toggle() } }
+
+    /// True when the contract's generator fits the plan: it lists the contract's
+    /// three types with the contract's fields and keeps extra fields (ai_block_used
+    /// also carries model, latency_ms and tokens). A plan that lists more types
+    /// than these gets contract traffic and, beside it, its extra types' own. Any other plan gets its own
+    /// traffic, except a plan of no types (built in code; a file needs one), which
+    /// rejects every event whatever is sent.
+    static func acceptsContractTraffic(_ plan: TrackingPlan) -> Bool {
+        guard !plan.eventTypes.isEmpty else { return true }
+        return TrackingPlan.contract.eventTypes.allSatisfy { contract in
+            guard let i = plan.index(of: contract.name) else { return false }
+            let spec = plan.eventTypes[i]
+            return spec.allowAdditionalFields && spec.fields.count == contract.fields.count
+                && contract.fields.allSatisfy { spec.fields.contains($0) }
+        }
+    }
 
     /// The next simulated event, advancing the generator.
     public func makeEvent() -> (String, JSONObject) {
@@ -72,6 +107,10 @@ public final class Simulator: Sendable {
     }
 
     private func makeEvent(_ s: inout State, now: Timestamp) -> (String, JSONObject) {
+        if let planTraffic { return planTraffic.makeEvent(rng: &s.rng, now: now, errorStorm: s.errorStorm) }
+        if let extraTraffic, s.rng.unit() < extraTraffic.share {
+            return extraTraffic.generator.makeEvent(rng: &s.rng, now: now, errorStorm: s.errorStorm)
+        }
         let errorShare = s.errorStorm ? Self.stormErrorShare : Self.normalErrorShare
         let roll = s.rng.unit()
         let chapter = DemoVocabulary.chapters[chapters.pick(&s.rng)]
