@@ -92,7 +92,11 @@ let package = Package(
             dependencies: ["TeletopServer", "TeletopCore", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(name: "TeletopStoreTests", dependencies: ["TeletopStore", "TeletopCore", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "TeletopTUITests", dependencies: ["TeletopTUI", "TeletopCore"], exclude: ["Golden"]),
+        .testTarget(
+            name: "TeletopTUITests",
+            dependencies: ["TeletopTUI", "TeletopCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            exclude: ["Golden"]
+        ),
         // Runs the built `teletop` under tmux; depends on it so `swift test` builds it first.
         .testTarget(name: "TeletopE2ETests", dependencies: ["teletop", "TeletopCore"]),
     ],

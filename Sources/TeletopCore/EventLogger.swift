@@ -61,7 +61,6 @@ public final class EventLogger: Sendable {
         var accepted: UInt64 = 0
         var rejected: UInt64 = 0
         var acceptedBuckets = SecondBuckets()
-        var rejectedBuckets = SecondBuckets()
         var lastEventAt: Timestamp?
     }
 
@@ -225,7 +224,6 @@ public final class EventLogger: Sendable {
             s.rejectedBySource[Int(source.rawValue)].add(at: second)
             if let eventType, let i = s.types.firstIndex(where: { $0.name == eventType }) {
                 s.types[i].rejected += 1
-                s.types[i].rejectedBuckets.add(at: second)
             } else {
                 s.unknownRejected += 1
             }
@@ -370,7 +368,6 @@ public final class EventLogger: Sendable {
                 TypeStats(name: ts.name, planned: ts.planned, accepted: ts.accepted, rejected: ts.rejected,
                           rate1s: rate(ts.acceptedBuckets, 1), rate10s: rate(ts.acceptedBuckets, 10), rate60s: rate(ts.acceptedBuckets, 60),
                           acceptedInWindow: Int(ts.acceptedBuckets.sum(window: window, now: now).rounded()),
-                          rejectedInWindow: Int(ts.rejectedBuckets.sum(window: window, now: now).rounded()),
                           history: ts.acceptedBuckets.history(120, now: now), lastEventAt: ts.lastEventAt)
             }
             let rejections = Array(s.rejections[s.rejectionsHead...] + s.rejections[..<s.rejectionsHead])
@@ -382,7 +379,7 @@ public final class EventLogger: Sendable {
                 retained: s.ring.count, ringCapacity: s.ring.capacity, ringBytes: s.ring.bytes, ringByteCapacity: s.ring.byteCapacity,
                 lastSequence: s.nextSequence - 1, lastEventAt: s.lastEventAt,
                 rate1s: rate(s.acceptedBuckets, 1), rate10s: rate(s.acceptedBuckets, 10), rate60s: rate(s.acceptedBuckets, 60),
-                history: s.acceptedBuckets.history(120, now: now), types: types,
+                types: types,
                 subscribers: s.subscribers.map(\.stats), components: s.components, recentRejections: rejections,
                 healthInputs: HealthInputs(
                     accepted: Int(s.acceptedBuckets.sum(window: window, now: now).rounded()),
@@ -462,7 +459,6 @@ public struct TypeStats: Sendable, Equatable {
     public var rate10s: Double
     public var rate60s: Double
     public var acceptedInWindow: Int
-    public var rejectedInWindow: Int
     /// Accepted per whole second, oldest first, for the 120 s before now.
     public var history: [Int]
     public var lastEventAt: Timestamp?
@@ -496,7 +492,6 @@ public struct TelemetrySnapshot: Sendable, Equatable {
     public var rate1s: Double
     public var rate10s: Double
     public var rate60s: Double
-    public var history: [Int]
     public var types: [TypeStats]
     public var subscribers: [EventSubscription.Stats]
     public var components: [ComponentHealth]
@@ -506,11 +501,6 @@ public struct TelemetrySnapshot: Sendable, Equatable {
 
     public var healthResponse: TelemetryHealthResponse {
         health.response(eventsLogged: Int(eventsLogged))
-    }
-
-    /// Share of the window's accepted events that were of `type`.
-    public func share(of type: TypeStats) -> Double {
-        healthInputs.accepted > 0 ? Double(type.acceptedInWindow) / Double(healthInputs.accepted) : 0
     }
 }
 

@@ -28,8 +28,6 @@ final class AnalyticsLoader: Sendable {
         }
     }
 
-    var busy: Bool { state.withLock { $0.busy } }
-
     /// The report finished since the last call, if any.
     func take() -> AnalyticsReport? {
         state.withLock { s in

@@ -5,9 +5,11 @@ import TeletopCore
 import Glibc
 #endif
 
-/// The loop that joins logger, simulator and terminal: read keys, update the
-/// state, and draw a frame only when something changed, at most `maxFPS`
-/// times a second. Runs on one thread, the one that owns the terminal.
+/// The loop that joins logger, simulator and terminal. It only gathers
+/// (keys, counters, feed pages, analytics reports), dispatches each as a
+/// message to `update`, carries out the effects `update` returns, and draws a
+/// frame when something changed, at most `maxFPS` times a second. Runs on one
+/// thread, the one that owns the terminal.
 public final class DashboardApp {
     public struct Options {
         public var maxFPS = 30
@@ -29,13 +31,14 @@ public final class DashboardApp {
     let feedSource: FeedSource
     let analyticsLoader: AnalyticsLoader
     private var analyticsRequestedAt: UInt64 = 0
+    /// Read here, written only by `update` (through `dispatch`).
     public private(set) var state: DashboardState
-    private var worstLagInSecond: Double?
-    private var lagSecond: Int64 = 0
-    private var lastShownSequence: UInt64 = 0
+    private var lag = LagMeter()
+    private var quitRequested = false
 
     static let quietAfterNanos: UInt64 = 2_000_000_000
     static let quietPollNanos: UInt64 = 100_000_000
+    static let analyticsRefreshNanos: UInt64 = 5_000_000_000
 
     public init(backend: TerminalBackend, logger: EventLogger, simulator: Simulator?, options: Options = Options()) {
         self.backend = backend
@@ -45,11 +48,10 @@ public final class DashboardApp {
         feedSource = FeedSource(logger: logger)
         analyticsLoader = AnalyticsLoader(source: options.analytics)
         state = DashboardState(width: backend.width, height: backend.height, snapshot: logger.snapshot(),
-                               glyphs: backend.glyphs, logPath: options.logPath, plan: logger.plan)
+                               glyphs: backend.glyphs, logPath: options.logPath, plan: logger.plan,
+                               apiBaseURL: options.apiBaseURL, apiNeedsToken: options.apiNeedsToken)
         // Events already there (restored from the store) arrived long ago: not a lag to measure.
-        lastShownSequence = logger.sequenceRange.newest
-        state.apiBaseURL = options.apiBaseURL
-        state.apiNeedsToken = options.apiNeedsToken
+        lag.lastShownSequence = logger.sequenceRange.newest
     }
 
     /// Runs until `q`, Ctrl-C, SIGTERM or `shouldStop` says so.
@@ -58,9 +60,8 @@ public final class DashboardApp {
         var dirty = true
         var lastDrawn: (sequence: UInt64, second: Int64) = (.max, .min)
         var nextFrameAt: UInt64 = 0
-        var quit = false
         var lastActivity = monotonicNanos()
-        while !quit && !shouldStop() {
+        while !quitRequested && !shouldStop() {
             let now = monotonicNanos()
             // Quiet for a while: look for new events ten times a second instead of
             // thirty, so an idle dashboard costs next to nothing.
@@ -70,19 +71,19 @@ public final class DashboardApp {
             // Block for the first event, then take whatever else is queued, so a
             // storm of resizes or a pasted string costs one frame.
             var event = backend.nextEvent(timeoutMilliseconds: wait)
-            while let e = event, !quit {
+            while let e = event, !quitRequested {
                 dirty = true
                 lastActivity = monotonicNanos()
-                for effect in update(&state, msg(e)) where apply(effect) { quit = true }
-                if !quit { event = backend.nextEvent(timeoutMilliseconds: 0) }
+                dispatch(message(e))
+                if !quitRequested { event = backend.nextEvent(timeoutMilliseconds: 0) }
             }
-            if quit { break }
+            if quitRequested { break }
             let range = logger.sequenceRange
             let second = logger.clock.now().secondsSinceEpoch
             // New events, or a new second (uptime, rates, ages), make a frame due.
             if range.newest != lastDrawn.sequence { dirty = true; lastActivity = monotonicNanos() }
             if second != lastDrawn.second { dirty = true }
-            if refreshAnalytics() { dirty = true }
+            if pollAnalytics() { dirty = true }
             let t = monotonicNanos()
             if dirty && t >= nextFrameAt {
                 drawFrame()
@@ -93,49 +94,54 @@ public final class DashboardApp {
         }
     }
 
-    func msg(_ e: TerminalEvent) -> Msg {
+    func message(_ e: TerminalEvent) -> Msg {
         switch e {
         case .key(let k): .key(k)
         case .resize(let w, let h): .resize(width: w, height: h)
         }
     }
 
-    /// Carries out one effect; true means quit.
-    func apply(_ effect: Effect) -> Bool {
+    /// The one way into the state: `update`, then its effects, each of which
+    /// may answer with a message of its own (a page, a fired event's outcome).
+    /// Returns the effects `update` asked for (already carried out), for tests.
+    @discardableResult
+    func dispatch(_ msg: Msg) -> [Effect] {
+        let effects = update(&state, msg)
+        for effect in effects { perform(effect) }
+        return effects
+    }
+
+    private func perform(_ effect: Effect) {
         switch effect {
-        case .quit: return true
+        case .quit: quitRequested = true
         case .toggleSimulator: simulator?.toggle()
         case .stepSimulatorRate(let up): simulator?.stepRate(up: up)
         case .burst: simulator?.burst()
         case .toggleErrorStorm: simulator?.toggleErrorStorm()
         case .forceRedraw: backend.invalidate()
         case .loadAnalytics: requestAnalytics()
+        case .loadFeed(let query): dispatch(.feedLoaded(feedSource.page(for: query)))
         case .fire(let eventType, let payload):
             // Through the one door, like every other source; the outcome goes back into the state.
-            let result: EventForm.Result
             switch logger.log(eventType, payload, source: .form) {
-            case .accepted(let event): result = .accepted(event)
-            case .rejected(let issues): result = .rejected(issues)
+            case .accepted(let event):
+                dispatch(.fired(FiredEvent(eventType: eventType, payload: payload, accepted: true), .accepted(event)))
+            case .rejected(let issues):
+                dispatch(.fired(FiredEvent(eventType: eventType, payload: payload, accepted: false), .rejected(issues)))
             }
-            for effect in update(&state, .fired(FiredEvent(eventType: eventType, payload: payload, accepted: {
-                if case .accepted = result { return true } else { return false }
-            }()), result)) where apply(effect) { return true }
         }
-        return false
     }
 
     /// While the analytics view is open: pick up a finished report, and ask
-    /// for a fresh one every few seconds. True when the state changed.
-    private func refreshAnalytics() -> Bool {
-        var changed = false
+    /// for a fresh one every few seconds. True when a report arrived.
+    private func pollAnalytics() -> Bool {
+        var arrived = false
         if let report = analyticsLoader.take() {
-            state.analytics = report
-            changed = true
-            // The window changed while that one was loading: ask again.
-            if report.window != state.analyticsWindow { requestAnalytics() }
+            dispatch(.analyticsLoaded(report))
+            arrived = true
         }
         if state.mode == .analytics && monotonicNanos() - analyticsRequestedAt > Self.analyticsRefreshNanos { requestAnalytics() }
-        return changed
+        return arrived
     }
 
     private func requestAnalytics() {
@@ -143,39 +149,13 @@ public final class DashboardApp {
         analyticsLoader.request(window: state.analyticsWindow, now: logger.clock.now())
     }
 
-    static let analyticsRefreshNanos: UInt64 = 5_000_000_000
-
-    /// Refreshes the data in the state, renders and draws one frame.
+    /// Gathers fresh data, renders and draws one frame, then reports its cost.
     public func drawFrame() {
         let start = monotonicNanos()
-        state.snapshot = logger.snapshot()
-        state.simulator = simulator?.status
-        state.sources = sourceLines()
-        state.adopt(feedSource.page(for: state.feedQuery))
-        let grid = render(state)
-        backend.draw(grid)
-        let end = monotonicNanos()
-        state.frame.frameMillis = Double(end - start) / 1e6
-        state.frame.framesDrawn += 1
-        measureLag()
-    }
-
-    /// Ingest-to-screen lag: from the newest event's arrival to the end of the
-    /// frame that first showed it, worst over the last second.
-    private func measureLag() {
-        let now = logger.clock.now()
-        if now.secondsSinceEpoch != lagSecond {
-            lagSecond = now.secondsSinceEpoch
-            if worstLagInSecond != nil { state.frame.lagMillis = worstLagInSecond }
-            worstLagInSecond = nil
-        }
-        // Only a frame that shows a new newest event measures anything.
-        guard state.follow, state.pausedAt == nil, let newest = state.feed.events.last, newest.sequence > lastShownSequence,
-              newest.sequence == state.snapshot.lastSequence, let arrived = state.snapshot.lastEventAt else { return }
-        lastShownSequence = newest.sequence
-        let lag = Double(now.millisecondsSinceEpoch - arrived.millisecondsSinceEpoch)
-        worstLagInSecond = max(worstLagInSecond ?? 0, lag)
-        if state.frame.lagMillis == nil { state.frame.lagMillis = lag }
+        dispatch(.refreshed(Refresh(snapshot: logger.snapshot(), simulator: simulator?.status, sources: sourceLines())))
+        backend.draw(render(state))
+        let millis = Double(monotonicNanos() - start) / 1e6
+        dispatch(.frameMeasured(FrameStats(frameMillis: millis, lagMillis: lag.measure(state, now: logger.clock.now()))))
     }
 
     private func sourceLines() -> [SourceStatus] {
@@ -189,6 +169,32 @@ public final class DashboardApp {
             lines.append(SourceStatus(name: "SIM", state: "off (--no-sim)", active: false))
         }
         return lines + options.sources()
+    }
+}
+
+/// Ingest-to-screen lag: from the newest event's arrival to the end of the
+/// frame that first showed it, worst over the last second.
+struct LagMeter {
+    var lastShownSequence: UInt64 = 0
+    private var worstInSecond: Double?
+    private var second: Int64 = 0
+    private var shown: Double?
+
+    /// The lag to show after a frame of `state` drawn at `now`.
+    mutating func measure(_ state: DashboardState, now: Timestamp) -> Double? {
+        if now.secondsSinceEpoch != second {
+            second = now.secondsSinceEpoch
+            if worstInSecond != nil { shown = worstInSecond }
+            worstInSecond = nil
+        }
+        // Only a frame that shows a new newest event measures anything.
+        guard state.follow, state.pausedAt == nil, let newest = state.feed.events.last, newest.sequence > lastShownSequence,
+              newest.sequence == state.snapshot.lastSequence, let arrived = state.snapshot.lastEventAt else { return shown }
+        lastShownSequence = newest.sequence
+        let lag = Double(now.millisecondsSinceEpoch - arrived.millisecondsSinceEpoch)
+        worstInSecond = max(worstInSecond ?? 0, lag)
+        if shown == nil { shown = lag }
+        return shown
     }
 }
 

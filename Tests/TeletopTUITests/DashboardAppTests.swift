@@ -6,15 +6,16 @@ import TeletopCore
 final class FakeBackend: TerminalBackend {
     var width: Int
     var height: Int
-    let glyphs = Glyphs.unicode
+    let glyphs: Glyphs
     var script: [TerminalEvent?]
     var frames: [CellGrid] = []
     var invalidated = 0
     var onIdle: () -> Void = {}
 
-    init(width: Int = 160, height: Int = 45, script: [TerminalEvent?]) {
+    init(width: Int = 160, height: Int = 45, glyphs: Glyphs = .unicode, script: [TerminalEvent?]) {
         self.width = width
         self.height = height
+        self.glyphs = glyphs
         self.script = script
     }
 
@@ -60,6 +61,34 @@ struct DashboardAppTests {
         let screen = try #require(backend.frames.last).lines.joined(separator: "\n")
         #expect(screen.contains("page_view"), "\(screen)")
         #expect(!screen.contains("ai_block_used"))
+    }
+
+    /// Issue 12's bug, the other half: with --plan the simulator makes the plan's
+    /// own events and the counters count them, none rejected.
+    @Test func theSimulatorAndTheCountersFollowTheLoadedPlan() throws {
+        let plan = try TrackingPlan.load(json: Array(#"""
+            {"event_types": {"page_view": {"fields": {"path": {"type": "string", "required": true}}},
+                             "signup": {"fields": {"email": {"type": "string", "required": true}, "plan": {"type": "string"}}}}}
+            """#.utf8))
+        let clock = ManualClock()
+        let logger = EventLogger(plan: plan, clock: clock)
+        let sim = Simulator(logger: logger, seed: 1, rate: 50)
+        let backend = FakeBackend(script: [nil, nil, nil])
+        backend.onIdle = {
+            sim.advance(elapsed: 1)
+            clock.advance(milliseconds: 1000)
+        }
+        var options = DashboardApp.Options()
+        options.maxFPS = 1_000_000
+        let app = DashboardApp(backend: backend, logger: logger, simulator: sim, options: options)
+        app.run(shouldStop: { false })
+        #expect(logger.snapshot().totalRejected == 0)
+        #expect(Set(logger.snapshot().types.map(\.name)) == ["page_view", "signup"])
+        let counters = try #require(backend.frames.last).lines.map { String($0.dropFirst(app.state.layout.counters.x)) }
+        let row = try #require(counters.first { $0.hasPrefix("│page_view") })
+        let total = try #require(logger.snapshot().types.first { $0.name == "page_view" }?.accepted)
+        #expect(total > 0 && row.contains(" \(total) "), "\(row)")
+        #expect(!counters.joined().contains("ai_block_used"))
     }
 
     @Test func newEventsKeysAndResizesMakeFrames() {

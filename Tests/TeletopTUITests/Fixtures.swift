@@ -27,40 +27,104 @@ struct Fixture {
         source = FeedSource(logger: logger)
     }
 
-    func state(width: Int, height: Int, glyphs: Glyphs = .unicode) -> DashboardState {
-        var s = DashboardState(width: width, height: height, snapshot: logger.snapshot(), glyphs: glyphs, logPath: "/tmp/teletop.log")
-        s.simulator = simulator.status
-        s.sources = [SourceStatus(name: "SIM", state: "on 20/s", active: true)]
-        s.frame = FrameStats(frameMillis: 1.2, lagMillis: 3.0, framesDrawn: 10)
-        refresh(&s)
-        return s
-    }
-
-    /// What the app does before each frame.
-    func refresh(_ s: inout DashboardState) {
-        s.snapshot = logger.snapshot()
-        s.adopt(source.page(for: s.feedQuery))
+    /// The real app on a fake terminal of this size, with this fixture's data
+    /// and fixed frame figures, so screens are the same on every run.
+    func session(width: Int, height: Int, glyphs: Glyphs = .unicode) -> Session {
+        let session = Session(fixture: self, width: width, height: height, glyphs: glyphs)
+        session.refresh()
+        session.send(.frameMeasured(FrameStats(frameMillis: 1.2, lagMillis: 3.0)))
+        return session
     }
 }
 
-/// Compares rendered lines with a file under Golden/. TELETOP_UPDATE_GOLDEN=1 rewrites the files.
+/// Drives a real `DashboardApp` one message at a time, without its loop:
+/// each message goes through `update`, and the app itself carries out the
+/// effects (a feed page, a fired event), as it does when running.
+final class Session {
+    let fixture: Fixture
+    let app: DashboardApp
+    var sources = [SourceStatus(name: "SIM", state: "on 20/s", active: true)]
+
+    init(fixture: Fixture, width: Int, height: Int, glyphs: Glyphs) {
+        self.fixture = fixture
+        var options = DashboardApp.Options()
+        options.logPath = "/tmp/teletop.log"
+        app = DashboardApp(backend: FakeBackend(width: width, height: height, glyphs: glyphs, script: []), logger: fixture.logger,
+                           simulator: fixture.simulator, options: options)
+    }
+
+    var state: DashboardState { app.state }
+
+    /// The effects `update` returned for `msg` (already carried out).
+    @discardableResult
+    func send(_ msg: Msg) -> [Effect] { app.dispatch(msg) }
+
+    func type(_ text: String) {
+        for c in text { send(.key(.char(c))) }
+    }
+
+    /// The counters and source lines as they are now, as the app gathers them before a frame.
+    func refresh() {
+        send(.refreshed(Refresh(snapshot: fixture.logger.snapshot(), simulator: fixture.simulator.status, sources: sources)))
+    }
+
+    func render() -> CellGrid { TeletopTUI.render(state) }
+}
+
+/// Compares a rendered screen with the files under Golden/: `NAME.txt` holds
+/// its characters, `NAME.styles.txt` its styles (a symbol per cell and a
+/// legend, as Ratatui's test buffer asserts styles), so a lost colour or
+/// highlight fails as surely as a lost word. TELETOP_UPDATE_GOLDEN=1 rewrites them.
 func goldenMismatch(_ name: String, _ grid: CellGrid, file: String = #filePath) -> String? {
     let dir = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("Golden")
-    let url = dir.appendingPathComponent(name + ".txt")
-    let actual = grid.lines.joined(separator: "\n") + "\n"
+    let files = [(name, grid.lines.joined(separator: "\n") + "\n"), (name + ".styles", styleMap(grid))]
     if ProcessInfo.processInfo.environment["TELETOP_UPDATE_GOLDEN"] == "1" {
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try? actual.write(to: url, atomically: true, encoding: .utf8)
+        for (file, actual) in files { try? actual.write(to: dir.appendingPathComponent(file + ".txt"), atomically: true, encoding: .utf8) }
         return nil
     }
-    guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
-        return "missing golden file \(url.path); run with TELETOP_UPDATE_GOLDEN=1 and review it"
+    for (file, actual) in files {
+        let url = dir.appendingPathComponent(file + ".txt")
+        guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
+            return "missing golden file \(url.path); run with TELETOP_UPDATE_GOLDEN=1 and review it"
+        }
+        if expected == actual { continue }
+        let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
+        let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
+        for i in 0..<max(e.count, a.count) where (i < e.count ? e[i] : "") != (i < a.count ? a[i] : "") {
+            return "\(file) line \(i + 1) differs:\n  expected: \(i < e.count ? e[i] : "")\n  actual:   \(i < a.count ? a[i] : "")"
+        }
+        return "\(file) differs"
     }
-    if expected == actual { return nil }
-    let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
-    let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
-    for i in 0..<max(e.count, a.count) where (i < e.count ? e[i] : "") != (i < a.count ? a[i] : "") {
-        return "\(name) line \(i + 1) differs:\n  expected: \(i < e.count ? e[i] : "")\n  actual:   \(i < a.count ? a[i] : "")"
+    return nil
+}
+
+/// One symbol per cell (`.` is plain text), symbols given in order of first
+/// appearance, and a legend that names each one's role and attributes.
+func styleMap(_ grid: CellGrid) -> String {
+    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+    var symbols: [Style: Character] = [.plain: "."]
+    var order: [Style] = []
+    var rows: [String] = []
+    for y in 0..<grid.height {
+        var row = ""
+        for x in 0..<grid.width {
+            let style = grid[x, y].style
+            if symbols[style] == nil {
+                symbols[style] = order.count < alphabet.count ? alphabet[order.count] : "?"
+                order.append(style)
+            }
+            row.append(symbols[style]!)
+        }
+        rows.append(row)
     }
-    return "\(name) differs"
+    let legend = order.map { style in
+        var words = ["\(symbols[style]!) = \(style.role)"]
+        if style.bold { words.append("bold") }
+        if style.reverse { words.append("reverse") }
+        if style.underline { words.append("underline") }
+        if style.dim { words.append("dim") }
+        return words.joined(separator: " ")
+    }
+    return (legend + [""] + rows).joined(separator: "\n") + "\n"
 }

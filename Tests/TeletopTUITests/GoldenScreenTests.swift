@@ -8,69 +8,70 @@ struct GoldenScreenTests {
 
     @Test(arguments: [(160, 45), (80, 24)])
     func mainScreen(width: Int, height: Int) {
-        let grid = render(fixture.state(width: width, height: height))
+        let grid = fixture.session(width: width, height: height).render()
         #expect(goldenMismatch("main-\(width)x\(height)", grid) == nil)
     }
 
     @Test(arguments: [(160, 45), (80, 24)])
     func help(width: Int, height: Int) {
-        var s = fixture.state(width: width, height: height)
-        _ = update(&s, .key(.char("?")))
-        #expect(goldenMismatch("help-\(width)x\(height)", render(s)) == nil)
+        let s = fixture.session(width: width, height: height)
+        s.send(.key(.char("?")))
+        #expect(goldenMismatch("help-\(width)x\(height)", s.render()) == nil)
     }
 
     @Test func aNarrowHeaderDropsSourceLinesBeforeCountsAndStatus() {
-        var s = fixture.state(width: 80, height: 24)
+        let s = fixture.session(width: 80, height: 24)
         s.sources.append(SourceStatus(name: "HTTP", state: "127.0.0.1:40517", active: true))
-        let header = render(s).lines[0]
+        s.refresh()
+        let header = s.render().lines[0]
         #expect(header.contains("events") && header.contains("/s") && header.contains("HEALTHY"))
         #expect(!header.contains("HTTP"), "the health pane still lists it")
-        s.width = 160
-        #expect(render(s).lines[0].contains("HTTP 127.0.0.1:40517"))
+        s.send(.resize(width: 160, height: 24))
+        #expect(s.render().lines[0].contains("HTTP 127.0.0.1:40517"))
     }
 
     @Test(arguments: [(160, 45), (80, 24)])
     func formWithAWrongValue(width: Int, height: Int) {
-        var s = fixture.state(width: width, height: height)
-        _ = update(&s, .key(.char("n")))
-        _ = update(&s, .key(.enter))
-        for c in "用户_7" { _ = update(&s, .key(.char(c))) }
-        _ = update(&s, .key(.tab))
-        for c in "one" { _ = update(&s, .key(.char(c))) }
-        _ = update(&s, .key(.tab))
-        #expect(goldenMismatch("form-\(width)x\(height)", render(s)) == nil)
+        let s = fixture.session(width: width, height: height)
+        s.send(.key(.char("n")))
+        s.send(.key(.enter))
+        for c in "用户_7" { s.send(.key(.char(c))) }
+        s.send(.key(.tab))
+        for c in "one" { s.send(.key(.char(c))) }
+        s.send(.key(.tab))
+        #expect(goldenMismatch("form-\(width)x\(height)", s.render()) == nil)
     }
 
     @Test(arguments: [(160, 45), (80, 24)])
     func detailPopup(width: Int, height: Int) {
-        var s = fixture.state(width: width, height: height)
-        _ = update(&s, .key(.up))  // one above the newest: the hostile event
-        fixture.refresh(&s)
-        _ = update(&s, .key(.enter))
-        #expect(goldenMismatch("detail-\(width)x\(height)", render(s)) == nil)
+        let s = fixture.session(width: width, height: height)
+        s.send(.key(.up))  // one above the newest: the hostile event
+        s.refresh()
+        s.send(.key(.enter))
+        #expect(goldenMismatch("detail-\(width)x\(height)", s.render()) == nil)
     }
 
     @Test func tooSmall() {
-        let grid = render(fixture.state(width: 60, height: 20))
+        let grid = fixture.session(width: 60, height: 20).render()
         #expect(goldenMismatch("too-small-60x20", grid) == nil)
         #expect(grid.lines.contains { $0.contains("Enlarge the terminal to at least 80x24") })
     }
 
     @Test func asciiGlyphsForNonUTF8Locales() {
-        let grid = render(fixture.state(width: 160, height: 45, glyphs: .ascii))
+        let grid = fixture.session(width: 160, height: 45, glyphs: .ascii).render()
         #expect(goldenMismatch("main-ascii-160x45", grid) == nil)
         #expect(grid.lines.allSatisfy { $0.unicodeScalars.allSatisfy { $0.isASCII } })
     }
 
     @Test func pausedFilteredAndScrolled() {
-        var s = fixture.state(width: 160, height: 45)
-        _ = update(&s, .key(.char(" ")))
+        let s = fixture.session(width: 160, height: 45)
+        s.send(.key(.char(" ")))
         fixture.logger.log("error_event", ["error_type": "rate_limited", "error_message": "429"], source: .http)
-        _ = update(&s, .key(.char("t")))
-        _ = update(&s, .key(.char("t")))
-        _ = update(&s, .key(.char("t")))
-        fixture.refresh(&s)
-        #expect(goldenMismatch("paused-error-filter-160x45", render(s)) == nil)
+        s.send(.key(.char("t")))
+        s.send(.key(.char("t")))
+        s.send(.key(.char("t")))
+        s.refresh()
+        #expect(goldenMismatch("paused-error-filter-160x45", s.render()) == nil)
     }
 }
 
@@ -79,12 +80,12 @@ struct PaneTests {
     let fixture = Fixture()
 
     func lines(_ width: Int, _ height: Int) -> [String] {
-        render(fixture.state(width: width, height: height)).lines
+        fixture.session(width: width, height: height).render().lines
     }
 
     @Test func hostilePayloadIsShownEscapedNeverSent() {
         // Wide enough that the whole line shows.
-        let grid = render(fixture.state(width: 250, height: 45))
+        let grid = fixture.session(width: 250, height: 45).render()
         let text = grid.lines.joined()
         #expect(!text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
         #expect(text.contains(#"error_message=\x1b[2J\x1b[31mRED\x07\nline2"#))
@@ -92,7 +93,7 @@ struct PaneTests {
 
     @Test func wideCharactersAreNeverSplitAndNeverCrossBorders() {
         for width in [80, 81, 97, 120, 160] {
-            let grid = render(fixture.state(width: width, height: 30))
+            let grid = fixture.session(width: width, height: 30).render()
             for line in grid.lines {
                 #expect(DisplayWidth.of(line) == width, "line is \(DisplayWidth.of(line)) columns at width \(width): \(line)")
             }
@@ -100,8 +101,8 @@ struct PaneTests {
     }
 
     @Test func counterRowsShowTotalsRatesShareAndRejected() {
-        let s = fixture.state(width: 160, height: 45)
-        let counters = render(s).lines.map { String($0.dropFirst(s.layout.counters.x)) }
+        let s = fixture.session(width: 160, height: 45)
+        let counters = s.render().lines.map { String($0.dropFirst(s.state.layout.counters.x)) }
         let ai = counters.first { $0.hasPrefix("│ai_block_used") }
         let snap = fixture.logger.snapshot()
         let stats = snap.types.first { $0.name == "ai_block_used" }!
@@ -152,9 +153,9 @@ struct TextTests {
     }
 
     @Test func wrapping() {
-        #expect(HealthWidget.wrap("degraded: 12% of the last 60 s were error_event", width: 20)
+        #expect(Wrap.words("degraded: 12% of the last 60 s were error_event", width: 20)
             == ["degraded: 12% of the", "last 60 s were", "error_event"])
-        #expect(HealthWidget.wrap("abcdefghij", width: 4) == ["abcd", "efgh", "ij"])
+        #expect(Wrap.words("abcdefghij", width: 4) == ["abcd", "efgh", "ij"])
     }
 
     @Test func formats() {
@@ -193,10 +194,10 @@ struct AnalyticsViewTests {
 
     @Test(arguments: [(160, 45), (80, 24)])
     func analyticsScreen(width: Int, height: Int) {
-        var s = fixture.state(width: width, height: height)
-        #expect(update(&s, .key(.char("a"))) == [.loadAnalytics])
-        s.analytics = Self.report()
-        let grid = render(s)
+        let s = fixture.session(width: width, height: height)
+        #expect(s.send(.key(.char("a"))) == [.loadAnalytics])
+        s.send(.analyticsLoaded(Self.report()))
+        let grid = s.render()
         #expect(goldenMismatch("analytics-\(width)x\(height)", grid) == nil)
         let text = grid.lines.joined(separator: "\n")
         #expect(!text.contains("\u{1b}"), "an escape sequence from an event reached the screen")
@@ -205,29 +206,29 @@ struct AnalyticsViewTests {
     }
 
     @Test func keysChangeTheWindowAskForDataAndLeave() {
-        var s = fixture.state(width: 160, height: 45)
-        #expect(render(s).lines.last?.contains("a analytics") == true, "the footer shows the key")
-        _ = update(&s, .key(.char("a")))
-        #expect(s.mode == .analytics && s.analyticsWindow == .hour)
-        #expect(update(&s, .key(.char("w"))) == [.loadAnalytics])
-        #expect(s.analyticsWindow == .day)
+        let s = fixture.session(width: 160, height: 45)
+        #expect(s.render().lines.last?.contains("a analytics") == true, "the footer shows the key")
+        s.send(.key(.char("a")))
+        #expect(s.state.mode == .analytics && s.state.analyticsWindow == .hour)
+        #expect(s.send(.key(.char("w"))) == [.loadAnalytics])
+        #expect(s.state.analyticsWindow == .day)
         // Until the report for the new window arrives, the old one is shown as loading.
-        s.analytics = Self.report(window: .hour)
-        #expect(render(s).lines[1].contains("Analytics: last 24h") && render(s).lines.contains { $0.contains("loading") })
-        for _ in 0..<4 { _ = update(&s, .key(.char("w"))) }
-        #expect(s.analyticsWindow == .hour)
-        #expect(update(&s, .key(.char("r"))) == [.loadAnalytics])
-        _ = update(&s, .key(.escape))
-        #expect(s.mode == .normal)
-        _ = update(&s, .key(.char("a")))
-        #expect(update(&s, .key(.char("q"))) == [.quit])
+        s.send(.analyticsLoaded(Self.report(window: .hour)))
+        #expect(s.render().lines[1].contains("Analytics: last 24h") && s.render().lines.contains { $0.contains("loading") })
+        for _ in 0..<4 { s.send(.key(.char("w"))) }
+        #expect(s.state.analyticsWindow == .hour)
+        #expect(s.send(.key(.char("r"))) == [.loadAnalytics])
+        s.send(.key(.escape))
+        #expect(s.state.mode == .normal)
+        s.send(.key(.char("a")))
+        #expect(s.send(.key(.char("q"))) == [.quit])
     }
 
     @Test func withoutAStoreTheViewSaysWhy() {
-        var s = fixture.state(width: 160, height: 45)
-        _ = update(&s, .key(.char("a")))
-        s.analytics = AnalyticsReport.load(from: nil, window: .hour, now: Timestamp(year: 2025, month: 1, day: 27))
-        #expect(render(s).lines.contains { $0.contains("--in-memory") })
+        let s = fixture.session(width: 160, height: 45)
+        s.send(.key(.char("a")))
+        s.send(.analyticsLoaded(AnalyticsReport.load(from: nil, window: .hour, now: Timestamp(year: 2025, month: 1, day: 27))))
+        #expect(s.render().lines.contains { $0.contains("--in-memory") })
     }
 
     @Test func aFailingSourceBecomesAnErrorNotACrash() {

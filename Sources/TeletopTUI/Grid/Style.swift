@@ -4,7 +4,7 @@ public enum ColorRole: UInt8, Sendable, CaseIterable {
     case normal, muted, accent, title, aiBlock, chapterVisit, errorEvent, otherType, healthy, degraded, unhealthy, selection
 }
 
-public struct Style: Equatable, Sendable {
+public struct Style: Hashable, Sendable {
     public var role: ColorRole
     public var bold: Bool
     public var reverse: Bool

@@ -58,17 +58,16 @@ public struct FrameStats: Equatable, Sendable {
     public var frameMillis: Double = 0
     /// From the newest shown event's arrival to its frame reaching the terminal, worst over the last second.
     public var lagMillis: Double?
-    public var framesDrawn: Int = 0
 
-    public init(frameMillis: Double = 0, lagMillis: Double? = nil, framesDrawn: Int = 0) {
+    public init(frameMillis: Double = 0, lagMillis: Double? = nil) {
         self.frameMillis = frameMillis
         self.lagMillis = lagMillis
-        self.framesDrawn = framesDrawn
     }
 }
 
-/// Everything the screen shows, as a value. `update` changes it from keys,
-/// `render` draws it; neither touches the terminal or the clock.
+/// Everything the screen shows, as a value. Only `update` changes it (from
+/// keys and from the data the app gathers), `render` draws it; neither
+/// touches the terminal or the clock.
 public struct DashboardState: Equatable, Sendable {
     public var width: Int
     public var height: Int
@@ -76,7 +75,7 @@ public struct DashboardState: Equatable, Sendable {
     public var version: String
     public var logPath: String
 
-    // Data, refreshed by the app each frame.
+    // Data, arriving as messages (`.refreshed`, `.feedLoaded`, `.frameMeasured`).
     public var snapshot: TelemetrySnapshot
     public var feed = FeedPage()
     public var simulator: Simulator.Status?
@@ -93,7 +92,8 @@ public struct DashboardState: Equatable, Sendable {
     /// The highlighted event when not following, and its row in the viewport.
     public var selected: UInt64?
     public var selectedRow = 0
-    public var textFilter = ""
+    /// The `/` filter's text, edited like a form field.
+    public var filterEditor = LineEditor()
     public var typeFilter: String?
     public var counterSort: CounterSort = .name
     public var healthScroll = 0
@@ -120,8 +120,11 @@ public struct DashboardState: Equatable, Sendable {
     public var analytics: AnalyticsReport?
 
     public init(width: Int, height: Int, snapshot: TelemetrySnapshot, glyphs: Glyphs = .unicode,
-                version: String = TeletopVersion.current, logPath: String = "", plan: TrackingPlan = .contract) {
+                version: String = TeletopVersion.current, logPath: String = "", plan: TrackingPlan = .contract,
+                apiBaseURL: String = "http://127.0.0.1:7311", apiNeedsToken: Bool = false) {
         self.plan = plan
+        self.apiBaseURL = apiBaseURL
+        self.apiNeedsToken = apiNeedsToken
         self.width = width
         self.height = height
         self.snapshot = snapshot
@@ -133,6 +136,8 @@ public struct DashboardState: Equatable, Sendable {
     public var layout: DashboardLayout { DashboardLayout(width: width, height: height) }
 
     public var isTooSmall: Bool { width < DashboardLayout.minimumWidth || height < DashboardLayout.minimumHeight }
+
+    public var textFilter: String { filterEditor.text }
 
     public var filter: FeedFilter { FeedFilter(eventType: typeFilter, text: textFilter) }
 

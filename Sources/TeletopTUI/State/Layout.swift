@@ -32,6 +32,9 @@ public struct DashboardLayout: Equatable, Sendable {
         }
     }
 
+    /// Everything between the header and the footer (the analytics view covers it).
+    public var body: Rect { Rect(x: 0, y: header.maxY, width: header.width, height: footer.y - header.maxY) }
+
     /// Rows of events the feed pane shows.
     public var feedRows: Int { max(1, feed.height - 2) }
 }

@@ -1,44 +1,75 @@
 import TeletopCore
 
-/// The dashboard's key handling as a pure function: state and a message in,
-/// the changed state and the effects to carry out.
+/// The dashboard's only writer of state, as a pure function: state and a
+/// message in, the changed state and the effects to carry out. Keys are looked
+/// up in `KeyMap`; data the app gathered arrives as messages too.
 public func update(_ state: inout DashboardState, _ msg: Msg) -> [Effect] {
     switch msg {
     case .resize(let width, let height):
+        let before = state.feedQuery
         state.width = width
         state.height = height
         state.selectedRow = min(state.selectedRow, state.layout.feedRows - 1)
+        return reloadIfMoved(state, from: before)
+    case .refreshed(let refresh):
+        let old = state.snapshot
+        state.snapshot = refresh.snapshot
+        state.simulator = refresh.simulator
+        state.sources = refresh.sources
+        // New events, or events that left the ring: the loaded page is stale.
+        let moved = old.lastSequence != refresh.snapshot.lastSequence || old.evicted != refresh.snapshot.evicted
+        return moved || state.feed.events.isEmpty && refresh.snapshot.lastSequence > 0 ? [.loadFeed(state.feedQuery)] : []
+    case .feedLoaded(let page):
+        adopt(&state, page)
         return []
+    case .analyticsLoaded(let report):
+        state.analytics = report
+        // The window changed while that one was loading: ask again.
+        return report.window != state.analyticsWindow ? [.loadAnalytics] : []
     case .fired(let event, let result):
         applyFired(&state, event, result)
         return []
+    case .frameMeasured(let stats):
+        state.frame = stats
+        return []
     case .key(let key):
         state.notice = nil
-        // Keys that mean the same in every mode.
-        switch key {
-        case .ctrl("c"): return [.quit]
-        case .ctrl("l"): return [.forceRedraw]
-        default: break
+        let before = state.feedQuery
+        var effects: [Effect]
+        if let action = KeyMap.action(for: key, in: state.keyContext) {
+            effects = perform(&state, action)
+        } else {
+            effects = edit(&state, key)
         }
-        switch state.mode {
-        case .filtering: return updateFiltering(&state, key)
-        case .form: return updateForm(&state, key)
-        case .help(let scroll): return updateHelp(&state, key, scroll: scroll)
-        case .detail(let event, let scroll): return updateDetail(&state, key, event: event, scroll: scroll)
-        case .analytics: return updateAnalytics(&state, key)
-        case .normal: return updateNormal(&state, key)
-        }
+        return effects + reloadIfMoved(state, from: before)
     }
 }
 
-private func updateNormal(_ state: inout DashboardState, _ key: Key) -> [Effect] {
-    switch key {
-    case .char("q"): return [.quit]
-    case .char("?"), .f1: state.mode = .help(scroll: 0)
-    case .char("a"):
+/// A key that moved the feed's window asks for the page at once, so the next
+/// key (Enter after `g`, say) sees the events it moved to.
+private func reloadIfMoved(_ state: DashboardState, from before: FeedQuery) -> [Effect] {
+    state.feedQuery != before ? [.loadFeed(state.feedQuery)] : []
+}
+
+/// Keys the map does not name: typing, in the two places that take text.
+private func edit(_ state: inout DashboardState, _ key: Key) -> [Effect] {
+    switch state.keyContext {
+    case .filter: _ = state.filterEditor.handle(key)
+    case .formFields: editForm(&state, key)
+    default: break
+    }
+    return []
+}
+
+private func perform(_ state: inout DashboardState, _ action: Action) -> [Effect] {
+    switch action {
+    case .quit: return [.quit]
+    case .redraw: return [.forceRedraw]
+    case .help: state.mode = .help(scroll: 0)
+    case .analytics:
         state.mode = .analytics
         return [.loadAnalytics]
-    case .char(" "):
+    case .pauseOrResume:
         if state.pausedAt == nil {
             state.pausedAt = state.snapshot.lastSequence
         } else {
@@ -47,91 +78,78 @@ private func updateNormal(_ state: inout DashboardState, _ key: Key) -> [Effect]
             state.follow = true
             state.selected = nil
         }
-    case .char("/"): state.mode = .filtering
-    case .char("t"): cycleTypeFilter(&state)
-    case .escape:
-        state.textFilter = ""
-        state.typeFilter = nil
-    case .tab: state.focus = Pane(rawValue: (state.focus.rawValue + 1) % Pane.allCases.count)!
-    case .backTab: state.focus = Pane(rawValue: (state.focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count)!
-    case .char("1"): state.focus = .feed
-    case .char("2"): state.focus = .counters
-    case .char("3"): state.focus = .health
-    case .char("o"): state.counterSort = CounterSort(rawValue: (state.counterSort.rawValue + 1) % CounterSort.allCases.count)!
-    case .char("s"): return [.toggleSimulator]
-    case .char("+"), .char("="): return [.stepSimulatorRate(up: true)]
-    case .char("-"), .char("_"): return [.stepSimulatorRate(up: false)]
-    case .char("b"): return [.burst]
-    case .char("e"): return [.toggleErrorStorm]
-    case .char("n"): openForm(&state)
-    case .char("r"): return refire(&state)
-    case .enter:
-        if let event = currentEvent(state) { state.mode = .detail(event, scroll: 0) }
-    case .char("G"), .end: followTail(&state)
-    case .char("g"), .home:
-        if state.focus == .health { state.healthScroll = 0 } else { jumpToOldest(&state) }
-    case .char("k"), .up: move(&state, by: -1)
-    case .char("j"), .down: move(&state, by: 1)
-    case .pageUp: move(&state, by: -state.layout.feedRows)
-    case .pageDown: move(&state, by: state.layout.feedRows)
-    default: break
-    }
-    return []
-}
-
-private func updateFiltering(_ state: inout DashboardState, _ key: Key) -> [Effect] {
-    switch key {
-    case .enter: state.mode = .normal
-    case .escape:
-        state.textFilter = ""
+    case .filter: state.mode = .filtering
+    case .keepFilter: state.mode = .normal
+    case .discardFilter:
+        state.filterEditor = LineEditor()
         state.mode = .normal
-    case .backspace: if !state.textFilter.isEmpty { state.textFilter.removeLast() }
-    case .ctrl("u"): state.textFilter = ""
-    case .char(let c): state.textFilter.append(c)
-    default: break
-    }
-    return []
-}
-
-private func updateAnalytics(_ state: inout DashboardState, _ key: Key) -> [Effect] {
-    switch key {
-    case .char("q"): return [.quit]
-    case .escape, .char("a"), .enter: state.mode = .normal
-    case .char("w"):
+    case .cycleTypeFilter: cycleTypeFilter(&state)
+    case .clearFilters:
+        state.filterEditor = LineEditor()
+        state.typeFilter = nil
+    case .focusNext: state.focus = Pane(rawValue: (state.focus.rawValue + 1) % Pane.allCases.count)!
+    case .focusPrevious: state.focus = Pane(rawValue: (state.focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count)!
+    case .focus(let pane): state.focus = pane
+    case .sortCounters: state.counterSort = CounterSort(rawValue: (state.counterSort.rawValue + 1) % CounterSort.allCases.count)!
+    case .toggleSimulator: return [.toggleSimulator]
+    case .simulatorFaster: return [.stepSimulatorRate(up: true)]
+    case .simulatorSlower: return [.stepSimulatorRate(up: false)]
+    case .burst: return [.burst]
+    case .errorStorm: return [.toggleErrorStorm]
+    case .newEvent: openForm(&state)
+    case .refire: return refire(&state)
+    case .details:
+        if let event = currentEvent(state) { state.mode = .detail(event, scroll: 0) }
+    case .followTail: followTail(&state)
+    case .oldest:
+        if state.focus == .health { state.healthScroll = 0 } else { jumpToOldest(&state) }
+    case .down, .up, .pageDown, .pageUp, .top: scroll(&state, action)
+    case .close: close(&state)
+    case .nextWindow:
         state.analyticsWindow = state.analyticsWindow.next
         return [.loadAnalytics]
-    case .char("r"): return [.loadAnalytics]
-    default: break
+    case .reload: return [.loadAnalytics]
+    case .choose, .nextField, .previousField, .submit, .rawJSON, .curl, .closeKeepingDraft:
+        return performForm(&state, action)
     }
     return []
 }
 
-private func updateHelp(_ state: inout DashboardState, _ key: Key, scroll: Int) -> [Effect] {
-    switch key {
-    case .char("q"): return [.quit]
-    case .escape, .char("?"), .f1, .enter: state.mode = .normal
-    case .char("j"), .down: state.mode = .help(scroll: scroll + 1)
-    case .char("k"), .up: state.mode = .help(scroll: max(0, scroll - 1))
-    case .pageDown: state.mode = .help(scroll: scroll + 10)
-    case .pageUp: state.mode = .help(scroll: max(0, scroll - 10))
-    case .char("g"), .home: state.mode = .help(scroll: 0)
-    default: break
+/// Closes the overlay on top.
+private func close(_ state: inout DashboardState) {
+    if state.keyContext == .formTypes {
+        // Nothing typed yet: nothing to keep.
+        state.form = nil
     }
-    return []
+    state.mode = .normal
 }
 
-private func updateDetail(_ state: inout DashboardState, _ key: Key, event: LoggedEvent, scroll: Int) -> [Effect] {
-    switch key {
-    case .char("q"): return [.quit]
-    case .escape, .enter: state.mode = .normal
-    case .char("j"), .down: state.mode = .detail(event, scroll: scroll + 1)
-    case .char("k"), .up: state.mode = .detail(event, scroll: max(0, scroll - 1))
-    case .pageDown: state.mode = .detail(event, scroll: scroll + 10)
-    case .pageUp: state.mode = .detail(event, scroll: max(0, scroll - 10))
-    case .char("g"), .home: state.mode = .detail(event, scroll: 0)
-    default: break
+/// Movement keys: in the feed or health pane, or scrolling an overlay, or the form's type list.
+private func scroll(_ state: inout DashboardState, _ action: Action) {
+    let page = 10
+    func scrolled(_ current: Int) -> Int {
+        switch action {
+        case .down: current + 1
+        case .up: max(0, current - 1)
+        case .pageDown: current + page
+        case .pageUp: max(0, current - page)
+        default: 0
+        }
     }
-    return []
+    switch state.mode {
+    case .help(let s): state.mode = .help(scroll: scrolled(s))
+    case .detail(let event, let s): state.mode = .detail(event, scroll: scrolled(s))
+    case .form: moveInTypeList(&state, by: action == .down ? 1 : -1)
+    default:
+        let rows = state.layout.feedRows
+        switch action {
+        case .down: move(&state, by: 1)
+        case .up: move(&state, by: -1)
+        case .pageDown: move(&state, by: rows)
+        case .pageUp: move(&state, by: -rows)
+        default: break
+        }
+    }
 }
 
 /// The event Enter opens: the highlighted one, or the newest shown when following.
@@ -188,20 +206,18 @@ private func cycleTypeFilter(_ state: inout DashboardState) {
     }
 }
 
-extension DashboardState {
-    /// Called by the app after loading a page: when jumping to the oldest
-    /// event, select it now that it is known.
-    public mutating func adopt(_ page: FeedPage) {
-        feed = page
-        guard !follow, let first = page.events.first else { return }
-        guard let current = selected else {
-            selected = first.sequence
-            selectedRow = 0
-            return
-        }
-        // The selected event left the ring or the filter: hold on to its neighbour.
-        if !page.events.contains(where: { $0.sequence == current }) {
-            selected = (page.events.first { $0.sequence > current } ?? page.events.last!).sequence
-        }
+/// A loaded page replaces the feed. After jumping to the oldest event, the
+/// first one is selected now that it is known; a selected event that left the
+/// ring or the filter hands the highlight to its neighbour.
+private func adopt(_ state: inout DashboardState, _ page: FeedPage) {
+    state.feed = page
+    guard !state.follow, let first = page.events.first else { return }
+    guard let current = state.selected else {
+        state.selected = first.sequence
+        state.selectedRow = 0
+        return
+    }
+    if !page.events.contains(where: { $0.sequence == current }) {
+        state.selected = (page.events.first { $0.sequence > current } ?? page.events.last!).sequence
     }
 }

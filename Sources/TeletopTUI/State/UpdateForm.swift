@@ -18,69 +18,70 @@ func refire(_ state: inout DashboardState) -> [Effect] {
 /// Entries of the type list: the plan's types, "custom", then recent events.
 func chooserCount(_ state: DashboardState) -> Int { state.plan.eventTypes.count + 1 + state.fired.count }
 
-func updateForm(_ state: inout DashboardState, _ key: Key) -> [Effect] {
+/// The type list's highlight, within the plan's types, "custom" and the recent events.
+func moveInTypeList(_ state: inout DashboardState, by delta: Int) {
+    guard var form = state.form, case .chooseType(let selected) = form.stage else { return }
+    form.stage = .chooseType(selected: max(0, min(chooserCount(state) - 1, selected + delta)))
+    state.form = form
+}
+
+/// The form's own actions (the key map names them; see `KeyMap`).
+func performForm(_ state: inout DashboardState, _ action: Action) -> [Effect] {
     guard var form = state.form else {
         state.mode = .normal
         return []
     }
-    var discard = false
-    defer { state.form = discard ? nil : form }
-    switch form.stage {
-    case .chooseType(let selected):
-        let count = chooserCount(state)
-        switch key {
-        case .escape, .char("q"):
-            state.mode = .normal
-            discard = true  // nothing typed yet: nothing to keep
-            return []
-        case .down, .char("j"), .tab: form.stage = .chooseType(selected: min(count - 1, selected + 1))
-        case .up, .char("k"), .backTab: form.stage = .chooseType(selected: max(0, selected - 1))
-        case .enter:
-            let planned = state.plan.eventTypes
-            if selected < planned.count {
-                let spec = planned[selected]
-                form.begin(spec, remembered: state.formMemory[spec.name] ?? [:])
-            } else if selected == planned.count {
-                form.begin(nil, remembered: state.formMemory[""] ?? [:])
-            } else {
-                form.begin(from: state.fired[selected - planned.count - 1], plan: state.plan)
-            }
-        default: break
+    defer { if state.form != nil { state.form = form } }
+    switch action {
+    case .choose:
+        guard case .chooseType(let selected) = form.stage else { return [] }
+        let planned = state.plan.eventTypes
+        if selected < planned.count {
+            let spec = planned[selected]
+            form.begin(spec, remembered: state.formMemory[spec.name] ?? [:])
+        } else if selected == planned.count {
+            form.begin(nil, remembered: state.formMemory[""] ?? [:])
+        } else {
+            form.begin(from: state.fired[selected - planned.count - 1], plan: state.plan)
         }
-        return []
-    case .edit:
-        switch key {
-        case .escape:
-            state.mode = .normal
-            // Something typed and not yet accepted stays as a draft for next time.
-            let keep = form.changed || { if case .rejected = form.result { return true } else { return false } }()
-            if !keep { discard = true; return [] }
-            state.notice = "draft kept: n brings it back"
+    case .closeKeepingDraft:
+        state.mode = .normal
+        // Something typed and not yet accepted stays as a draft for next time.
+        let keep = form.changed || { if case .rejected = form.result { return true } else { return false } }()
+        if !keep {
+            state.form = nil
             return []
-        case .tab, .down:
-            leaveRow(&form, plan: state.plan)
-            form.focus = (form.focus + 1) % max(1, form.rowCount)
-        case .backTab, .up:
-            leaveRow(&form, plan: state.plan)
-            form.focus = (form.focus + max(1, form.rowCount) - 1) % max(1, form.rowCount)
-        case .enter:
-            switch form.payload() {
-            case .failure(let error):
-                form.rawError = error.message
-            case .success(let payload):
-                form.rawError = nil
-                return [.fire(eventType: form.typeName, payload: payload)]
-            }
-        case .ctrl("r"): form.toggleRaw()
-        case .f2: form.showCurl.toggle()
-        default:
-            if editFocused(&form, key) {
-                form.changed = true
-                form.result = nil
-            }
         }
-        return []
+        state.notice = "draft kept: n brings it back"
+    case .nextField:
+        leaveRow(&form, plan: state.plan)
+        form.focus = (form.focus + 1) % max(1, form.rowCount)
+    case .previousField:
+        leaveRow(&form, plan: state.plan)
+        form.focus = (form.focus + max(1, form.rowCount) - 1) % max(1, form.rowCount)
+    case .submit:
+        switch form.payload() {
+        case .failure(let error):
+            form.rawError = error.message
+        case .success(let payload):
+            form.rawError = nil
+            return [.fire(eventType: form.typeName, payload: payload)]
+        }
+    case .rawJSON: form.toggleRaw()
+    case .curl: form.showCurl.toggle()
+    default: break
     }
+    return []
+}
+
+/// A key the map does not name, typed into the focused field.
+func editForm(_ state: inout DashboardState, _ key: Key) {
+    guard var form = state.form else { return }
+    if editFocused(&form, key) {
+        form.changed = true
+        form.result = nil
+    }
+    state.form = form
 }
 
 /// Marks the field being left if its value breaks the plan (or clears its mark).

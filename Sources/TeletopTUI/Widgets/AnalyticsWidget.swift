@@ -2,21 +2,30 @@ import TeletopCore
 
 /// The analytics view (`a`): top values per question as bars, and events per
 /// minute for the last hour as a chart, over the whole body of the screen.
-enum AnalyticsWidget {
-    static func draw(_ state: DashboardState, into grid: inout CellGrid) {
-        let layout = state.layout
-        let rect = Rect(x: 0, y: layout.header.maxY, width: state.width, height: layout.footer.y - layout.header.maxY)
+struct AnalyticsWidget {
+    var window: AnalyticsWindow
+    /// The latest report, which may still be for the previous window.
+    var report: AnalyticsReport?
+    var glyphs: Glyphs
+
+    init(_ state: DashboardState) {
+        window = state.analyticsWindow
+        report = state.analytics
+        glyphs = state.glyphs
+    }
+
+    func draw(into grid: inout CellGrid, at rect: Rect) {
         guard rect.height >= 6 else { return }
-        let g = state.glyphs
+        let g = glyphs
         grid.fill(rect)
-        let window = state.analyticsWindow == .all ? "all stored history" : "last \(state.analyticsWindow.rawValue)"
+        let windowText = window == .all ? "all stored history" : "last \(window.rawValue)"
         var note = "loading"
-        if let r = state.analytics, r.window == state.analyticsWindow {
+        if let r = report, r.window == window {
             note = r.error == nil ? "from the store in \(Format.oneDecimal(r.elapsedMillis)) ms" : "no data"
         }
-        grid.box(rect, title: "Analytics: \(window) (w window, r refresh, Esc back)", note: note, focused: true, glyphs: g)
+        grid.box(rect, title: "Analytics: \(windowText) (w window, r refresh, Esc back)", note: note, focused: true, glyphs: g)
         let inner = rect.inner
-        guard let report = state.analytics else {
+        guard let report else {
             grid.put("Asking the store...", x: inner.x + 1, y: inner.y, maxWidth: inner.width - 2, style: .muted, asciiOnly: g.asciiOnly)
             return
         }
@@ -27,11 +36,11 @@ enum AnalyticsWidget {
         let chartHeight = max(3, min(8, inner.height / 4))
         let chartRect = Rect(x: inner.x + 1, y: inner.maxY - chartHeight - 2, width: inner.width - 2, height: chartHeight + 2)
         let panelsRect = Rect(x: inner.x, y: inner.y, width: inner.width, height: chartRect.y - inner.y - 1)
-        drawPanels(report.panels, in: panelsRect, state: state, into: &grid)
-        drawChart(report.perMinute, in: chartRect, state: state, into: &grid)
+        drawPanels(report.panels, in: panelsRect, into: &grid)
+        drawChart(report.perMinute, in: chartRect, into: &grid)
     }
 
-    static func drawPanels(_ panels: [AnalyticsReport.Panel], in rect: Rect, state: DashboardState, into grid: inout CellGrid) {
+    func drawPanels(_ panels: [AnalyticsReport.Panel], in rect: Rect, into grid: inout CellGrid) {
         guard !panels.isEmpty, rect.height >= 2 else { return }
         let columns = rect.width >= 70 ? 2 : 1
         let rows = (panels.count + columns - 1) / columns
@@ -40,12 +49,12 @@ enum AnalyticsWidget {
         guard height >= 2 else { return }
         for (i, panel) in panels.enumerated() {
             let r = Rect(x: rect.x + (i % columns) * width + 1, y: rect.y + (i / columns) * height, width: width - 2, height: height - 1)
-            drawPanel(panel, in: r, state: state, into: &grid)
+            drawPanel(panel, in: r, into: &grid)
         }
     }
 
-    static func drawPanel(_ panel: AnalyticsReport.Panel, in rect: Rect, state: DashboardState, into grid: inout CellGrid) {
-        let g = state.glyphs
+    func drawPanel(_ panel: AnalyticsReport.Panel, in rect: Rect, into grid: inout CellGrid) {
+        let g = glyphs
         let q = panel.question
         let scope = (q.eventType.map { "\($0)." } ?? "") + q.field
         var x = rect.x
@@ -63,7 +72,7 @@ enum AnalyticsWidget {
         let countW = max(3, values.map { Format.grouped($0.count).count }.max() ?? 3)
         let labelW = min(max(8, rect.width / 3), max(4, values.map { DisplayWidth.of(SafeText.clean(AnalyticsReport.display($0.value))) }.max() ?? 4))
         let barW = max(0, rect.width - labelW - countW - 4)
-        let role = FeedWidget.role(for: q.eventType ?? "")
+        let role = Theme.role(forEventType: q.eventType ?? "")
         for (i, v) in values.enumerated() {
             let y = rect.y + 1 + i
             var x = rect.x + 1
@@ -78,8 +87,8 @@ enum AnalyticsWidget {
     }
 
     /// Bars of eighths: each column is a minute (or several, when narrow), the newest on the right.
-    static func drawChart(_ perMinute: [Int], in rect: Rect, state: DashboardState, into grid: inout CellGrid) {
-        let g = state.glyphs
+    func drawChart(_ perMinute: [Int], in rect: Rect, into grid: inout CellGrid) {
+        let g = glyphs
         let total = perMinute.reduce(0, +)
         let peak = perMinute.max() ?? 0
         grid.put("Events per minute, last hour", x: rect.x, y: rect.y, maxWidth: rect.width, style: .title, asciiOnly: g.asciiOnly)

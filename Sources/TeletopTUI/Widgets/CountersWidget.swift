@@ -1,14 +1,39 @@
 import TeletopCore
 
 /// One row per event type: total, rate now, share of the last 60 s, rejected, and a 60 s sparkline.
-enum CountersWidget {
-    static func draw(_ state: DashboardState, into grid: inout CellGrid, at rect: Rect) {
-        let g = state.glyphs
+struct CountersWidget {
+    var types: [TypeStats]
+    var eventsLogged: UInt64
+    var rate: Double
+    var rejected: UInt64
+    /// Accepted events in the 60 s window, for each type's share.
+    var acceptedInWindow: Int
+    var sort: CounterSort
+    var focused: Bool
+    var glyphs: Glyphs
+
+    init(_ state: DashboardState) {
         let snap = state.snapshot
-        grid.box(rect, title: "2 Counters (sort: \(state.counterSort.label), o)", focused: state.focus == .counters, glyphs: g)
+        types = snap.types
+        eventsLogged = snap.eventsLogged
+        rate = snap.rate1s
+        rejected = snap.totalRejected
+        acceptedInWindow = snap.healthInputs.accepted
+        sort = state.counterSort
+        focused = state.focus == .counters
+        glyphs = state.glyphs
+    }
+
+    func share(of t: TypeStats) -> Double {
+        acceptedInWindow > 0 ? Double(t.acceptedInWindow) / Double(acceptedInWindow) : 0
+    }
+
+    func draw(into grid: inout CellGrid, at rect: Rect) {
+        let g = glyphs
+        grid.box(rect, title: "2 Counters (sort: \(sort.label), o)", focused: focused, glyphs: g)
         let inner = rect.inner
         guard inner.height > 0, inner.width > 10 else { return }
-        let typeW = min(16, max(10, snap.types.map { DisplayWidth.of($0.name) }.max() ?? 10))
+        let typeW = min(16, max(10, types.map { DisplayWidth.of($0.name) }.max() ?? 10))
         // Narrow panes (80-column terminals) get tighter number columns.
         let compact = inner.width < 50
         let numbers: [(String, Int)] = compact
@@ -24,13 +49,13 @@ enum CountersWidget {
         if sparkW > 0 { header += "  " + Format.column(sparkW >= 9 ? "last 60 s" : "60 s", sparkW) }
         grid.put(header, x: inner.x, y: inner.y, maxWidth: inner.width, style: Style(.muted, bold: true), asciiOnly: g.asciiOnly)
 
-        let rows = sorted(snap.types, by: state.counterSort, snapshot: snap)
+        let rows = Self.sorted(types, by: sort)
         for (i, t) in rows.enumerated() {
             let y = inner.y + 1 + i
             guard y < inner.maxY else { break }
             var x = inner.x
-            x += grid.put(Format.column(t.name, typeW), x: x, y: y, maxWidth: typeW, style: Style(FeedWidget.role(for: t.name), bold: true), asciiOnly: g.asciiOnly)
-            let values = [Format.grouped(t.accepted), Format.rate(t.rate1s), Format.percent(snap.share(of: t)), Format.grouped(t.rejected)]
+            x += grid.put(Format.column(t.name, typeW), x: x, y: y, maxWidth: typeW, style: Style(Theme.role(forEventType: t.name), bold: true), asciiOnly: g.asciiOnly)
+            let values = [Format.grouped(t.accepted), Format.rate(t.rate1s), Format.percent(share(of: t)), Format.grouped(t.rejected)]
             for (column, ((_, w), v)) in zip(numbers, values).enumerated() {
                 let isRejected = column == 3
                 let style: Style = (v != "0" && isRejected) ? Style(.unhealthy, bold: true) : .plain
@@ -41,21 +66,21 @@ enum CountersWidget {
                 let columns = stride(from: 0, to: 60, by: secondsPerColumn).map { start in
                     t.history.suffix(60).dropFirst(start).prefix(secondsPerColumn).reduce(0, +)
                 }
-                grid.put(sparkline(columns[...], glyphs: g), x: x, y: y, maxWidth: inner.maxX - x,
-                         style: Style(FeedWidget.role(for: t.name)), asciiOnly: g.asciiOnly)
+                grid.put(Self.sparkline(columns[...], glyphs: g), x: x, y: y, maxWidth: inner.maxX - x,
+                         style: Style(Theme.role(forEventType: t.name)), asciiOnly: g.asciiOnly)
             }
         }
         let totalsY = inner.y + 1 + rows.count
         if totalsY < inner.maxY {
             var line = Format.column("all", typeW)
             // Lifetime, like the per-type totals above it (both include history restored from the store).
-            let values = [Format.grouped(snap.eventsLogged), Format.rate(snap.rate1s), "", Format.grouped(snap.totalRejected)]
+            let values = [Format.grouped(eventsLogged), Format.rate(rate), "", Format.grouped(rejected)]
             for ((_, w), v) in zip(numbers, values) { line += " " + Format.column(v, w, right: true) }
             grid.put(line, x: inner.x, y: totalsY, maxWidth: inner.width, style: Style(.normal, bold: true), asciiOnly: g.asciiOnly)
         }
     }
 
-    static func sorted(_ types: [TypeStats], by sort: CounterSort, snapshot: TelemetrySnapshot) -> [TypeStats] {
+    static func sorted(_ types: [TypeStats], by sort: CounterSort) -> [TypeStats] {
         switch sort {
         case .name: types.sorted { $0.name < $1.name }
         case .total: types.sorted { ($0.accepted, $1.name) > ($1.accepted, $0.name) }

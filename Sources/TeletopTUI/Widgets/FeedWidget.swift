@@ -1,54 +1,87 @@
 import TeletopCore
 
-/// The live feed: one line per event, newest at the bottom.
-enum FeedWidget {
-    static func draw(_ state: DashboardState, into grid: inout CellGrid, at rect: Rect) {
-        let g = state.glyphs
-        let snap = state.snapshot
+/// The live feed: one line per event, newest at the bottom, with the filter
+/// line in its title.
+struct FeedWidget {
+    var events: ArraySlice<LoggedEvent>
+    var highlighted: Int?
+    var typeFilter: String?
+    var filterEditor: LineEditor
+    var editingFilter: Bool
+    /// Matching retained events when filtered (-1: not counted).
+    var matching: Int?
+    var paused: Bool
+    var following: Bool
+    var retained: Int
+    var ringCapacity: Int
+    var evicted: UInt64
+    var focused: Bool
+    var glyphs: Glyphs
+
+    /// The widest the filter text gets in the title before it scrolls.
+    static let filterWidth = 40
+
+    init(_ state: DashboardState) {
+        (events, highlighted) = state.visibleFeed
+        typeFilter = state.typeFilter
+        filterEditor = state.filterEditor
+        editingFilter = state.mode == .filtering
+        matching = !state.filter.isEmpty && state.feed.matching >= 0 ? state.feed.matching : nil
+        paused = state.pausedAt != nil
+        following = state.follow
+        retained = state.snapshot.retained
+        ringCapacity = state.snapshot.ringCapacity
+        evicted = state.snapshot.evicted
+        focused = state.focus == .feed
+        glyphs = state.glyphs
+    }
+
+    func draw(into grid: inout CellGrid, at rect: Rect) {
         var title = "1 Feed"
-        if let t = state.typeFilter { title += " type=\(t)" }
-        if !state.textFilter.isEmpty || state.mode == .filtering {
-            title += " /\(state.textFilter)" + (state.mode == .filtering ? "_" : "")
+        if let t = typeFilter { title += " type=\(t)" }
+        var cursorColumn: Int?
+        if !filterEditor.isEmpty || editingFilter {
+            let shown = filterEditor.visible(width: Self.filterWidth)
+            title += " /"
+            if editingFilter { cursorColumn = DisplayWidth.of(SafeText.clean(title, asciiOnly: glyphs.asciiOnly)) + shown.cursorColumn }
+            title += shown.text
         }
-        if !state.filter.isEmpty && state.feed.matching >= 0 {
-            title += " \(Format.grouped(state.feed.matching)) match"
-        }
-        title += state.pausedAt != nil ? " (paused)" : state.follow ? " (following)" : " (scrolled, G follows)"
+        if let matching { title += " \(Format.grouped(matching)) match" }
+        title += paused ? " (paused)" : following ? " (following)" : " (scrolled, G follows)"
         // Say plainly that the feed is bounded and what fell out of it.
-        let note = "\(Format.grouped(snap.retained)) of \(Format.grouped(snap.ringCapacity)) held, \(Format.grouped(snap.evicted)) evicted"
-        grid.box(rect, title: title, note: note, focused: state.focus == .feed, glyphs: g)
+        let note = "\(Format.grouped(retained)) of \(Format.grouped(ringCapacity)) held, \(Format.grouped(evicted)) evicted"
+        grid.box(rect, title: title, note: note, focused: focused, glyphs: glyphs)
+        if let cursorColumn {
+            // The box puts " title " at x + 2; the cursor is drawn into the grid, as in the form.
+            let cx = rect.x + 3 + cursorColumn
+            if cx < rect.maxX - 2 {
+                let under = grid[cx, rect.y]
+                grid.put(under.continuation ? " " : String(under.character), x: cx, y: rect.y, maxWidth: 2,
+                         style: Style(.accent, reverse: true), asciiOnly: glyphs.asciiOnly)
+            }
+        }
         let inner = rect.inner
-        let visible = state.visibleFeed
-        if visible.events.isEmpty {
-            let message = state.filter.isEmpty ? "waiting for events…" : "no retained event matches the filter"
-            grid.put(message, x: inner.x + 1, y: inner.y, maxWidth: inner.width - 1, style: .muted, asciiOnly: g.asciiOnly)
+        if events.isEmpty {
+            let message = typeFilter == nil && filterEditor.isEmpty ? "waiting for events…" : "no retained event matches the filter"
+            grid.put(message, x: inner.x + 1, y: inner.y, maxWidth: inner.width - 1, style: .muted, asciiOnly: glyphs.asciiOnly)
             return
         }
-        let typeWidth = min(16, max(11, visible.events.map { DisplayWidth.of($0.eventType) }.max() ?? 11))
-        for (row, event) in visible.events.enumerated() {
+        let typeWidth = min(16, max(11, events.map { DisplayWidth.of($0.eventType) }.max() ?? 11))
+        for (row, event) in events.enumerated() {
             let y = inner.y + row
-            let highlighted = visible.highlighted == row
+            let isHighlighted = highlighted == row
             var x = inner.x
             func cell(_ text: String, _ width: Int?, _ style: Style) {
                 let maxW = min(width ?? (inner.maxX - x), inner.maxX - x)
                 guard maxW > 0 else { return }
-                grid.put(text, x: x, y: y, maxWidth: maxW, style: highlighted ? Style.selected : style, asciiOnly: g.asciiOnly)
+                grid.put(text, x: x, y: y, maxWidth: maxW, style: isHighlighted ? Style.selected : style, asciiOnly: glyphs.asciiOnly)
                 x += maxW
             }
-            if highlighted { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: .selected) }
+            if isHighlighted { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: .selected) }
             cell(event.timestamp.timeOfDay + " ", 13, .muted)
-            cell(event.eventType + " ", typeWidth + 1, Style(role(for: event.eventType), bold: true))
+            cell(event.eventType + " ", typeWidth + 1, Style(Theme.role(forEventType: event.eventType), bold: true))
             cell(event.source.description + " ", 7, .muted)
             cell(FeedLine.summary(event.payload), nil, .plain)
-        }
-    }
-
-    static func role(for type: String) -> ColorRole {
-        switch type {
-        case "ai_block_used": .aiBlock
-        case "chapter_visit": .chapterVisit
-        case "error_event": .errorEvent
-        default: .otherType
         }
     }
 }

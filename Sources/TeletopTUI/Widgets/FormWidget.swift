@@ -2,36 +2,44 @@ import TeletopCore
 
 /// The "new event" popup: the type list, then one editor per payload field
 /// with its JSON type and any problem right under it.
-enum FormWidget {
-    static func draw(_ state: DashboardState, into grid: inout CellGrid) {
-        guard let form = state.form else { return }
+struct FormWidget {
+    var form: EventForm
+    var plannedTypes: [EventTypeSpec]
+    var fired: [FiredEvent]
+    var apiBaseURL: String
+    var apiNeedsToken: Bool
+    var glyphs: Glyphs
+
+    init?(_ state: DashboardState) {
+        guard let form = state.form else { return nil }
+        self.form = form
+        plannedTypes = state.plan.eventTypes
+        fired = state.fired
+        apiBaseURL = state.apiBaseURL
+        apiNeedsToken = state.apiNeedsToken
+        glyphs = state.glyphs
+    }
+
+    func draw(into grid: inout CellGrid) {
         let width = min(grid.width - 4, 110)
         switch form.stage {
-        case .chooseType(let selected): drawChooser(state, selected: selected, width: width, into: &grid)
-        case .edit: drawEditor(state, form, width: width, into: &grid)
+        case .chooseType(let selected): drawChooser(selected: selected, width: width, into: &grid)
+        case .edit: drawEditor(width: width, into: &grid)
         }
     }
 
-    static func popup(_ grid: inout CellGrid, width: Int, rows: Int, title: String, note: String, glyphs: Glyphs) -> Rect {
-        let height = min(grid.height - 2, rows + 2)
-        let rect = Rect(x: (grid.width - width) / 2, y: max(1, (grid.height - height) / 2), width: width, height: height)
-        grid.fill(rect)
-        grid.box(rect, title: title, note: note, focused: true, glyphs: glyphs)
-        return rect
-    }
-
-    static func drawChooser(_ state: DashboardState, selected: Int, width: Int, into grid: inout CellGrid) {
-        var entries: [(String, Style)] = state.plan.eventTypes.map { spec in
-            (Format.column(spec.name, 22) + spec.description, Style(FeedWidget.role(for: spec.name)))
+    func drawChooser(selected: Int, width: Int, into grid: inout CellGrid) {
+        var entries: [(String, Style)] = plannedTypes.map { spec in
+            (Format.column(spec.name, 22) + spec.description, Style(Theme.role(forEventType: spec.name)))
         }
         entries.append((Format.column("custom type", 22) + "any event_type, payload as raw JSON", .plain))
-        for fired in state.fired {
-            let mark = fired.accepted ? state.glyphs.healthy : state.glyphs.unhealthy
+        for fired in fired {
+            let mark = Theme.outcomeMark(accepted: fired.accepted, glyphs)
             entries.append(("\(mark) " + Format.column(fired.eventType, 20) + JSONWriter.compact(.object(fired.payload)), .muted))
         }
-        let historyStart = state.plan.eventTypes.count + 1
-        let rows = entries.count + (state.fired.isEmpty ? 0 : 1) + 2
-        let rect = popup(&grid, width: width, rows: rows, title: "New event: choose a type", note: "Enter chooses, Esc closes", glyphs: state.glyphs)
+        let historyStart = plannedTypes.count + 1
+        let rows = entries.count + (fired.isEmpty ? 0 : 1) + 2
+        let rect = Popup.open(&grid, width: width, rows: rows, title: "New event: choose a type", note: "Enter chooses, Esc closes", glyphs: glyphs)
         let inner = rect.inner
         var y = inner.y
         let visible = inner.height - 2
@@ -40,13 +48,13 @@ enum FormWidget {
             if i == historyStart {
                 guard y < inner.maxY else { break }
                 grid.put("recently fired (Enter re-opens one to edit)", x: inner.x + 1, y: y, maxWidth: inner.width - 2,
-                         style: Style(.muted, bold: true), asciiOnly: state.glyphs.asciiOnly)
+                         style: Style(.muted, bold: true), asciiOnly: glyphs.asciiOnly)
                 y += 1
             }
             guard y < inner.maxY else { break }
             let style = i == selected ? Style(.selection, reverse: true) : entry.1
             if i == selected { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: style) }
-            grid.put(" " + entry.0, x: inner.x, y: y, maxWidth: inner.width - 1, style: style, asciiOnly: state.glyphs.asciiOnly)
+            grid.put(" " + entry.0, x: inner.x, y: y, maxWidth: inner.width - 1, style: style, asciiOnly: glyphs.asciiOnly)
             y += 1
         }
     }
@@ -59,7 +67,7 @@ enum FormWidget {
         var focusIndex: Int?
     }
 
-    static func drawEditor(_ state: DashboardState, _ form: EventForm, width: Int, into grid: inout CellGrid) {
+    func drawEditor(width: Int, into grid: inout CellGrid) {
         let labelWidth = 18, typeWidth = 10
         let editorWidth = max(10, width - 4 - labelWidth - typeWidth)
         var rows: [Row] = []
@@ -68,7 +76,7 @@ enum FormWidget {
         }
         if form.raw {
             rows.append(Row(label: "payload *", type: "JSON", editor: form.rawEditor, style: .plain, focusIndex: form.firstPayloadRow))
-            for part in form.rawError.map({ HealthWidget.wrap("\(state.glyphs.unhealthy) " + $0, width: width - 8) }) ?? [] {
+            for part in form.rawError.map({ Wrap.words("\(glyphs.unhealthy) " + $0, width: width - 8) }) ?? [] {
                 rows.append(Row(label: part, type: "", editor: nil, style: Style(.unhealthy), focusIndex: nil))
             }
         } else {
@@ -77,30 +85,30 @@ enum FormWidget {
                                 editor: field.editor, style: .plain, focusIndex: form.firstPayloadRow + i))
                 if let error = field.error {
                     // Right under its field, wrapped rather than clipped in a narrow popup.
-                    for part in HealthWidget.wrap("\(state.glyphs.unhealthy) " + error, width: width - 8) {
+                    for part in Wrap.words("\(glyphs.unhealthy) " + error, width: width - 8) {
                         rows.append(Row(label: part, type: "", editor: nil, style: Style(.unhealthy), focusIndex: nil))
                     }
                 }
             }
         }
         var tail: [(String, Style)] = []
-        for e in form.generalErrors { tail.append(("\(state.glyphs.unhealthy) " + e, Style(.unhealthy))) }
+        for e in form.generalErrors { tail.append(("\(glyphs.unhealthy) " + e, Style(.unhealthy))) }
         switch form.result {
         case .accepted(let event)?:
-            tail.append(("\(state.glyphs.healthy) accepted at \(event.timestamp.iso8601) (event #\(event.sequence), source form)", Style(.healthy, bold: true)))
+            tail.append(("\(glyphs.healthy) accepted at \(event.timestamp.iso8601) (event #\(event.sequence), source form)", Style(.healthy, bold: true)))
         case .rejected(let issues)?:
-            tail.append(("\(state.glyphs.unhealthy) rejected: \(issues.count) problem\(issues.count == 1 ? "" : "s"); fix and press Enter again", Style(.unhealthy, bold: true)))
+            tail.append(("\(glyphs.unhealthy) rejected: \(issues.count) problem\(issues.count == 1 ? "" : "s"); fix and press Enter again", Style(.unhealthy, bold: true)))
         case nil:
             tail.append(("* required.  Values are read as their field's JSON type.", .muted))
         }
         if form.showCurl {
             tail.append(("", .plain))
-            let curl = form.curl(baseURL: state.apiBaseURL, withToken: state.apiNeedsToken) ?? "(fix the payload to see the curl command)"
-            for part in chunks(curl, width: width - 4) { tail.append((part, Style(.accent))) }
+            let curl = form.curl(baseURL: apiBaseURL, withToken: apiNeedsToken) ?? "(fix the payload to see the curl command)"
+            for part in Wrap.chunks(curl, width: width - 4) { tail.append((part, Style(.accent))) }
         }
         let title = form.isCustom ? "New event: custom type" : "New event: \(form.eventType)" + (form.raw ? " (raw JSON)" : "")
-        let rect = popup(&grid, width: width, rows: rows.count + 1 + tail.count, title: title,
-                         note: form.changed ? "edited" : "", glyphs: state.glyphs)
+        let rect = Popup.open(&grid, width: width, rows: rows.count + 1 + tail.count, title: title,
+                              note: form.changed ? "edited" : "", glyphs: glyphs)
         let inner = rect.inner
         var y = inner.y
         for row in rows where y < inner.maxY {
@@ -108,45 +116,30 @@ enum FormWidget {
             if let editor = row.editor {
                 let focused = row.focusIndex == form.focus
                 grid.put(row.label, x: x, y: y, maxWidth: labelWidth - 1, style: Style(focused ? .accent : .normal, bold: focused),
-                         asciiOnly: state.glyphs.asciiOnly)
-                grid.put(row.type, x: x + labelWidth, y: y, maxWidth: typeWidth - 1, style: .muted, asciiOnly: state.glyphs.asciiOnly)
+                         asciiOnly: glyphs.asciiOnly)
+                grid.put(row.type, x: x + labelWidth, y: y, maxWidth: typeWidth - 1, style: .muted, asciiOnly: glyphs.asciiOnly)
                 let fieldX = x + labelWidth + typeWidth
                 let area = Rect(x: fieldX, y: y, width: min(editorWidth, inner.maxX - fieldX - 1), height: 1)
                 grid.fill(area, style: Style(.normal, underline: true))
                 let shown = editor.visible(width: area.width)
-                grid.put(shown.text, x: fieldX, y: y, maxWidth: area.width, style: Style(.normal, underline: true), asciiOnly: state.glyphs.asciiOnly)
+                grid.put(shown.text, x: fieldX, y: y, maxWidth: area.width, style: Style(.normal, underline: true), asciiOnly: glyphs.asciiOnly)
                 if focused {
                     // The cursor is drawn into the grid (the terminal's own cursor stays hidden).
                     let cx = fieldX + shown.cursorColumn
                     let under = grid[cx, y].character
                     grid.put(grid[cx, y].continuation ? " " : String(under), x: cx, y: y, maxWidth: 2,
-                             style: Style(.accent, reverse: true), asciiOnly: state.glyphs.asciiOnly)
+                             style: Style(.accent, reverse: true), asciiOnly: glyphs.asciiOnly)
                 }
             } else {
                 grid.put("    " + row.label, x: x, y: y, maxWidth: inner.maxX - x - 1, style: row.style,
-                         asciiOnly: state.glyphs.asciiOnly)
+                         asciiOnly: glyphs.asciiOnly)
             }
             y += 1
         }
         y += 1
         for (text, style) in tail where y < inner.maxY {
-            grid.put(text, x: inner.x + 1, y: y, maxWidth: inner.width - 2, style: style, asciiOnly: state.glyphs.asciiOnly)
+            grid.put(text, x: inner.x + 1, y: y, maxWidth: inner.width - 2, style: style, asciiOnly: glyphs.asciiOnly)
             y += 1
         }
-    }
-
-    /// Hard-wraps a long line (a curl command has no good break points).
-    static func chunks(_ s: String, width: Int) -> [String] {
-        var out: [String] = []
-        var current = ""
-        var used = 0
-        for c in s {
-            let w = DisplayWidth.of(String(c))
-            if used + w > width { out.append(current); current = ""; used = 0 }
-            current.append(c)
-            used += w
-        }
-        if !current.isEmpty { out.append(current) }
-        return out
     }
 }

@@ -1,0 +1,240 @@
+import TeletopCore
+
+/// What a key does. `update` carries out actions; the key map says which key
+/// means which action where, so that `update`, the footer, the help screen and
+/// the README's key table cannot disagree.
+public enum Action: Hashable, Sendable {
+    // Anywhere.
+    case quit, redraw
+    // The main view.
+    case help, analytics, pauseOrResume, followTail, oldest, down, up, pageDown, pageUp, details
+    case filter, cycleTypeFilter, clearFilters, focusNext, focusPrevious, focus(Pane), sortCounters
+    case newEvent, refire, toggleSimulator, simulatorFaster, simulatorSlower, burst, errorStorm
+    // Overlays (help, detail, analytics, the type list), with down/up/pageDown/pageUp above.
+    case close, top, nextWindow, reload, choose
+    // The filter line.
+    case keepFilter, discardFilter
+    // The form's fields.
+    case nextField, previousField, submit, rawJSON, curl, closeKeepingDraft
+}
+
+/// Where a binding applies: the main view, each overlay, or everywhere.
+public enum KeyContext: Hashable, Sendable, CaseIterable {
+    case everywhere, main, help, detail, analytics, filter, formTypes, formFields
+}
+
+/// When the footer shows a binding (it shows what can be done now, not everything).
+public enum FooterCondition: Sendable {
+    case always, notFollowing, paused, hasFired, hasFilter, hasDraft, simulator
+
+    func holds(_ state: DashboardState) -> Bool {
+        switch self {
+        case .always: true
+        case .notFollowing: !state.follow
+        case .paused: state.pausedAt != nil
+        case .hasFired: !state.fired.isEmpty
+        case .hasFilter: !state.filter.isEmpty
+        case .hasDraft: state.form != nil
+        case .simulator: state.simulator != nil
+        }
+    }
+}
+
+/// A binding's place in the footer: `space pause` (or `space resume` when paused).
+public struct FooterItem: Sendable {
+    public let key: String
+    public let label: String
+    public let when: FooterCondition
+    /// The label to show instead while `alternateWhen` holds.
+    public let alternate: (label: String, when: FooterCondition)?
+
+    init(_ key: String, _ label: String, when: FooterCondition = .always, alternate: (String, FooterCondition)? = nil) {
+        self.key = key
+        self.label = label
+        self.when = when
+        self.alternate = alternate.map { (label: $0.0, when: $0.1) }
+    }
+}
+
+/// One row of the key map: the keys, what each does, where, and how the
+/// footer, the help screen and the README describe them.
+public struct KeyBinding: Sendable {
+    public let contexts: Set<KeyContext>
+    /// Each key and its action. Empty for a row that only documents the line
+    /// editor's keys, which the editor handles itself.
+    public let keys: [(key: Key, action: Action)]
+    /// How the keys read in the help screen and the README: "j/k, Down/Up".
+    public let keysText: String
+    /// What they do, for the help screen and the README (empty: not listed).
+    public let help: String
+    public let footer: FooterItem?
+    /// Shown under this heading in the help screen.
+    public let section: HelpSection
+
+    init(_ contexts: Set<KeyContext>, _ keys: [(Key, Action)], _ keysText: String, _ help: String,
+         footer: FooterItem? = nil, section: HelpSection = .keys) {
+        self.contexts = contexts
+        self.keys = keys.map { (key: $0.0, action: $0.1) }
+        self.keysText = keysText
+        self.help = help
+        self.footer = footer
+        self.section = section
+    }
+}
+
+public enum HelpSection: String, Sendable, CaseIterable {
+    case keys = "Keys"
+    case firing = "Firing events"
+    case form = "In the form"
+    case filter = "In the filter line (/)"
+    case analytics = "In the analytics view (a)"
+    case simulator = "Simulator"
+}
+
+public enum KeyMap {
+    /// The one list. Order is the footer's order and the help screen's.
+    public static let bindings: [KeyBinding] = [
+        // The main view.
+        KeyBinding([.main], [(.char("q"), .quit)], "q", "quit", footer: FooterItem("q", "quit")),
+        KeyBinding([.main], [(.char("?"), .help), (.f1, .help)], "?, F1", "this help; Esc closes it", footer: FooterItem("?", "help")),
+        KeyBinding([.main], [(.char("a"), .analytics)], "a",
+                   "analytics from the store: top chapters, sections, block types, error types, busiest users, events per minute",
+                   footer: FooterItem("a", "analytics")),
+        KeyBinding([.main], [(.char(" "), .pauseOrResume)], "Space", "pause the feed (counters keep counting); again resumes at the tail",
+                   footer: FooterItem("space", "pause", alternate: ("resume", .paused))),
+        KeyBinding([.main], [(.char("g"), .oldest), (.home, .oldest), (.char("G"), .followTail), (.end, .followTail)],
+                   "g/Home, G/End", "oldest retained event; follow the tail again", footer: FooterItem("G", "follow", when: .notFollowing)),
+        KeyBinding([.main], [(.char("j"), .down), (.down, .down), (.char("k"), .up), (.up, .up), (.pageDown, .pageDown), (.pageUp, .pageUp)],
+                   "j/k, Down/Up, PgDn/PgUp", "move in the feed (moving up stops following)"),
+        KeyBinding([.main], [(.char("/"), .filter)], "/", "filter the feed by text as you type; Enter keeps it, Esc clears it",
+                   footer: FooterItem("/", "filter")),
+        KeyBinding([.main], [(.char("t"), .cycleTypeFilter)], "t", "cycle a filter by event type", footer: FooterItem("t", "type")),
+        KeyBinding([.main], [(.enter, .details)], "Enter", "the selected event as pretty JSON (j/k scroll); Esc closes",
+                   footer: FooterItem("enter", "details")),
+        KeyBinding([.main], [(.char("n"), .newEvent)], "n", "new event form; a kept draft comes back, recent events can be re-opened",
+                   footer: FooterItem("n", "new event", alternate: ("draft", .hasDraft)), section: .firing),
+        KeyBinding([.main], [(.char("r"), .refire)], "r", "re-fire the last event fired from the form",
+                   footer: FooterItem("r", "re-fire", when: .hasFired), section: .firing),
+        KeyBinding([.main], [(.tab, .focusNext), (.backTab, .focusPrevious), (.char("1"), .focus(.feed)), (.char("2"), .focus(.counters)),
+                             (.char("3"), .focus(.health))],
+                   "Tab, Shift-Tab, 1 2 3", "move the focus between panes", footer: FooterItem("tab", "focus")),
+        KeyBinding([.main], [(.escape, .clearFilters)], "Esc", "clear the filters", footer: FooterItem("esc", "clear filter", when: .hasFilter)),
+        KeyBinding([.main], [(.char("o"), .sortCounters)], "o", "sort the counters (type, total, rate, share, rejected)"),
+        // Everywhere (the table below lets these win over a mode's own bindings).
+        KeyBinding([.everywhere], [(.ctrl("c"), .quit)], "Ctrl-C", "quit from anywhere (the terminal is restored)"),
+        KeyBinding([.everywhere], [(.ctrl("l"), .redraw)], "Ctrl-L", "redraw the whole screen"),
+        KeyBinding([.main], [(.char("s"), .toggleSimulator)], "s", "start or stop the simulator",
+                   footer: FooterItem("s", "sim", when: .simulator), section: .simulator),
+        KeyBinding([.main], [(.char("+"), .simulatorFaster), (.char("="), .simulatorFaster), (.char("-"), .simulatorSlower),
+                             (.char("_"), .simulatorSlower)],
+                   "+ / -", "simulator faster / slower (1, 2, 5, 10, 20, 50, ... events/s)",
+                   footer: FooterItem("+/-", "rate", when: .simulator), section: .simulator),
+        KeyBinding([.main], [(.char("b"), .burst)], "b", "burst: ten times the rate for three seconds",
+                   footer: FooterItem("b", "burst", when: .simulator), section: .simulator),
+        KeyBinding([.main], [(.char("e"), .errorStorm)], "e", "error storm on/off: 35% error_event, so health goes degraded, then recovers",
+                   footer: FooterItem("e", "error storm", when: .simulator), section: .simulator),
+
+        // The help screen and the event detail.
+        KeyBinding([.help, .detail], [(.escape, .close), (.enter, .close)], "Esc, Enter", "", footer: FooterItem("esc", "close")),
+        KeyBinding([.help], [(.char("?"), .close), (.f1, .close)], "?, F1", ""),
+        KeyBinding([.help, .detail], [(.char("j"), .down), (.down, .down), (.char("k"), .up), (.up, .up), (.pageDown, .pageDown),
+                                      (.pageUp, .pageUp), (.char("g"), .top), (.home, .top)],
+                   "j/k, PgDn/PgUp, g", "", footer: FooterItem("j/k", "scroll")),
+        KeyBinding([.help, .detail], [(.char("q"), .quit)], "q", "", footer: FooterItem("q", "quit")),
+
+        // The analytics view.
+        KeyBinding([.analytics], [(.char("w"), .nextWindow)], "w", "the window: 5m, 1h, 24h, 7d, all",
+                   footer: FooterItem("w", "window"), section: .analytics),
+        KeyBinding([.analytics], [(.char("r"), .reload)], "r", "ask the store again (it also refreshes every 5 s)",
+                   footer: FooterItem("r", "refresh"), section: .analytics),
+        KeyBinding([.analytics], [(.escape, .close), (.char("a"), .close), (.enter, .close)], "Esc, a", "back to the dashboard",
+                   footer: FooterItem("esc", "back"), section: .analytics),
+        KeyBinding([.analytics], [(.char("q"), .quit)], "q", "", footer: FooterItem("q", "quit")),
+
+        // The filter line: keys the map does not name go to its line editor.
+        KeyBinding([.filter], [(.enter, .keepFilter)], "Enter", "keep the filter", footer: FooterItem("enter", "keep"), section: .filter),
+        KeyBinding([.filter], [(.escape, .discardFilter)], "Esc", "clear it; other keys edit the line as in the form",
+                   footer: FooterItem("esc", "clear"), section: .filter),
+
+        // The form's type list.
+        KeyBinding([.formTypes], [(.char("j"), .down), (.down, .down), (.tab, .down), (.char("k"), .up), (.up, .up), (.backTab, .up)],
+                   "j/k, Down/Up", "", footer: FooterItem("j/k", "move")),
+        KeyBinding([.formTypes], [(.enter, .choose)], "Enter", "", footer: FooterItem("enter", "choose")),
+        KeyBinding([.formTypes], [(.escape, .close), (.char("q"), .close)], "Esc", "", footer: FooterItem("esc", "close")),
+
+        // The form's fields: keys the map does not name go to the focused field's line editor.
+        KeyBinding([.formFields], [(.tab, .nextField), (.down, .nextField), (.backTab, .previousField), (.up, .previousField)],
+                   "Tab/Shift-Tab", "next / previous field", footer: FooterItem("tab", "next field"), section: .form),
+        KeyBinding([.formFields], [(.enter, .submit)], "Enter", "submit (through EventLogger.log, source form)",
+                   footer: FooterItem("enter", "submit"), section: .form),
+        KeyBinding([.formFields], [(.ctrl("r"), .rawJSON)], "Ctrl-R", "edit the payload as raw JSON",
+                   footer: FooterItem("ctrl-r", "raw JSON"), section: .form),
+        KeyBinding([.formFields], [(.f2, .curl)], "F2", "the same event as a curl command", footer: FooterItem("f2", "curl"), section: .form),
+        KeyBinding([.formFields, .filter], [], "Left/Right, Home/End, Ctrl-U, Ctrl-W",
+                   "edit the line: move by character, erase to the start, erase a word (UTF-8 and wide characters)",
+                   footer: FooterItem("ctrl-u/w", "erase"), section: .form),
+        KeyBinding([.formFields], [(.escape, .closeKeepingDraft)], "Esc", "close; anything typed stays as a draft for n",
+                   footer: FooterItem("esc", "close, keep draft"), section: .form),
+    ]
+
+    /// Per context, each key's action; `everywhere` is folded into each context.
+    static let table: [KeyContext: [Key: Action]] = {
+        var table: [KeyContext: [Key: Action]] = [:]
+        for context in KeyContext.allCases {
+            var map: [Key: Action] = [:]
+            // The mode's own bindings first; an `everywhere` key wins over them.
+            for binding in bindings where binding.contexts.contains(context) {
+                for (key, action) in binding.keys where map[key] == nil { map[key] = action }
+            }
+            for binding in bindings where binding.contexts.contains(.everywhere) {
+                for (key, action) in binding.keys { map[key] = action }
+            }
+            table[context] = map
+        }
+        return table
+    }()
+
+    /// The action `key` has in `context`, if the map names one.
+    public static func action(for key: Key, in context: KeyContext) -> Action? {
+        table[context]?[key]
+    }
+
+    /// The footer's entries for this state, in the map's order.
+    static func footer(_ state: DashboardState) -> [(key: String, label: String)] {
+        let context = state.keyContext
+        return bindings.compactMap { binding in
+            guard binding.contexts.contains(context), let item = binding.footer, item.when.holds(state) else { return nil }
+            if let alt = item.alternate, alt.when.holds(state) { return (item.key, alt.label) }
+            return (item.key, item.label)
+        }
+    }
+
+    /// The help screen's rows under one heading.
+    static func helpRows(_ section: HelpSection) -> [KeyBinding] {
+        bindings.filter { $0.section == section && !$0.help.isEmpty }
+    }
+
+    /// The README's key table: the main view's keys and those that work everywhere.
+    public static var readmeTable: String {
+        var out = "| key | does |\n|---|---|\n"
+        for binding in bindings where !binding.help.isEmpty && !binding.contexts.isDisjoint(with: [.main, .everywhere]) {
+            out += "| `\(binding.keysText)` | \(binding.help) |\n"
+        }
+        return out
+    }
+}
+
+extension DashboardState {
+    /// Which bindings apply now.
+    public var keyContext: KeyContext {
+        switch mode {
+        case .normal: .main
+        case .help: .help
+        case .detail: .detail
+        case .analytics: .analytics
+        case .filtering: .filter
+        case .form:
+            if case .chooseType? = form?.stage { .formTypes } else { .formFields }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import TeletopCore
+
+/// A key as the dashboard understands it, independent of curses key codes.
+public enum Key: Hashable, Sendable {
+    case char(Character)
+    case ctrl(Character)
+    case up, down, left, right, pageUp, pageDown, home, end
+    case enter, escape, tab, backTab, backspace, delete, f1, f2
+}
+
+/// What the app gathers from the logger and the sources before a frame.
+public struct Refresh: Equatable, Sendable {
+    public var snapshot: TelemetrySnapshot
+    public var simulator: Simulator.Status?
+    public var sources: [SourceStatus]
+
+    public init(snapshot: TelemetrySnapshot, simulator: Simulator.Status? = nil, sources: [SourceStatus] = []) {
+        self.snapshot = snapshot
+        self.simulator = simulator
+        self.sources = sources
+    }
+}
+
+/// Everything that can change the dashboard's state: `update` is the only
+/// function that applies one.
+public enum Msg: Equatable, Sendable {
+    case key(Key)
+    case resize(width: Int, height: Int)
+    /// Fresh counters, health and source lines, taken before a frame.
+    case refreshed(Refresh)
+    /// The page a `.loadFeed` effect asked for.
+    case feedLoaded(FeedPage)
+    /// A report a `.loadAnalytics` effect asked for, finished off the UI thread.
+    case analyticsLoaded(AnalyticsReport)
+    /// What became of an event fired from the form (or re-fired with `r`).
+    case fired(FiredEvent, EventForm.Result)
+    /// How long the last frame took and the ingest-to-screen lag the app measured.
+    case frameMeasured(FrameStats)
+}
+
+/// What `update` asks the outside world to do; the app carries these out.
+public enum Effect: Equatable, Sendable {
+    case quit
+    case toggleSimulator
+    case stepSimulatorRate(up: Bool)
+    case burst
+    case toggleErrorStorm
+    case forceRedraw
+    /// Log this event with source `form`, then report back with `.fired`.
+    case fire(eventType: String, payload: JSONObject)
+    /// Load a fresh analytics report for `state.analyticsWindow`, then report back with `.analyticsLoaded`.
+    case loadAnalytics
+    /// Load the feed page for this query, then report back with `.feedLoaded`
+    /// (at once, before the next key: a key's effect is complete before the next is handled).
+    case loadFeed(FeedQuery)
+}

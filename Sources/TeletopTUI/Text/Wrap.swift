@@ -1,0 +1,59 @@
+/// Breaking text into lines that fit a width in terminal columns.
+enum Wrap {
+    /// Greedy word wrap by display width; words longer than a line are cut.
+    static func words(_ text: String, width: Int) -> [String] {
+        guard width > 0 else { return [] }
+        var lines: [String] = []
+        var current = ""
+        var currentWidth = 0
+        for word in SafeText.clean(text).split(separator: " ", omittingEmptySubsequences: false) {
+            var w = String(word)
+            var ww = DisplayWidth.of(w)
+            if currentWidth > 0 && currentWidth + 1 + ww > width {
+                lines.append(current)
+                current = ""
+                currentWidth = 0
+            }
+            while ww > width {
+                var head = "", hw = 0
+                for c in w {
+                    let cw = DisplayWidth.of(c)
+                    if hw + cw > width { break }
+                    head.append(c)
+                    hw += cw
+                }
+                // A character wider than the line: show nothing rather than loop forever.
+                if head.isEmpty { return lines + (current.isEmpty ? [] : [current]) }
+                if !current.isEmpty { lines.append(current) }
+                lines.append(head)
+                current = ""
+                currentWidth = 0
+                w = String(w.dropFirst(head.count))
+                ww = DisplayWidth.of(w)
+            }
+            if currentWidth > 0 {
+                current += " "
+                currentWidth += 1
+            }
+            current += w
+            currentWidth += ww
+        }
+        if !current.isEmpty || lines.isEmpty { lines.append(current) }
+        return lines
+    }
+
+    /// Hard-wraps a long line (a curl command has no good break points).
+    static func chunks(_ s: String, width: Int) -> [String] {
+        var out: [String] = []
+        var current = ""
+        var used = 0
+        for c in s {
+            let w = DisplayWidth.of(String(c))
+            if used + w > width { out.append(current); current = ""; used = 0 }
+            current.append(c)
+            used += w
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+}
