@@ -3,10 +3,10 @@ import TeletopCore
 
 /// The one way an HTTP item becomes an event, for `/log` and `/batch` alike.
 ///
-/// Each decoded item is checked (the plan, the client's timestamp). With a
-/// store, the valid ones are written first and logged only once on disk, so
-/// an item answered "not stored" is in no view at all; without one, they are
-/// logged at once. Rejections are counted here, once.
+/// Each decoded item goes through the core's `EventIngest` (the door JSON
+/// Lines and replay use too), which checks it and counts a rejection once.
+/// With a store, the vetted ones are written first and logged only once on
+/// disk; without one, they are logged at once.
 extension TelemetryRoutes {
     enum ItemOutcome {
         case accepted(LoggedEvent)
@@ -16,6 +16,15 @@ extension TelemetryRoutes {
     }
 
     func admit(_ items: [Result<EventIngest.Decoded, IngestError>]) async -> [ItemOutcome] {
+        guard let durability else {
+            // No store: straight through the core's one door.
+            return items.map { item in
+                switch EventIngest.admit(item, into: logger, source: .http, stamp: .client) {
+                case .accepted(let event): .accepted(event)
+                case .rejected(let issues): .rejected(issues)
+                }
+            }
+        }
         let now = logger.clock.now()
         var outcomes: [ItemOutcome] = []
         outcomes.reserveCapacity(items.count)
@@ -23,36 +32,18 @@ extension TelemetryRoutes {
         var storeIndexes: [Int] = []
         var toStore: [LoggedEvent] = []
         for item in items {
-            let decoded: EventIngest.Decoded
-            switch item {
+            switch EventIngest.vet(item, into: logger, source: .http, stamp: .client) {
             case .failure(let error):
-                outcomes.append(reject(error.eventType, error.issues))
-                continue
-            case .success(let d): decoded = d
+                outcomes.append(.rejected(error.issues))  // counted by vet
+            case .success(let v):
+                storeIndexes.append(outcomes.count)
+                toStore.append(LoggedEvent(sequence: 0, eventType: v.eventType, timestamp: now, source: .http,
+                                           unplanned: false, packedPayload: v.payload, clientTimestamp: v.clientTimestamp))
+                outcomes.append(.notStored(""))  // until the write says
             }
-            if let sent = decoded.timestamp, let issue = EventIngest.clientTimestampIssue(sent) {
-                outcomes.append(reject(decoded.eventType, [issue]))
-                continue
-            }
-            let packed = PackedPayload(decoded.payload)
-            guard durability != nil else {
-                switch logger.log(decoded.eventType, packed, source: .http, clientTimestamp: decoded.timestamp) {
-                case .accepted(let event): outcomes.append(.accepted(event))
-                case .rejected(let issues): outcomes.append(.rejected(issues))  // counted by the logger
-                }
-                continue
-            }
-            let issues = logger.check(decoded.eventType, packed)
-            if !issues.isEmpty {
-                outcomes.append(reject(decoded.eventType, issues))
-                continue
-            }
-            storeIndexes.append(outcomes.count)
-            toStore.append(LoggedEvent(sequence: 0, eventType: decoded.eventType, timestamp: now, source: .http,
-                                       unplanned: false, packedPayload: packed, clientTimestamp: decoded.timestamp))
-            outcomes.append(.notStored(""))  // until the write says
         }
-        guard let durability, !toStore.isEmpty else { return outcomes }
+        guard !toStore.isEmpty else { return outcomes }
+        // Stored first, logged once on disk: an item answered "not stored" is in no view at all.
         switch await durability.write(toStore) {
         case .durable:
             for (index, e) in zip(storeIndexes, toStore) {
@@ -66,11 +57,6 @@ extension TelemetryRoutes {
             for index in storeIndexes { outcomes[index] = .notStored(reason) }
         }
         return outcomes
-    }
-
-    private func reject(_ eventType: String?, _ issues: [ValidationIssue]) -> ItemOutcome {
-        logger.recordRejection(source: .http, eventType: eventType, line: nil, issues: issues)
-        return .rejected(issues)
     }
 
     /// The media type of a request, without parameters, lowercased: `application/json`

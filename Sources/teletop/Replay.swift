@@ -137,15 +137,9 @@ final class ReplaySource: Sendable {
                 logger.waitForRoom(shouldStop: { self.stopFlag.load(ordering: .relaxed) })
                 var accepted = 0, rejected = 0
                 for item in items {
-                    switch item.decoded {
-                    case .success(let d):
-                        if logger.log(d.eventType, d.payload, source: .replay, timestamp: d.timestamp, line: item.line).event != nil {
-                            accepted += 1
-                        } else {
-                            rejected += 1
-                        }
-                    case .failure(let error):
-                        logger.recordRejection(source: .replay, eventType: error.eventType, line: item.line, issues: error.issues)
+                    if EventIngest.admit(item.decoded, into: logger, source: .replay, line: item.line, stamp: .eventTime).event != nil {
+                        accepted += 1
+                    } else {
                         rejected += 1
                     }
                 }

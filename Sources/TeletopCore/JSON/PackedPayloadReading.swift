@@ -80,7 +80,8 @@ extension PackedPayload {
 }
 
 /// Builds a packed payload directly, with no `JSONObject` in between: the
-/// fast path for sources that make many events (the simulator, benchmarks).
+/// fast path for benchmarks and any producer of many events (the simulator
+/// builds `JSONObject`s, which the logger packs).
 /// Keep one builder per producer and `reset()` it per event; only `build()`
 /// allocates. A class, because its scratch buffer must never be shared by two copies.
 public final class PayloadBuilder {

@@ -82,17 +82,80 @@ public enum EventIngest {
                                got: t.iso8601)
     }
 
-    /// Decodes and logs one line or body; a failure to decode is counted as a rejection.
+    /// What an item's `timestamp` means where it came from.
+    public enum Stamp: Sendable {
+        /// Recorded input (files, pipes, replays): the event's own time.
+        case eventTime
+        /// A live client (HTTP): teletop stamps the event; the client's time is
+        /// kept beside it as `client_timestamp`, within `clientTimestampIssue`'s bounds.
+        case client
+    }
+
+    /// An item that passed every check but has not been logged yet.
+    public struct Vetted: Sendable {
+        public var eventType: String
+        public var payload: PackedPayload
+        /// The event's time when `Stamp.eventTime` gave one (nil: teletop stamps it).
+        public var timestamp: Timestamp?
+        public var clientTimestamp: Timestamp?
+    }
+
+    /// The one road from a decoded item to the logger, for JSON Lines, replay
+    /// and HTTP without a store: an item that cannot be an event is counted as
+    /// a rejection here, and a valid one is logged (the plan's own rejections
+    /// are counted by the logger).
+    @discardableResult
+    public static func admit(_ item: Result<Decoded, IngestError>, into logger: EventLogger, source: EventSource,
+                             line: Int? = nil, stamp: Stamp) -> EventLogger.Outcome {
+        switch prepare(item, into: logger, source: source, line: line, stamp: stamp) {
+        case .failure(let error): return .rejected(error.issues)
+        case .success(let v):
+            return logger.log(v.eventType, v.payload, source: source, timestamp: v.timestamp, clientTimestamp: v.clientTimestamp, line: line)
+        }
+    }
+
+    /// The same checks, the plan's included, for a writer that stores before it
+    /// logs (HTTP with a store): a failure is counted as a rejection here; a
+    /// vetted item is the caller's to store and then log with `stored: true`.
+    public static func vet(_ item: Result<Decoded, IngestError>, into logger: EventLogger, source: EventSource,
+                           line: Int? = nil, stamp: Stamp) -> Result<Vetted, IngestError> {
+        let prepared = prepare(item, into: logger, source: source, line: line, stamp: stamp)
+        guard case .success(let v) = prepared else { return prepared }
+        let issues = logger.check(v.eventType, v.payload)
+        guard issues.isEmpty else {
+            logger.recordRejection(source: source, eventType: v.eventType, line: line, issues: issues)
+            return .failure(IngestError(eventType: v.eventType, issues: issues))
+        }
+        return .success(v)
+    }
+
+    /// Decoding failures and a client's timestamp out of bounds, counted; the payload packed.
+    private static func prepare(_ item: Result<Decoded, IngestError>, into logger: EventLogger, source: EventSource,
+                                line: Int?, stamp: Stamp) -> Result<Vetted, IngestError> {
+        let decoded: Decoded
+        switch item {
+        case .failure(let error):
+            logger.recordRejection(source: source, eventType: error.eventType, line: line, issues: error.issues)
+            return .failure(error)
+        case .success(let d): decoded = d
+        }
+        switch stamp {
+        case .eventTime:
+            return .success(Vetted(eventType: decoded.eventType, payload: PackedPayload(decoded.payload), timestamp: decoded.timestamp))
+        case .client:
+            if let sent = decoded.timestamp, let issue = clientTimestampIssue(sent) {
+                logger.recordRejection(source: source, eventType: decoded.eventType, line: line, issues: [issue])
+                return .failure(IngestError(eventType: decoded.eventType, issues: [issue]))
+            }
+            return .success(Vetted(eventType: decoded.eventType, payload: PackedPayload(decoded.payload), clientTimestamp: decoded.timestamp))
+        }
+    }
+
+    /// Decodes and logs one line or body of recorded input (its timestamp is the event's).
     @discardableResult
     public static func ingest(_ bytes: UnsafeBufferPointer<UInt8>, into logger: EventLogger, source: EventSource,
                               line: Int? = nil, limits: JSONParserLimits = .default) -> EventLogger.Outcome {
-        switch decode(bytes, limits: limits) {
-        case .failure(let error):
-            logger.recordRejection(source: source, eventType: error.eventType, line: line, issues: error.issues)
-            return .rejected(error.issues)
-        case .success(let d):
-            return logger.log(d.eventType, d.payload, source: source, timestamp: d.timestamp, line: line)
-        }
+        admit(decode(bytes, limits: limits), into: logger, source: source, line: line, stamp: .eventTime)
     }
 }
 
