@@ -61,8 +61,11 @@ let package = Package(
             resources: [.copy("openapi.yaml")]
         ),
 
-        .executableTarget(
-            name: "teletop",
+        // The commands (swift-argument-parser): Options/ parse and validate into
+        // Running/Settings, Running/ starts what they describe. A library, so
+        // the commands' parsing is tested; `teletop` itself is one line.
+        .target(
+            name: "TeletopCLI",
             dependencies: [
                 "TeletopCore", "TeletopTUI", "TeletopServer", "TeletopStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -71,6 +74,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .executableTarget(name: "teletop", dependencies: ["TeletopCLI"]),
 
         // `swift run -c release teletop-bench` prints the speed and memory figures.
         .executableTarget(name: "teletop-bench", dependencies: ["TeletopCore", "TeletopTUI", "TeletopStore", "CHeapStats"]),
@@ -97,6 +101,10 @@ let package = Package(
             dependencies: ["TeletopTUI", "TeletopCore", .product(name: "PropertyBased", package: "swift-property-based")],
             exclude: ["Golden"]
         ),
+        .testTarget(name: "TeletopCLITests", dependencies: [
+            "TeletopCLI", "TeletopCore", "TeletopTUI", "TeletopServer", "TeletopStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // Runs the built `teletop` under tmux; depends on it so `swift test` builds it first.
         .testTarget(name: "TeletopE2ETests", dependencies: ["teletop", "TeletopCore"]),
     ],

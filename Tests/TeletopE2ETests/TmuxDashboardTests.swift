@@ -189,8 +189,11 @@ struct TmuxDashboardTests {
         _ = try t.waitFor { !$0.contains("PAUSED") }
 
         try t.keys("?")
-        let help = try t.waitFor { $0.contains("Keys") && $0.contains("Log file:") }
-        #expect(help.contains("Log file:"))
+        let help = try t.waitFor { $0.contains("Keys") && $0.contains("─ Help ─") }
+        #expect(help.contains("quit"))
+        // Longer than the screen: it scrolls to its last line, the log file's path.
+        try t.keys("PageDown", "PageDown", "PageDown", "PageDown")
+        _ = try t.waitFor { $0.contains("Log file:") }
         try t.keys("Escape")
         _ = try t.waitFor { !$0.contains("─ Help ─") }
 

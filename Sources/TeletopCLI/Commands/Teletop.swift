@@ -1,9 +1,11 @@
 import ArgumentParser
 import TeletopCore
 
-@main
-struct Teletop: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The root command; `teletop` with no subcommand opens the dashboard.
+public struct Teletop: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "teletop",
         abstract: "A terminal dashboard for live analytics telemetry.",
         discussion: """

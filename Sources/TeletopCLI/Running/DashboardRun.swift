@@ -4,67 +4,41 @@ import Logging
 import TeletopCore
 import TeletopTUI
 
-struct Dashboard: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Open the live dashboard (the default)."
-    )
-
-    @Flag(name: .customLong("no-sim"), help: "Start without the simulated AI-block generator.")
-    var noSim = false
-
-    @Option(name: .customLong("sim-rate"), help: "Simulated events per second.")
-    var simRate: Double = Simulator.defaultRate
-
-    @Option(name: .customLong("log-file"), help: "Where teletop writes its own log (never to the screen).")
-    var logFile: String = LogFile.defaultPath
-
-    @Flag(help: "No colours (NO_COLOR=1 does the same).")
-    var monochrome = false
-
-    @OptionGroup(title: "Input")
-    var input: InputOptions
-
-    @OptionGroup(title: "HTTP API")
-    var http: HTTPOptions
-
-    @OptionGroup(title: "Storage")
-    var store: StoreOptions
-
-    @OptionGroup
-    var core: LoggerOptions
-
-    func validate() throws { try LoggerOptions.validate(simRate: simRate) }
-
-    func run() throws { try run(replay: nil) }
+/// A dashboard from its settings: the logger, the store's history first, the
+/// simulator, the HTTP API, the terminal, the input readers (and a replay), the
+/// loop; each stopped on the way out.
+struct DashboardRun {
+    let settings: DashboardSettings
 
     /// `replay`: a recording played into this dashboard (`teletop replay FILE`).
-    func run(replay: ReplaySource?) throws {
+    func run(replay: ReplaySource? = nil) throws {
+        let input = settings.input
         if input.readStdin && isatty(STDIN_FILENO) == 1 {
             throw ValidationError("--stdin reads events from a pipe or a file (teletop --stdin < events.jsonl); standard input is the terminal")
         }
-        let logger = try core.makeLogger()
-        let log = try LogFile.bootstrap(path: logFile)
+        let logger = try settings.logger.makeLogger()
+        let log = try LogFile.bootstrap(path: settings.logFile)
         // History first, so the restored feed comes before anything new.
-        let storage = try store.start(logger: logger, log: log)
+        let storage = try settings.store.start(logger: logger, log: log)
         defer { storage.stop() }
-        let simulator = Simulator(logger: logger, seed: core.seed, rate: simRate)
-        simulator.setEnabled(!noSim)
+        let simulator = Simulator(logger: logger, seed: settings.logger.seed, rate: settings.simRate)
+        simulator.setEnabled(settings.simEnabled)
         let simTask = Task.detached { await simulator.run() }
         defer { simTask.cancel() }
 
         // Before the screen: a busy port is an error to read in the shell, not behind curses.
-        let server = try http.startServer(logger: logger, storage: storage, log: log)
+        let server = try settings.http.map { try $0.startServer(logger: logger, storage: storage, log: log) }
         defer { server?.stop() }
         // Its errors say what is wrong with the terminal; ArgumentParser prints them and exits 1.
-        let backend = try CursesBackend(monochrome: monochrome, keysFromTTY: input.readStdin)
+        let backend = try CursesBackend(monochrome: settings.monochrome, keysFromTTY: input.readStdin)
         let sources = InputSources(input, logger: logger, log: log)
         sources.start(log: log)
         defer { sources.stop() }
         replay?.start(logger: logger)
         defer { replay?.stop() }
-        log.info("dashboard started", metadata: ["sim": "\(!noSim)", "rate": "\(simRate)", "seed": "\(core.seed)"])
+        log.info("dashboard started", metadata: ["sim": "\(settings.simEnabled)", "rate": "\(settings.simRate)", "seed": "\(settings.logger.seed)"])
         var options = DashboardApp.Options()
-        options.logPath = logFile
+        options.logPath = settings.logFile
         options.sources = { (server.map { [$0.statusLine] } ?? []) + sources.statusLines + (replay.map { [$0.statusLine] } ?? []) + storage.statusLines }
         options.analytics = storage.writer
         if let url = server?.baseURL { options.apiBaseURL = url }

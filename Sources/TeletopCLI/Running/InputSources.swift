@@ -1,27 +1,8 @@
-import ArgumentParser
 import Foundation
 import Logging
 import Synchronization
 import TeletopCore
 import TeletopTUI
-
-/// `--stdin` and `--follow FILE`, shared by the dashboard and `serve`.
-struct InputOptions: ParsableArguments {
-    @Flag(name: .customLong("stdin"), help: "Read JSON Lines events from standard input (one EventLogRequest or AnalyticsEvent per line).")
-    var readStdin = false
-
-    @Option(name: .customLong("follow"), help: "Follow a JSON Lines file as it grows, from its start (copes with truncation and rotation).")
-    var followPath: String?
-
-    @Option(name: .customLong("max-line"), help: "Longest accepted line in bytes; longer lines are rejected and skipped.")
-    var maxLineBytes: Int = 1 << 20
-
-    func validate() throws {
-        guard maxLineBytes >= 64 else { throw ValidationError("--max-line must be at least 64 bytes, got \(maxLineBytes)") }
-    }
-
-    var any: Bool { readStdin || followPath != nil }
-}
 
 /// The running JSON Lines readers, each on a thread of its own (reads block).
 final class InputSources: Sendable {
@@ -34,7 +15,7 @@ final class InputSources: Sendable {
     let readers: [Reader]
     private let stopFlag = Atomic<Bool>(false)
 
-    init(_ options: InputOptions, logger: EventLogger, log: Logging.Logger) {
+    init(_ options: InputSettings, logger: EventLogger, log: Logging.Logger) {
         var readers: [Reader] = []
         func ingestor(_ source: EventSource, _ label: String) -> JSONLinesIngestor {
             JSONLinesIngestor(logger: logger, source: source, maxLineBytes: options.maxLineBytes) { r in

@@ -3,54 +3,15 @@ import Foundation
 import TeletopCore
 import TeletopStore
 
-/// `teletop export`: stored events as JSON Lines or CSV, streamed from a
-/// cursor through a small buffer, so memory stays flat however many there are.
-struct Export: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Write stored events as JSON Lines or CSV, in the order they arrived.",
-        discussion: """
-            JSON Lines are the contract's AnalyticsEvent, one per line: `teletop replay` plays them back. \
-            Reads the store while a dashboard or serve may be writing it.
-            """
-    )
-
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case jsonl, csv
-    }
-
-    @Option(help: ArgumentHelp("The store to read.", discussion: "Default: $XDG_DATA_HOME/teletop/events.sqlite."))
-    var db: String?
-
-    @Option(name: .customLong("event-type"), help: "Only events of this type.")
-    var eventType: String?
-
-    @Option(help: ArgumentHelp("Only events at or after this time: \(TimeArgument.help).", valueName: "time"))
-    var since: String?
-
-    @Option(help: ArgumentHelp("Only events before this time (same forms as --since).", valueName: "time"))
-    var until: String?
-
-    @Option(help: "jsonl or csv.")
-    var format: Format = .jsonl
-
-    @Option(name: [.short, .customLong("output")], help: "Write here instead of standard output.")
-    var output: String?
-
-    /// Here, not in `run`, so a bad value is reported with export's own usage.
-    func validate() throws {
-        let now = SystemClock().now()
-        for (flag, text) in [("--since", since), ("--until", until)] {
-            if let text, TimeArgument.parse(text, now: now) == nil {
-                throw ValidationError("\(flag): expected \(TimeArgument.help), got \(text)")
-            }
-        }
-    }
+/// `teletop export`'s work: stored events streamed from a cursor through a
+/// small buffer, so memory stays flat however many there are.
+struct Exporter {
+    let path: String
+    let filter: ExportFilter
+    let format: Export.Format
+    let output: String?
 
     func run() throws {
-        let now = SystemClock().now()
-        let filter = ExportFilter(eventType: eventType, since: since.flatMap { TimeArgument.parse($0, now: now) },
-                                  until: until.flatMap { TimeArgument.parse($0, now: now) })
-        let path = db ?? StoreLocation.defaultPath()
         let store: EventStore
         do {
             store = try EventStore(path: path, readOnly: true)

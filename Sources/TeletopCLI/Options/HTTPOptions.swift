@@ -1,26 +1,19 @@
 import ArgumentParser
 import Foundation
-import Logging
-import Metrics
-import Prometheus
-import TeletopCore
-import TeletopServer
-import TeletopStore
-import TeletopTUI
 
 /// `--host`, `--port`, `--no-http`, `--max-body`, shared by the dashboard and `serve`.
 struct HTTPOptions: ParsableArguments {
     @Option(help: "Address the HTTP API listens on (loopback unless you say otherwise).")
-    var host = "127.0.0.1"
+    var host = HTTPSettings().host
 
     @Option(help: "Port of the HTTP API (0: any free port).")
-    var port = 7311
+    var port = HTTPSettings().port
 
     @Flag(name: .customLong("no-http"), help: "Do not serve the HTTP API.")
     var noHTTP = false
 
     @Option(name: .customLong("max-body"), help: "Largest accepted request body in bytes (larger: 413).")
-    var maxBodyBytes = 1 << 20
+    var maxBodyBytes = HTTPSettings().maxBodyBytes
 
     @Option(help: "Require Authorization: Bearer <token> for writes and event reads (default: $TELETOP_TOKEN).")
     var token: String?
@@ -43,32 +36,8 @@ struct HTTPOptions: ParsableArguments {
         (given ?? ProcessInfo.processInfo.environment["TELETOP_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Starts the API unless `--no-http`; a bind failure is an error for the caller to show.
-    func startServer(logger: EventLogger, storage: Storage, log: Logger) throws -> TelemetryServer? {
-        guard !noHTTP else { return nil }
-        var options = TelemetryServer.Options()
-        options.host = host
-        options.port = port
-        options.maxBodyBytes = maxBodyBytes
-        options.token = Self.token(token)
-        options.durability = storage.writer
-        options.analytics = storage.writer
-        let server = TelemetryServer(logger: logger, options: options, log: log)
-        try server.start()
-        // Anything instrumented with swift-metrics lands in the same /metrics page.
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: server.metrics.registry))
-        return server
-    }
-}
-
-extension TelemetryServer {
-    /// The header's and health pane's line for the API.
-    var statusLine: SourceStatus {
-        switch state {
-        case .starting: SourceStatus(name: "HTTP", state: "starting", active: false)
-        case .listening(let host, let port): SourceStatus(name: "HTTP", state: "\(host):\(port)", active: true)
-        case .failed(let message): SourceStatus(name: "HTTP", state: "failed: \(message)", active: false)
-        case .stopped: SourceStatus(name: "HTTP", state: "stopped", active: false)
-        }
+    /// nil with `--no-http`.
+    var settings: HTTPSettings? {
+        noHTTP ? nil : HTTPSettings(host: host, port: port, maxBodyBytes: maxBodyBytes, token: Self.token(token))
     }
 }

@@ -6,23 +6,23 @@ import TeletopCore
 /// the same for the dashboard and `serve`.
 struct LoggerOptions: ParsableArguments {
     @Option(help: "Seed of the simulator: the same seed gives the same events.")
-    var seed: UInt64 = 42
+    var seed: UInt64 = LoggerSettings().seed
 
     @Option(help: "A tracking plan file (JSON; see the README). Default: the contract's three event types.")
     var plan: String?
 
     @Option(name: .customLong("ring"), help: "How many recent events to keep in memory (the feed's history).")
-    var ringCapacity: Int = 10_000
+    var ringCapacity: Int = LoggerSettings().ringCapacity
 
     @Option(name: .customLong("ring-bytes"), help: ArgumentHelp(
         "The most memory the ring of recent events may hold (payloads plus 64 bytes an event); the oldest go first.",
         valueName: "size"))
-    var ringBytes = ByteSize(bytes: 64 << 20)
+    var ringBytes = ByteSize(bytes: LoggerSettings().ringBytes)
 
     @Option(name: .customLong("queue-bytes"), help: ArgumentHelp(
         "The most memory each consumer's queue may hold: the store's, the recorder's; a stream client gets a quarter. Past it, events are dropped for that consumer and counted.",
         valueName: "size"))
-    var queueBytes = ByteSize(bytes: 32 << 20)
+    var queueBytes = ByteSize(bytes: LoggerSettings().queueBytes)
 
     func validate() throws {
         guard ringCapacity >= 1 else { throw ValidationError("--ring must be at least 1, got \(ringCapacity)") }
@@ -30,20 +30,8 @@ struct LoggerOptions: ParsableArguments {
         guard queueBytes.bytes >= 1 << 16 else { throw ValidationError("--queue-bytes must be at least 64KiB, got \(queueBytes)") }
     }
 
-    func makeLogger() throws -> EventLogger {
-        EventLogger(plan: try loadPlan(), configuration: .init(ringCapacity: ringCapacity, ringBytes: ringBytes.bytes, queueBytes: queueBytes.bytes))
-    }
-
-    func loadPlan() throws -> TrackingPlan {
-        guard let path = plan else { return .contract }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("--plan \(path): cannot read the file")
-        }
-        do {
-            return try TrackingPlan.load(json: Array(data))
-        } catch {
-            throw ValidationError("--plan \(path): \(error.description)")
-        }
+    var settings: LoggerSettings {
+        LoggerSettings(seed: seed, planPath: plan, ringCapacity: ringCapacity, ringBytes: ringBytes.bytes, queueBytes: queueBytes.bytes)
     }
 
     /// `--sim-rate`, whose default differs between the dashboard and `serve`.

@@ -1,0 +1,41 @@
+import ArgumentParser
+import TeletopCore
+
+struct Dashboard: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Open the live dashboard (the default)."
+    )
+
+    @Flag(name: .customLong("no-sim"), help: "Start without the simulated AI-block generator.")
+    var noSim = false
+
+    @Option(name: .customLong("sim-rate"), help: "Simulated events per second.")
+    var simRate: Double = Simulator.defaultRate
+
+    @Option(name: .customLong("log-file"), help: "Where teletop writes its own log (never to the screen).")
+    var logFile: String = LogFile.defaultPath
+
+    @Flag(help: "No colours (NO_COLOR=1 does the same).")
+    var monochrome = false
+
+    @OptionGroup(title: "Input")
+    var input: InputOptions
+
+    @OptionGroup(title: "HTTP API")
+    var http: HTTPOptions
+
+    @OptionGroup(title: "Storage")
+    var store: StoreOptions
+
+    @OptionGroup
+    var core: LoggerOptions
+
+    func validate() throws { try LoggerOptions.validate(simRate: simRate) }
+
+    var settings: DashboardSettings {
+        DashboardSettings(logger: core.settings, simRate: simRate, simEnabled: !noSim, logFile: logFile, monochrome: monochrome,
+                          input: input.settings, http: http.settings, store: store.settings)
+    }
+
+    func run() throws { try DashboardRun(settings: settings).run() }
+}

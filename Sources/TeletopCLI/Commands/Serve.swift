@@ -1,0 +1,46 @@
+import ArgumentParser
+
+/// The logger and its sources without the screen. With `--stdin` it stops at
+/// the end of input; otherwise at SIGINT/SIGTERM. Then it prints a summary.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run teletop without the screen: ingest, then print a summary.",
+        discussion: """
+            Serves the HTTP API (unless --no-http). With --stdin alone, stops at the end of input; \
+            otherwise at SIGINT or SIGTERM. \
+            Prints events per type, rejected lines with reasons, and health. Exit status: \
+            0 when every input line was accepted, 1 when any input line was rejected, 2 when \
+            an input could not be read, 3 when accepted events could not be stored.
+            """
+    )
+
+    @Option(name: .customLong("sim-rate"), help: "Also run the simulator at this many events per second (0: off).")
+    var simRate: Double = 0
+
+    @Option(name: .customLong("log-file"), help: "Write teletop's own log here instead of standard error.")
+    var logFile: String?
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    @OptionGroup(title: "Input")
+    var input: InputOptions
+
+    @OptionGroup(title: "HTTP API")
+    var http: HTTPOptions
+
+    @OptionGroup(title: "Storage")
+    var store: StoreOptions
+
+    @OptionGroup
+    var core: LoggerOptions
+
+    func validate() throws { try LoggerOptions.validate(simRate: simRate) }
+
+    var settings: ServeSettings {
+        ServeSettings(logger: core.settings, simRate: simRate, logFile: logFile, json: json, input: input.settings,
+                      http: http.settings, store: store.settings)
+    }
+
+    func run() throws { try ServeRun(settings: settings).run() }
+}

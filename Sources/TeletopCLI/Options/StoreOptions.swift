@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import TeletopStore
+
+/// `--db`, `--in-memory`, retention and `--record`, shared by the dashboard and `serve`.
+struct StoreOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The SQLite file events are stored in.",
+                               discussion: "Default: $XDG_DATA_HOME/teletop/events.sqlite (~/.local/share/teletop/events.sqlite)."))
+    var db: String?
+
+    @Flag(name: .customLong("in-memory"), help: "Store nothing on disk: history ends with the process.")
+    var inMemory = false
+
+    @Option(name: .customLong("retain-events"), help: "Keep at most this many events on disk (0: no limit).")
+    var retainEvents = StoreSettings().retainEvents!
+
+    @Option(name: .customLong("retain-days"), help: "Delete stored events older than this many days (0: no limit).")
+    var retainDays = StoreSettings().retainDays!
+
+    @Option(help: "Also write every accepted event to this file as JSON Lines, as it arrives (for `teletop replay`).")
+    var record: String?
+
+    func validate() throws {
+        guard retainEvents >= 0 else { throw ValidationError("--retain-events must be 0 or more, got \(retainEvents)") }
+        guard (0...36_500).contains(retainDays) else { throw ValidationError("--retain-days must be 0 (no limit) to 36500, got \(retainDays)") }
+        if inMemory && db != nil { throw ValidationError("--in-memory and --db contradict each other; give one") }
+    }
+
+    var settings: StoreSettings {
+        StoreSettings(path: inMemory ? nil : db ?? StoreLocation.defaultPath(), retainEvents: retainEvents == 0 ? nil : retainEvents,
+                      retainDays: retainDays == 0 ? nil : retainDays, record: record)
+    }
+}

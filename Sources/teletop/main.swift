@@ -1,0 +1,4 @@
+import TeletopCLI
+
+// The commands live in TeletopCLI, where their parsing is tested.
+Teletop.main()
