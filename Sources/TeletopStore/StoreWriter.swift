@@ -307,7 +307,7 @@ public final class StoreWriter: Sendable {
         state.withLock { s in
             if let reason = s.status.failure {
                 logger.setComponentHealth(ComponentHealth(name: "store", status: .unhealthy,
-                    message: "\(reason); \(queued + s.inBatch) events waiting in memory"))
+                    message: "\(reason); \(Describe.count(queued + s.inBatch, "event")) waiting in memory"))
             } else {
                 logger.setComponentHealth(ComponentHealth(name: "store", status: .healthy, message: "ok"))
             }

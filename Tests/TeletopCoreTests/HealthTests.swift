@@ -12,7 +12,7 @@ struct HealthTests {
     @Test func normalTrafficIsHealthy() {
         let r = HealthRules.evaluate(HealthInputs(accepted: 1000, rejected: 3, errors: 15))
         #expect(r.status == .healthy)
-        #expect(r.message == "healthy: 1000 events in the last 60 s, 1.5% error_event, 3 rejected")
+        #expect(r.message == "healthy: 1,000 events in the last 60 s, 1.5% error_event, 3 rejected")
     }
 
     @Test func errorShareDegradesAtMost() {

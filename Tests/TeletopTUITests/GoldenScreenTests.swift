@@ -221,6 +221,7 @@ struct AnalyticsViewTests {
         s.send(.key(.escape))
         #expect(s.state.mode == .normal)
         s.send(.key(.char("a")))
+        #expect(s.send(.key(.char("q"))) == [] && s.state.mode == .normal, "q closes the view; only the main view quits")
         #expect(s.send(.key(.char("q"))) == [.quit])
     }
 

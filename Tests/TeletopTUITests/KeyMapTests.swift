@@ -42,7 +42,7 @@ struct KeyMapTests {
         #expect(footer.contains("space pause"))
         s.send(.key(.char(" ")))
         #expect(s.render().lines.last!.contains("space resume"), "the label follows the state")
-        let help = HelpPopup(s.state, scroll: 0).lines.joined(separator: "\n")
+        let help = HelpPopup(s.state, scroll: 0).lines().joined(separator: "\n")
         for binding in KeyMap.bindings where !binding.help.isEmpty {
             #expect(help.contains(binding.help), "help lacks \(binding.keysText)")
         }

@@ -94,6 +94,19 @@ struct UpdateTests {
         #expect(s.state.typeFilter == nil)
     }
 
+    /// Issue 17, point 1: q closes the topmost overlay, as in less, lnav and k9s; only the main view quits with it.
+    @Test func qClosesEveryOverlayAndQuitsOnlyTheMainView() {
+        let s = fixture.session(width: 160, height: 45)
+        let opens: [(String, [Key])] = [("help", [.char("?")]), ("detail", [.enter]), ("analytics", [.char("a")]), ("type list", [.char("n")])]
+        for (name, keys) in opens {
+            for key in keys { s.send(.key(key)) }
+            #expect(s.state.mode != .normal, "\(name) did not open")
+            #expect(!s.send(.key(.char("q"))).contains(.quit), "q quit from \(name)")
+            #expect(s.state.mode == .normal, "q did not close \(name)")
+        }
+        #expect(s.send(.key(.char("q"))) == [.quit])
+    }
+
     @Test func popupsCloseWithEscapeAndNeverQuit() {
         let s = fixture.session(width: 160, height: 45)
         #expect(s.send(.key(.f1)) == [])

@@ -67,7 +67,7 @@ final class InputSources: Sendable {
     var statusLines: [SourceStatus] {
         readers.map { r in
             let s = r.ingestor.current
-            var text = "\(s.failure ?? s.state), \(Format.grouped(s.lines)) lines"
+            var text = "\(s.failure ?? s.state), \(Describe.count(s.lines, "line"))"
             if s.rejected > 0 { text += ", \(Format.grouped(s.rejected)) rejected" }
             return SourceStatus(name: r.name, state: text, active: !s.finished)
         }

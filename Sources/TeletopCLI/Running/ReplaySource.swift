@@ -43,7 +43,7 @@ final class ReplaySource: Sendable {
 
     var statusLine: SourceStatus {
         let p = progress.withLock { $0 }
-        var text = "\(p.failure ?? (p.done ? "done" : "playing")) at \(Replay.Speed.describe(speed)), \(Format.grouped(p.accepted)) events"
+        var text = "\(p.failure ?? (p.done ? "done" : "playing")) at \(Replay.Speed.describe(speed)), \(Describe.count(p.accepted, "event"))"
         if p.rejected > 0 { text += ", \(Format.grouped(p.rejected)) rejected" }
         return SourceStatus(name: "REPLAY", state: text, active: !p.done)
     }

@@ -32,7 +32,7 @@ extension TelemetryServer {
     var statusLine: SourceStatus {
         switch state {
         case .starting: SourceStatus(name: "HTTP", state: "starting", active: false)
-        case .listening(let host, let port): SourceStatus(name: "HTTP", state: "\(host):\(port)", active: true)
+        case .listening(let host, let port): SourceStatus(name: "HTTP", state: "\(host):\(port)", active: true, short: ":\(port)")
         case .failed(let message): SourceStatus(name: "HTTP", state: "failed: \(message)", active: false)
         case .stopped: SourceStatus(name: "HTTP", state: "stopped", active: false)
         }

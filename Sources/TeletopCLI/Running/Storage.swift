@@ -47,13 +47,13 @@ struct Storage {
             } else {
                 let latency = s.batches == 0 ? "" : ", write " + String(format: "%.1f", s.writeMilliseconds) + " ms"
                 // Figures first: in a narrow pane a long path is what gets clipped.
-                lines.append(SourceStatus(name: "STORE", state: "\(Format.grouped(s.eventsStored)) events, \(Format.bytes(s.sizeOnDisk))\(latency), \(place)", active: true))
+                lines.append(SourceStatus(name: "STORE", state: "\(Describe.count(s.eventsStored, "event")), \(Format.bytes(s.sizeOnDisk))\(latency), \(place)", active: true))
             }
         } else {
             lines.append(SourceStatus(name: "STORE", state: "none: nothing is stored in this run", active: false))
         }
         if let recorder {
-            lines.append(SourceStatus(name: "RECORD", state: "\(recorder.path), \(Format.grouped(recorder.written)) events", active: recorder.failure == nil))
+            lines.append(SourceStatus(name: "RECORD", state: "\(recorder.path), \(Describe.count(recorder.written, "event"))", active: recorder.failure == nil))
         }
         return lines
     }

@@ -117,7 +117,7 @@ public enum HealthRules {
                     text: "\(drop.name) dropped \(grouped(drop.events)) accepted events in \(window): its queue was full"))
             } else {
                 reasons.append(.init(status: .degraded,
-                    text: "\(who) missed \(grouped(drop.events)) events in \(window): too slow to take them"))
+                    text: "\(who) missed \(Describe.count(drop.events, "event")) in \(window): too slow to take them"))
             }
         }
         if input.accepted >= t.minimumSample {
@@ -151,7 +151,7 @@ public enum HealthRules {
             let errorShare = input.accepted > 0 ? Double(input.errors) / Double(input.accepted) : 0
             let message = input.accepted == 0 && input.rejected == 0
                 ? "healthy: no events in \(window)"
-                : "healthy: \(input.accepted) events in \(window), \(percent(errorShare)) \(t.errorEventType), \(input.rejected) rejected"
+                : "healthy: \(Describe.count(input.accepted, "event")) in \(window), \(percent(errorShare)) \(t.errorEventType), \(Describe.grouped(input.rejected)) rejected"
             return HealthReport(status: .healthy, reasons: [], message: message)
         }
         var message = "\(worst.status.rawValue): \(worst.text)"

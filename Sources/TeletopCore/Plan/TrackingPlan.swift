@@ -371,6 +371,11 @@ public enum Describe {
         return n < 0 ? "-" + out : out
     }
 
+    /// "1 event", "1,253 events", "0 events": a count and its noun, agreed.
+    public static func count<T: BinaryInteger>(_ n: T, _ noun: String, plural: String? = nil) -> String {
+        grouped(n) + " " + (n == 1 ? noun : plural ?? noun + "s")
+    }
+
     public static func string(_ s: String, limit: Int = 40) -> String {
         var clipped = s
         if s.count > limit { clipped = String(s.prefix(limit)) + "…" }

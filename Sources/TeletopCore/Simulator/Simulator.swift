@@ -77,7 +77,7 @@ public final class Simulator: Sendable {
         }
     }
 
-    /// Ten times the rate (at least 100/s more) for three seconds.
+    /// Adds ten times the rate (at least 100 events/s) for three seconds.
     public func burst() { state.withLock { $0.burstRemaining = Self.burstSeconds } }
     /// With a loaded plan, the storm raises the share of its types whose name
     /// contains "error"; a plan without such a type has no errors to storm, so

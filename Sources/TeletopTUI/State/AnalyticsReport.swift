@@ -64,9 +64,10 @@ public struct AnalyticsReport: Equatable, Sendable {
         }
     }
 
-    /// A stored JSON value as a person reads it: strings without their quotes.
-    public static func display(_ json: String) -> String {
+    /// A value as a bar's label: a string bare; a number or boolean with its
+    /// field's name (`chapter_id=3`), so a list of ids does not read as ranks.
+    public static func label(_ json: String, field: String) -> String {
         if case .string(let s)? = try? JSONParser.parse(Array(json.utf8)) { return s }
-        return json
+        return "\(field)=\(json)"
     }
 }

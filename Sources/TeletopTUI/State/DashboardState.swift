@@ -44,11 +44,15 @@ public struct SourceStatus: Equatable, Sendable {
     public var name: String
     public var state: String
     public var active: Bool
+    /// What the header shows when `state` does not fit (the HTTP port, say);
+    /// nil: a source that does not fit is left to the health pane.
+    public var short: String?
 
-    public init(name: String, state: String, active: Bool) {
+    public init(name: String, state: String, active: Bool, short: String? = nil) {
         self.name = name
         self.state = state
         self.active = active
+        self.short = short
     }
 }
 

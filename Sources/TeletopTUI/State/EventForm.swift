@@ -48,8 +48,9 @@ public struct EventForm: Equatable, Sendable {
     public var typeRow: Int? { isCustom ? 0 : nil }
     public var firstPayloadRow: Int { isCustom ? 1 : 0 }
 
-    /// Opens the editor for `spec` (nil: a custom type), pre-filled from `remembered`.
-    public mutating func begin(_ spec: EventTypeSpec?, remembered: [String: String]) {
+    /// Opens the editor for `spec` (nil: a custom type), pre-filled from
+    /// `remembered`; a timestamp field nothing was remembered for starts at `now`.
+    public mutating func begin(_ spec: EventTypeSpec?, remembered: [String: String], now: Timestamp? = nil) {
         stage = .edit
         result = nil
         generalErrors = []
@@ -61,7 +62,10 @@ public struct EventForm: Equatable, Sendable {
             eventType = spec.name
             isCustom = false
             raw = false
-            fields = spec.fields.map { Field(spec: $0, editor: LineEditor(remembered[$0.name] ?? ""), error: nil) }
+            fields = spec.fields.map { field in
+                let start = remembered[field.name] ?? (field.type == .timestamp ? now?.iso8601 ?? "" : "")
+                return Field(spec: field, editor: LineEditor(start), error: nil)
+            }
         } else {
             eventType = ""
             isCustom = true
@@ -134,17 +138,20 @@ public struct EventForm: Equatable, Sendable {
 
     /// The payload from the field editors. A value that does not read as its
     /// field's type is sent as the string typed, so the tracking plan reports
-    /// it in its own words ("expected integer, got string \"one\"").
-    public func fieldsPayload() -> JSONObject {
+    /// it in its own words ("expected integer, got string \"one\""). `now` in
+    /// a timestamp field is the time `now` given here.
+    public func fieldsPayload(now: Timestamp? = nil) -> JSONObject {
         var payload = JSONObject()
         for field in fields where !field.editor.isEmpty {
-            payload[field.spec.name] = Self.value(field.editor.text, as: field.spec.type)
+            payload[field.spec.name] = Self.value(field.editor.text, as: field.spec.type, now: now)
         }
         return payload
     }
 
-    static func value(_ text: String, as type: FieldType) -> JSONValue {
+    static func value(_ text: String, as type: FieldType, now: Timestamp? = nil) -> JSONValue {
         switch type {
+        case .timestamp where text.lowercased() == "now" && now != nil:
+            return .string(now!.iso8601)
         case .integer:
             if let i = Int64(text) { return .int(i) }
         case .number:
@@ -175,8 +182,8 @@ public struct EventForm: Equatable, Sendable {
     }
 
     /// The payload to send, or why there is none (raw JSON that does not parse).
-    public func payload() -> Swift.Result<JSONObject, FormError> {
-        raw ? parseRaw() : .success(fieldsPayload())
+    public func payload(now: Timestamp? = nil) -> Swift.Result<JSONObject, FormError> {
+        raw ? parseRaw() : .success(fieldsPayload(now: now))
     }
 
     /// Puts each problem under its field; the rest go to `generalErrors`.
@@ -201,8 +208,8 @@ public struct EventForm: Equatable, Sendable {
     /// `curl` for the same event against the contract's endpoint.
     /// `withToken`: the API wants a bearer token; the line reads it from
     /// $TELETOP_TOKEN rather than printing the secret on the screen.
-    public func curl(baseURL: String, withToken: Bool = false) -> String? {
-        guard case .success(let payload) = payload() else { return nil }
+    public func curl(baseURL: String, withToken: Bool = false, now: Timestamp? = nil) -> String? {
+        guard case .success(let payload) = payload(now: now) else { return nil }
         let body = JSONWriter.compact(.object(["event_type": .string(typeName), "payload": .object(payload)]))
         // Single quotes for the shell; a quote inside becomes '\''.
         let quoted = "'" + body.split(separator: "'", omittingEmptySubsequences: false).joined(separator: #"'\''"#) + "'"

@@ -95,8 +95,8 @@ public enum KeyMap {
     /// The one list. Order is the footer's order and the help screen's.
     public static let bindings: [KeyBinding] = [
         // The main view.
-        KeyBinding([.main], [(.char("q"), .quit)], "q", "quit", footer: FooterItem("q", "quit")),
-        KeyBinding([.main], [(.char("?"), .help), (.f1, .help)], "?, F1", "this help; Esc closes it", footer: FooterItem("?", "help")),
+        KeyBinding([.main], [(.char("q"), .quit)], "q", "quit (in a popup or the analytics view, q closes it)", footer: FooterItem("q", "quit")),
+        KeyBinding([.main], [(.char("?"), .help), (.f1, .help)], "?, F1", "this help; q or Esc closes it", footer: FooterItem("?", "help")),
         KeyBinding([.main], [(.char("a"), .analytics)], "a",
                    "analytics from the store: top chapters, sections, block types, error types, busiest users, events per minute",
                    footer: FooterItem("a", "analytics")),
@@ -109,7 +109,7 @@ public enum KeyMap {
         KeyBinding([.main], [(.char("/"), .filter)], "/", "filter the feed by text as you type; Enter keeps it, Esc clears it",
                    footer: FooterItem("/", "filter")),
         KeyBinding([.main], [(.char("t"), .cycleTypeFilter)], "t", "cycle a filter by event type", footer: FooterItem("t", "type")),
-        KeyBinding([.main], [(.enter, .details)], "Enter", "the selected event as pretty JSON (j/k scroll); Esc closes",
+        KeyBinding([.main], [(.enter, .details)], "Enter", "the selected event as pretty JSON (j/k scroll); q or Esc closes",
                    footer: FooterItem("enter", "details")),
         KeyBinding([.main], [(.char("n"), .newEvent)], "n", "new event form; a kept draft comes back, recent events can be re-opened",
                    footer: FooterItem("n", "new event", alternate: ("draft", .hasDraft)), section: .firing),
@@ -129,27 +129,27 @@ public enum KeyMap {
                              (.char("_"), .simulatorSlower)],
                    "+ / -", "simulator faster / slower (1, 2, 5, 10, 20, 50, ... events/s)",
                    footer: FooterItem("+/-", "rate", when: .simulator), section: .simulator),
-        KeyBinding([.main], [(.char("b"), .burst)], "b", "burst: ten times the rate for three seconds",
+        KeyBinding([.main], [(.char("b"), .burst)], "b", "burst: adds ten times the rate (at least 100/s) for three seconds",
                    footer: FooterItem("b", "burst", when: .simulator), section: .simulator),
         KeyBinding([.main], [(.char("e"), .errorStorm)], "e", "error storm on/off: 35% error_event, so health goes degraded, then recovers",
                    footer: FooterItem("e", "error storm", when: .simulator), section: .simulator),
 
-        // The help screen and the event detail.
-        KeyBinding([.help, .detail], [(.escape, .close), (.enter, .close)], "Esc, Enter", "", footer: FooterItem("esc", "close")),
+        // The help screen and the event detail. q closes, as in less, lnav and k9s:
+        // only the main view quits with it.
+        KeyBinding([.help, .detail], [(.char("q"), .close), (.escape, .close), (.enter, .close)], "q, Esc, Enter", "",
+                   footer: FooterItem("q/esc", "close")),
         KeyBinding([.help], [(.char("?"), .close), (.f1, .close)], "?, F1", ""),
         KeyBinding([.help, .detail], [(.char("j"), .down), (.down, .down), (.char("k"), .up), (.up, .up), (.pageDown, .pageDown),
                                       (.pageUp, .pageUp), (.char("g"), .top), (.home, .top)],
                    "j/k, PgDn/PgUp, g", "", footer: FooterItem("j/k", "scroll")),
-        KeyBinding([.help, .detail], [(.char("q"), .quit)], "q", "", footer: FooterItem("q", "quit")),
 
         // The analytics view.
         KeyBinding([.analytics], [(.char("w"), .nextWindow)], "w", "the window: 5m, 1h, 24h, 7d, all",
                    footer: FooterItem("w", "window"), section: .analytics),
         KeyBinding([.analytics], [(.char("r"), .reload)], "r", "ask the store again (it also refreshes every 5 s)",
                    footer: FooterItem("r", "refresh"), section: .analytics),
-        KeyBinding([.analytics], [(.escape, .close), (.char("a"), .close), (.enter, .close)], "Esc, a", "back to the dashboard",
-                   footer: FooterItem("esc", "back"), section: .analytics),
-        KeyBinding([.analytics], [(.char("q"), .quit)], "q", "", footer: FooterItem("q", "quit")),
+        KeyBinding([.analytics], [(.char("q"), .close), (.escape, .close), (.char("a"), .close), (.enter, .close)], "q, Esc, a",
+                   "back to the dashboard", footer: FooterItem("q/esc", "back"), section: .analytics),
 
         // The filter line: keys the map does not name go to its line editor.
         KeyBinding([.filter], [(.enter, .keepFilter)], "Enter", "keep the filter", footer: FooterItem("enter", "keep"), section: .filter),
@@ -160,7 +160,7 @@ public enum KeyMap {
         KeyBinding([.formTypes], [(.char("j"), .down), (.down, .down), (.tab, .down), (.char("k"), .up), (.up, .up), (.backTab, .up)],
                    "j/k, Down/Up", "", footer: FooterItem("j/k", "move")),
         KeyBinding([.formTypes], [(.enter, .choose)], "Enter", "", footer: FooterItem("enter", "choose")),
-        KeyBinding([.formTypes], [(.escape, .close), (.char("q"), .close)], "Esc", "", footer: FooterItem("esc", "close")),
+        KeyBinding([.formTypes], [(.escape, .close), (.char("q"), .close)], "q, Esc", "", footer: FooterItem("q/esc", "close")),
 
         // The form's fields: keys the map does not name go to the focused field's line editor.
         KeyBinding([.formFields], [(.tab, .nextField), (.down, .nextField), (.backTab, .previousField), (.up, .previousField)],

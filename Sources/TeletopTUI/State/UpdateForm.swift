@@ -38,7 +38,7 @@ func performForm(_ state: inout DashboardState, _ action: Action) -> [Effect] {
         let planned = state.plan.eventTypes
         if selected < planned.count {
             let spec = planned[selected]
-            form.begin(spec, remembered: state.formMemory[spec.name] ?? [:])
+            form.begin(spec, remembered: state.formMemory[spec.name] ?? [:], now: state.snapshot.takenAt)
         } else if selected == planned.count {
             form.begin(nil, remembered: state.formMemory[""] ?? [:])
         } else {
@@ -54,13 +54,13 @@ func performForm(_ state: inout DashboardState, _ action: Action) -> [Effect] {
         }
         state.notice = "draft kept: n brings it back"
     case .nextField:
-        leaveRow(&form, plan: state.plan)
+        leaveRow(&form, plan: state.plan, now: state.snapshot.takenAt)
         form.focus = (form.focus + 1) % max(1, form.rowCount)
     case .previousField:
-        leaveRow(&form, plan: state.plan)
+        leaveRow(&form, plan: state.plan, now: state.snapshot.takenAt)
         form.focus = (form.focus + max(1, form.rowCount) - 1) % max(1, form.rowCount)
     case .submit:
-        switch form.payload() {
+        switch form.payload(now: state.snapshot.takenAt) {
         case .failure(let error):
             form.rawError = error.message
         case .success(let payload):
@@ -79,13 +79,15 @@ func editForm(_ state: inout DashboardState, _ key: Key) {
     guard var form = state.form else { return }
     if editFocused(&form, key) {
         form.changed = true
+        // What the last result said no longer describes what is typed.
         form.result = nil
+        form.generalErrors = []
     }
     state.form = form
 }
 
 /// Marks the field being left if its value breaks the plan (or clears its mark).
-private func leaveRow(_ form: inout EventForm, plan: TrackingPlan) {
+private func leaveRow(_ form: inout EventForm, plan: TrackingPlan, now: Timestamp) {
     if form.raw {
         if case .failure(let e) = form.parseRaw() { form.rawError = e.message } else { form.rawError = nil }
         return
@@ -94,7 +96,7 @@ private func leaveRow(_ form: inout EventForm, plan: TrackingPlan) {
     guard form.fields.indices.contains(index) else { return }
     let name = form.fields[index].spec.name
     // A required field left empty is not an error yet: only on submit.
-    let issues = plan.validate(eventType: form.typeName, payload: form.fieldsPayload()).issues
+    let issues = plan.validate(eventType: form.typeName, payload: form.fieldsPayload(now: now)).issues
         .filter { $0.problem != .missing }
     form.show(issues, only: name)
 }

@@ -23,7 +23,7 @@ struct AnalyticsWidget {
         if let r = report, r.window == window {
             note = r.error == nil ? "from the store in \(Format.oneDecimal(r.elapsedMillis)) ms" : "no data"
         }
-        grid.box(rect, title: "Analytics: \(windowText) (w window, r refresh, Esc back)", note: note, focused: true, glyphs: g)
+        grid.box(rect, title: "Analytics: \(windowText) (w window, r refresh, q back)", note: note, focused: true, glyphs: g)
         let inner = rect.inner
         guard let report else {
             grid.put("Asking the store...", x: inner.x + 1, y: inner.y, maxWidth: inner.width - 2, style: .muted, asciiOnly: g.asciiOnly)
@@ -59,7 +59,7 @@ struct AnalyticsWidget {
         let scope = (q.eventType.map { "\($0)." } ?? "") + q.field
         var x = rect.x
         x += grid.put(q.title, x: x, y: rect.y, maxWidth: rect.width, style: .title, asciiOnly: g.asciiOnly)
-        let events = panel.result.total == 1 ? "1 event" : "\(Format.grouped(panel.result.total)) events"
+        let events = Describe.count(panel.result.total, "event")
         grid.put("  \(scope), \(events)", x: x, y: rect.y, maxWidth: rect.maxX - x, style: .muted, asciiOnly: g.asciiOnly)
         let values = panel.result.values.prefix(max(0, rect.height - 1))
         guard !values.isEmpty else {
@@ -70,13 +70,14 @@ struct AnalyticsWidget {
         }
         let top = values.map(\.count).max() ?? 1
         let countW = max(3, values.map { Format.grouped($0.count).count }.max() ?? 3)
-        let labelW = min(max(8, rect.width / 3), max(4, values.map { DisplayWidth.of(SafeText.clean(AnalyticsReport.display($0.value))) }.max() ?? 4))
+        let labels = values.map { SafeText.clean(AnalyticsReport.label($0.value, field: q.field), asciiOnly: g.asciiOnly) }
+        let labelW = min(max(8, rect.width / 3), max(4, labels.map { DisplayWidth.of($0) }.max() ?? 4))
         let barW = max(0, rect.width - labelW - countW - 4)
         let role = Theme.role(forEventType: q.eventType ?? "")
         for (i, v) in values.enumerated() {
             let y = rect.y + 1 + i
             var x = rect.x + 1
-            let label = SafeText.clean(AnalyticsReport.display(v.value), asciiOnly: g.asciiOnly)
+            let label = labels[i]
             x += grid.put(Format.column(label, labelW), x: x, y: y, maxWidth: labelW, style: .plain, asciiOnly: g.asciiOnly) + 1
             let filled = top > 0 ? max(1, (v.count * barW + top - 1) / top) : 0
             x += grid.put(String(repeating: g.spark[g.spark.count - 1], count: min(barW, filled)), x: x, y: y, maxWidth: barW,
@@ -93,7 +94,7 @@ struct AnalyticsWidget {
         let peak = perMinute.max() ?? 0
         grid.put("Events per minute, last hour", x: rect.x, y: rect.y, maxWidth: rect.width, style: .title, asciiOnly: g.asciiOnly)
         let title = DisplayWidth.of("Events per minute, last hour")
-        grid.put("  \(Format.grouped(total)) events, peak \(Format.grouped(peak))/min", x: rect.x + title, y: rect.y,
+        grid.put("  \(Describe.count(total, "event")), peak \(Format.grouped(peak))/min", x: rect.x + title, y: rect.y,
                  maxWidth: rect.width - title, style: .muted, asciiOnly: g.asciiOnly)
         let axisW = max(4, Format.grouped(peak).count + 1)
         let height = rect.height - 2
@@ -101,12 +102,16 @@ struct AnalyticsWidget {
         guard height >= 1, room >= 10, !perMinute.isEmpty else { return }
         // Narrow: a column sums several minutes. Wide: a minute spans several columns.
         let perColumn = (perMinute.count + room - 1) / room
-        let widthEach = perColumn == 1 ? max(1, min(3, room / perMinute.count)) : 1
         let sums = stride(from: 0, to: perMinute.count, by: perColumn).map { perMinute[$0..<min(perMinute.count, $0 + perColumn)].reduce(0, +) }
-        let columns = sums.flatMap { Array(repeating: $0, count: widthEach) }
+        // Wide: each minute gets its share of the room, the remainder spread
+        // evenly, so the chart spans the width and "now" is at its right edge.
+        let columns = perColumn > 1 ? sums : sums.indices.flatMap { i in
+            Array(repeating: sums[i], count: (i + 1) * room / sums.count - i * room / sums.count)
+        }
         let top = max(1, columns.max() ?? 1)
         let levels = g.spark.count
-        let chartX = rect.x + axisW + 1
+        // Right-aligned: the newest minute is at the edge, under "now".
+        let chartX = rect.x + axisW + 1 + max(0, room - columns.count)
         grid.put(Format.column(Format.grouped(top), axisW, right: true), x: rect.x, y: rect.y + 1, maxWidth: axisW, style: .muted, asciiOnly: g.asciiOnly)
         grid.put(Format.column("0", axisW, right: true), x: rect.x, y: rect.y + height, maxWidth: axisW, style: .muted, asciiOnly: g.asciiOnly)
         for (i, v) in columns.enumerated() {

@@ -46,8 +46,14 @@ struct CountersWidget {
         let sparkW = room >= 3 ? 60 / secondsPerColumn : 0
         var header = Format.column("type", typeW)
         for (name, w) in numbers { header += " " + Format.column(name, w, right: true) }
-        if sparkW > 0 { header += "  " + Format.column(sparkW >= 9 ? "last 60 s" : "60 s", sparkW) }
         grid.put(header, x: inner.x, y: inner.y, maxWidth: inner.width, style: Style(.muted, bold: true), asciiOnly: g.asciiOnly)
+        // The sparkline ends at the pane's edge, so its newest second is "now"
+        // wherever the pane ends (a gap there would read as traffic stalling).
+        let sparkX = inner.maxX - sparkW
+        if sparkW > 0 {
+            grid.put(Format.column(sparkW >= 9 ? "last 60 s" : "60 s", sparkW), x: sparkX, y: inner.y, maxWidth: sparkW,
+                     style: Style(.muted, bold: true), asciiOnly: g.asciiOnly)
+        }
 
         let rows = Self.sorted(types, by: sort)
         for (i, t) in rows.enumerated() {
@@ -62,7 +68,7 @@ struct CountersWidget {
                 x += grid.put(" " + Format.column(v, w, right: true), x: x, y: y, maxWidth: inner.maxX - x, style: style, asciiOnly: g.asciiOnly)
             }
             if sparkW > 0 {
-                x += 2
+                x = sparkX
                 let columns = stride(from: 0, to: 60, by: secondsPerColumn).map { start in
                     t.history.suffix(60).dropFirst(start).prefix(secondsPerColumn).reduce(0, +)
                 }

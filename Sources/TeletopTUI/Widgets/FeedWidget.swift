@@ -46,7 +46,7 @@ struct FeedWidget {
             if editingFilter { cursorColumn = DisplayWidth.of(SafeText.clean(title, asciiOnly: glyphs.asciiOnly)) + shown.cursorColumn }
             title += shown.text
         }
-        if let matching { title += " \(Format.grouped(matching)) match" }
+        if let matching { title += " " + Describe.count(matching, "match", plural: "matches") }
         title += paused ? " (paused)" : following ? " (following)" : " (scrolled, G follows)"
         // Say plainly that the feed is bounded and what fell out of it.
         let note = "\(Format.grouped(retained)) of \(Format.grouped(ringCapacity)) held, \(Format.grouped(evicted)) evicted"

@@ -19,8 +19,9 @@ struct FooterWidget {
             return
         }
         var x = rect.x + 1
+        // Whole entries only: one that does not fit is left out, never cut mid-word (? help lists them all).
         for (key, label) in keys {
-            guard x < rect.maxX - 2 else { break }
+            guard x + DisplayWidth.of(key + " " + label) <= rect.maxX - 1 else { break }
             x += grid.put(key, x: x, y: rect.y, maxWidth: rect.maxX - x, style: Style(.accent, bold: true), asciiOnly: glyphs.asciiOnly)
             x += grid.put(" " + label + "  ", x: x, y: rect.y, maxWidth: rect.maxX - x, style: .muted, asciiOnly: glyphs.asciiOnly)
         }

@@ -8,6 +8,8 @@ struct FormWidget {
     var fired: [FiredEvent]
     var apiBaseURL: String
     var apiNeedsToken: Bool
+    /// For `now` in a timestamp field, in the curl line.
+    var now: Timestamp
     var glyphs: Glyphs
 
     init?(_ state: DashboardState) {
@@ -17,6 +19,7 @@ struct FormWidget {
         fired = state.fired
         apiBaseURL = state.apiBaseURL
         apiNeedsToken = state.apiNeedsToken
+        now = state.snapshot.takenAt
         glyphs = state.glyphs
     }
 
@@ -92,7 +95,10 @@ struct FormWidget {
             }
         }
         var tail: [(String, Style)] = []
-        for e in form.generalErrors { tail.append(("\(glyphs.unhealthy) " + e, Style(.unhealthy))) }
+        // Wrapped, never cut at the popup's edge.
+        for e in form.generalErrors {
+            for part in Wrap.words("\(glyphs.unhealthy) " + e, width: width - 4) { tail.append((part, Style(.unhealthy))) }
+        }
         switch form.result {
         case .accepted(let event)?:
             tail.append(("\(glyphs.healthy) accepted at \(event.timestamp.iso8601) (event #\(event.sequence), source form)", Style(.healthy, bold: true)))
@@ -103,7 +109,7 @@ struct FormWidget {
         }
         if form.showCurl {
             tail.append(("", .plain))
-            let curl = form.curl(baseURL: apiBaseURL, withToken: apiNeedsToken) ?? "(fix the payload to see the curl command)"
+            let curl = form.curl(baseURL: apiBaseURL, withToken: apiNeedsToken, now: now) ?? "(fix the payload to see the curl command)"
             for part in Wrap.chunks(curl, width: width - 4) { tail.append((part, Style(.accent))) }
         }
         let title = form.isCustom ? "New event: custom type" : "New event: \(form.eventType)" + (form.raw ? " (raw JSON)" : "")

@@ -35,18 +35,28 @@ struct HeaderWidget {
         grid.fill(rect, style: bar)
         let word = " \(Theme.statusWord(status, glyphs)) "
         let w = DisplayWidth.of(word)
-        let events = sep + Format.grouped(eventsLogged) + " events"
+        let events = sep + Describe.count(eventsLogged, "event")
         let rateText = sep + Format.rate(rate) + "/s"
         let paused = newWhilePaused.map { " PAUSED +\(Format.grouped($0)) new " }
         // Room kept for what matters most when the terminal is narrow: the
         // counts, the paused badge and the status word. A source line that
         // would not fit whole in what is left is left out (the health pane lists it).
-        let reserved = DisplayWidth.of(events) + DisplayWidth.of(rateText) + (paused.map { DisplayWidth.of($0) + 1 } ?? 0) + w + 1
+        // A source with a short form (the HTTP port) is always shown: room is
+        // kept for the short forms of those still to come.
+        func shortText(_ s: SourceStatus) -> String? { s.short.map { sep + s.name + " " + $0 } }
+        var reserved = DisplayWidth.of(events) + DisplayWidth.of(rateText) + (paused.map { DisplayWidth.of($0) + 1 } ?? 0) + w + 1
+        reserved += sources.compactMap(shortText).reduce(0) { $0 + DisplayWidth.of($1) }
         segment(" teletop \(version)", Style(.title, bold: true, reverse: true))
         segment(sep + "up " + Format.uptime(seconds: uptimeSeconds), bar)
         for source in sources {
+            let short = shortText(source)
+            if let short { reserved -= DisplayWidth.of(short) }
             let text = sep + source.name + " " + source.state
-            if x + DisplayWidth.of(text) + reserved <= rect.maxX { segment(text, bar) }
+            if x + DisplayWidth.of(text) + reserved <= rect.maxX {
+                segment(text, bar)
+            } else if let short {
+                segment(short, bar)
+            }
         }
         segment(events, bar)
         segment(rateText, bar)

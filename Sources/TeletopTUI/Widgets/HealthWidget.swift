@@ -55,7 +55,9 @@ struct HealthWidget {
         for source in sources {
             out.append(Line(text: "  " + Format.column(source.name, 12) + source.state, style: source.active ? .plain : .muted))
         }
-        for component in snap.components {
+        // A healthy component that is also a source line (the store) says nothing the line does not.
+        let sourceNames = Set(sources.map { $0.name.lowercased() })
+        for component in snap.components where component.status != .healthy || !sourceNames.contains(component.name.lowercased()) {
             out.append(Line(text: "  " + Format.column(component.name, 12) + "\(component.status.rawValue): \(component.message)",
                             style: Style(Theme.role(component.status))))
         }

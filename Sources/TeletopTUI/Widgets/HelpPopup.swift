@@ -16,7 +16,10 @@ struct HelpPopup {
 
     static let keyColumn = 27
 
-    var lines: [String] {
+    /// The help's lines for a popup whose text is `width` columns wide: each
+    /// description wrapped under its own column, never cut at the edge.
+    func lines(width: Int = .max) -> [String] {
+        let keyColumn = min(Self.keyColumn, max(12, width / 3))
         var lines: [String] = []
         for section in HelpSection.allCases where section != .simulator || hasSimulator {
             let rows = KeyMap.helpRows(section)
@@ -26,15 +29,15 @@ struct HelpPopup {
             for row in rows {
                 let keys = "  " + row.keysText
                 // A long key list takes its own line rather than pushing the text out of line.
-                if DisplayWidth.of(keys) >= Self.keyColumn {
+                if DisplayWidth.of(keys) >= keyColumn {
                     lines.append(keys)
-                    lines.append(String(repeating: " ", count: Self.keyColumn) + row.help)
+                    lines += Self.hanging(String(repeating: " ", count: keyColumn) + row.help, indent: keyColumn, width: width)
                 } else {
-                    lines.append(Format.column(keys, Self.keyColumn) + row.help)
+                    lines += Self.hanging(Format.column(keys, keyColumn) + row.help, indent: keyColumn, width: width)
                 }
             }
         }
-        lines += [
+        let notes = [
             "",
             "Panes",
             "  Feed       time, event type, source, payload as key=value in arrival order",
@@ -44,15 +47,25 @@ struct HelpPopup {
             "Control characters in events are shown escaped (\\x1b); they never reach the terminal.",
             "Log file: " + (logPath.isEmpty ? "(none)" : logPath),
         ]
+        for note in notes { lines += Self.hanging(note, indent: note.hasPrefix("  ") ? 13 : 2, width: width) }
         return lines
     }
 
+    /// `text` wrapped to `width`, its later lines indented by `indent` columns.
+    static func hanging(_ text: String, indent: Int, width: Int) -> [String] {
+        guard DisplayWidth.of(text) > width, width > indent + 10 else { return [text] }
+        let head = String(text.prefix(indent))
+        let parts = Wrap.words(String(text.dropFirst(indent)), width: width - indent)
+        let pad = String(repeating: " ", count: indent)
+        return parts.enumerated().map { i, part in (i == 0 ? head : pad) + part }
+    }
+
     func draw(into grid: inout CellGrid) {
-        let lines = self.lines
-        let width = max(60, lines.map { DisplayWidth.of($0) }.max()! + 4)
+        let width = min(grid.width - 4, max(60, lines().map { DisplayWidth.of($0) }.max()! + 4))
+        let lines = self.lines(width: width - 4)
         let inner = min(grid.height - 4, lines.count)
         let window = ScrollWindow(total: lines.count, visible: inner, requested: scroll)
-        let rect = Popup.open(&grid, width: width, rows: lines.count, title: "Help", note: window.scrolls ? "j/k scroll" : "Esc closes",
+        let rect = Popup.open(&grid, width: width, rows: lines.count, title: "Help", note: window.note(otherwise: "q closes"),
                               glyphs: glyphs)
         TextLines.draw(Array(lines.dropFirst(window.offset)), in: rect.inner, glyphs: glyphs, into: &grid)
     }
