@@ -32,8 +32,9 @@ public final class EventStore: Sendable {
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
         if exists && isFolder.boolValue { throw StoreError(path: path, kind: .cannotOpen, message: "this is a folder, not a store file") }
         if readOnly && !exists { throw StoreError(path: path, kind: .cannotOpen, message: "no store file here") }
-        if !readOnly {
-            let folder = (path as NSString).deletingLastPathComponent
+        // A bare file name (`--db s.sqlite`) lives in the current folder, which exists.
+        let folder = (path as NSString).deletingLastPathComponent
+        if !readOnly && !folder.isEmpty {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             } catch {

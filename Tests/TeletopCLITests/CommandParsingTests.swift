@@ -41,6 +41,11 @@ struct CommandParsingTests {
         (["send", "page_view", "a=1", "--json", "{}"], "give fields or --json, not both"),
         (["send", "page_view", "--file", "f.jsonl"], "--file sends whole requests"),
         (["--no-such-flag"], "Unknown option '--no-such-flag'"),
+        // Issue 17: a negative value reaches validation, which says the allowed range.
+        (["--port", "-1"], "--port must be 0-65535, got -1"),
+        (["--sim-rate", "-5"], "--sim-rate must be between 0 and 1000000, got -5.0"),
+        (["--ring", "-3"], "--ring must be at least 1, got -3"),
+        (["--retain-days", "-1"], "--retain-days must be 0 (no limit) to 36500, got -1"),
     ])
     func refusedWithAReason(args: [String], words: String) {
         let message = refusal(args)
@@ -55,11 +60,20 @@ struct CommandParsingTests {
         #expect(refusal(["replay", "f.jsonl", "--speed", "max"]) == nil)
     }
 
+    @Test func mistypedCommandsGetTheNearestOne() {
+        #expect(Teletop.unknownCommand("serv")?.contains("did you mean 'serve'?") == true)
+        #expect(Teletop.unknownCommand("exprot")?.contains("did you mean 'export'?") == true)
+        #expect(Teletop.unknownCommand("replya")?.contains("did you mean 'replay'?") == true)
+        #expect(Teletop.unknownCommand("xyzzy")?.contains("the commands are dashboard, serve, send, export, replay") == true)
+        #expect(Teletop.unknownCommand("serve") == nil && Teletop.unknownCommand("--port") == nil && Teletop.unknownCommand("help") == nil)
+    }
+
     /// Every command's --help is whole: its abstract and every option it takes.
     @Test func everyCommandHasHelp() throws {
         let expected: [(any ParsableCommand.Type, [String])] = [
             (Teletop.self, ["dashboard", "serve", "send", "export", "replay"]),
-            (Dashboard.self, ["--no-sim", "--sim-rate", "--log-file", "--monochrome", "--stdin", "--follow", "--max-line", "--host", "--port",
+            (Dashboard.self, ["--follow <file>", "--db <path>", "--plan <file>", "--port <n>", "--record <file>", "--sim-rate <per-second>",
+                              "--no-sim", "--sim-rate", "--log-file", "--monochrome", "--stdin", "--follow", "--max-line", "--host", "--port",
                               "--no-http", "--max-body", "--token", "--db", "--in-memory", "--retain-events", "--retain-days", "--record",
                               "--seed", "--plan", "--ring", "--ring-bytes", "--queue-bytes"]),
             (Serve.self, ["--sim-rate", "--log-file", "--json", "--stdin", "--follow", "--db", "--in-memory", "--plan"]),

@@ -9,10 +9,10 @@ struct Dashboard: ParsableCommand {
     @Flag(name: .customLong("no-sim"), help: "Start without the simulated AI-block generator.")
     var noSim = false
 
-    @Option(name: .customLong("sim-rate"), help: "Simulated events per second.")
+    @Option(name: .customLong("sim-rate"), parsing: .unconditional, help: ArgumentHelp("Simulated events per second.", valueName: "per-second"))
     var simRate: Double = Simulator.defaultRate
 
-    @Option(name: .customLong("log-file"), help: "Where teletop writes its own log (never to the screen).")
+    @Option(name: .customLong("log-file"), help: ArgumentHelp("Where teletop writes its own log (never to the screen).", valueName: "path"))
     var logFile: String = LogFile.defaultPath
 
     @Flag(help: "No colours (NO_COLOR=1 does the same).")

@@ -18,10 +18,10 @@ struct Export: ParsableCommand {
         case jsonl, csv
     }
 
-    @Option(help: ArgumentHelp("The store to read.", discussion: "Default: $XDG_DATA_HOME/teletop/events.sqlite."))
+    @Option(help: ArgumentHelp("The store to read.", discussion: "Default: $XDG_DATA_HOME/teletop/events.sqlite.", valueName: "path"))
     var db: String?
 
-    @Option(name: .customLong("event-type"), help: "Only events of this type.")
+    @Option(name: .customLong("event-type"), help: ArgumentHelp("Only events of this type.", valueName: "type"))
     var eventType: String?
 
     @Option(help: ArgumentHelp("Only events at or after this time: \(TimeArgument.help).", valueName: "time"))
@@ -30,10 +30,10 @@ struct Export: ParsableCommand {
     @Option(help: ArgumentHelp("Only events before this time (same forms as --since).", valueName: "time"))
     var until: String?
 
-    @Option(help: "jsonl or csv.")
+    @Option(help: ArgumentHelp("jsonl or csv.", valueName: "format"))
     var format: Format = .jsonl
 
-    @Option(name: [.short, .customLong("output")], help: "Write here instead of standard output.")
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write here instead of standard output.", valueName: "file"))
     var output: String?
 
     /// Here, not in `run`, so a bad value is reported with export's own usage.

@@ -34,16 +34,16 @@ struct Replay: ParsableCommand {
     @Argument(help: "The recording (JSON Lines).")
     var file: String
 
-    @Option(help: "How many times faster than recorded: 1, 10, any positive number, or max.")
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many times faster than recorded: 1, 10, any positive number, or max.", valueName: "speed"))
     var speed = Speed(argument: "1")!
 
-    @Option(help: "Send to the teletop at this URL (e.g. http://127.0.0.1:7311) instead of opening a dashboard.")
+    @Option(help: ArgumentHelp("Send to the teletop at this URL (e.g. http://127.0.0.1:7311) instead of opening a dashboard.", valueName: "url"))
     var url: String?
 
-    @Option(help: "Bearer token for --url (default: $TELETOP_TOKEN).")
+    @Option(help: ArgumentHelp("Bearer token for --url (default: $TELETOP_TOKEN).", valueName: "token"))
     var token: String?
 
-    @Option(help: "Without --url: store what is replayed in this SQLite file (default: keep nothing).")
+    @Option(help: ArgumentHelp("Without --url: store what is replayed in this SQLite file (default: keep nothing).", valueName: "path"))
     var db: String?
 
     /// Without --url: a dashboard with no simulator and no HTTP API, storing only with --db.

@@ -17,22 +17,22 @@ struct Send: ParsableCommand {
             """
     )
 
-    @Argument(help: "The event type (not with --file).")
+    @Argument(help: ArgumentHelp("The event type (not with --file).", valueName: "event-type"))
     var eventType: String?
 
-    @Argument(help: "Payload fields as key=value (or key==value for a string).")
+    @Argument(help: ArgumentHelp("Payload fields as key=value (or key==value for a string).", valueName: "key=value"))
     var fields: [String] = []
 
-    @Option(help: "The payload as raw JSON.")
+    @Option(help: ArgumentHelp("The payload as raw JSON.", valueName: "json"))
     var json: String?
 
-    @Option(help: "A JSON Lines file of EventLogRequests to send in batches.")
+    @Option(help: ArgumentHelp("A JSON Lines file of EventLogRequests to send in batches.", valueName: "file"))
     var file: String?
 
-    @Option(help: "Where teletop's HTTP API is.")
+    @Option(help: ArgumentHelp("Where teletop's HTTP API is.", valueName: "url"))
     var url = "http://127.0.0.1:7311"
 
-    @Option(help: "Bearer token (default: $TELETOP_TOKEN).")
+    @Option(help: ArgumentHelp("Bearer token (default: $TELETOP_TOKEN).", valueName: "token"))
     var token: String?
 
     func validate() throws {

@@ -14,10 +14,10 @@ struct Serve: ParsableCommand {
             """
     )
 
-    @Option(name: .customLong("sim-rate"), help: "Also run the simulator at this many events per second (0: off).")
+    @Option(name: .customLong("sim-rate"), parsing: .unconditional, help: ArgumentHelp("Also run the simulator at this many events per second (0: off).", valueName: "per-second"))
     var simRate: Double = 0
 
-    @Option(name: .customLong("log-file"), help: "Write teletop's own log here instead of standard error.")
+    @Option(name: .customLong("log-file"), help: ArgumentHelp("Write teletop's own log here instead of standard error.", valueName: "path"))
     var logFile: String?
 
     @Flag(help: "Print the summary as JSON.")

@@ -3,19 +3,19 @@ import Foundation
 
 /// `--host`, `--port`, `--no-http`, `--max-body`, shared by the dashboard and `serve`.
 struct HTTPOptions: ParsableArguments {
-    @Option(help: "Address the HTTP API listens on (loopback unless you say otherwise).")
+    @Option(help: ArgumentHelp("Address the HTTP API listens on (loopback unless you say otherwise).", valueName: "address"))
     var host = HTTPSettings().host
 
-    @Option(help: "Port of the HTTP API (0: any free port).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("Port of the HTTP API (0: any free port).", valueName: "n"))
     var port = HTTPSettings().port
 
     @Flag(name: .customLong("no-http"), help: "Do not serve the HTTP API.")
     var noHTTP = false
 
-    @Option(name: .customLong("max-body"), help: "Largest accepted request body in bytes (larger: 413).")
+    @Option(name: .customLong("max-body"), parsing: .unconditional, help: ArgumentHelp("Largest accepted request body in bytes (larger: 413).", valueName: "bytes"))
     var maxBodyBytes = HTTPSettings().maxBodyBytes
 
-    @Option(help: "Require Authorization: Bearer <token> for writes and event reads (default: $TELETOP_TOKEN).")
+    @Option(help: ArgumentHelp("Require Authorization: Bearer <token> for writes and event reads (default: $TELETOP_TOKEN).", valueName: "token"))
     var token: String?
 
     func validate() throws {

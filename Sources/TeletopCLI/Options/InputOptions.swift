@@ -6,10 +6,10 @@ struct InputOptions: ParsableArguments {
     @Flag(name: .customLong("stdin"), help: "Read JSON Lines events from standard input (one EventLogRequest or AnalyticsEvent per line).")
     var readStdin = false
 
-    @Option(name: .customLong("follow"), help: "Follow a JSON Lines file as it grows, from its start (copes with truncation and rotation).")
+    @Option(name: .customLong("follow"), help: ArgumentHelp("Follow a JSON Lines file as it grows, from its start (copes with truncation and rotation).", valueName: "file"))
     var followPath: String?
 
-    @Option(name: .customLong("max-line"), help: "Longest accepted line in bytes; longer lines are rejected and skipped.")
+    @Option(name: .customLong("max-line"), parsing: .unconditional, help: ArgumentHelp("Longest accepted line in bytes; longer lines are rejected and skipped.", valueName: "bytes"))
     var maxLineBytes: Int = InputSettings().maxLineBytes
 
     func validate() throws {

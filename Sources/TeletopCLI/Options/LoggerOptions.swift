@@ -5,13 +5,13 @@ import TeletopCore
 /// `--plan`, `--ring` and `--seed`: what builds the logger and the simulator,
 /// the same for the dashboard and `serve`.
 struct LoggerOptions: ParsableArguments {
-    @Option(help: "Seed of the simulator: the same seed gives the same events.")
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seed of the simulator: the same seed gives the same events.", valueName: "n"))
     var seed: UInt64 = LoggerSettings().seed
 
-    @Option(help: "A tracking plan file (JSON; see the README). Default: the contract's three event types.")
+    @Option(help: ArgumentHelp("A tracking plan file (JSON; see the README). Default: the contract's three event types.", valueName: "file"))
     var plan: String?
 
-    @Option(name: .customLong("ring"), help: "How many recent events to keep in memory (the feed's history).")
+    @Option(name: .customLong("ring"), parsing: .unconditional, help: ArgumentHelp("How many recent events to keep in memory (the feed's history).", valueName: "n"))
     var ringCapacity: Int = LoggerSettings().ringCapacity
 
     @Option(name: .customLong("ring-bytes"), help: ArgumentHelp(

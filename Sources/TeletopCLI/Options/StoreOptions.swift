@@ -5,19 +5,20 @@ import TeletopStore
 /// `--db`, `--in-memory`, retention and `--record`, shared by the dashboard and `serve`.
 struct StoreOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The SQLite file events are stored in.",
-                               discussion: "Default: $XDG_DATA_HOME/teletop/events.sqlite (~/.local/share/teletop/events.sqlite)."))
+                               discussion: "Default: $XDG_DATA_HOME/teletop/events.sqlite (~/.local/share/teletop/events.sqlite).",
+                               valueName: "path"))
     var db: String?
 
     @Flag(name: .customLong("in-memory"), help: "Store nothing on disk: history ends with the process.")
     var inMemory = false
 
-    @Option(name: .customLong("retain-events"), help: "Keep at most this many events on disk (0: no limit).")
+    @Option(name: .customLong("retain-events"), parsing: .unconditional, help: ArgumentHelp("Keep at most this many events on disk (0: no limit).", valueName: "n"))
     var retainEvents = StoreSettings().retainEvents!
 
-    @Option(name: .customLong("retain-days"), help: "Delete stored events older than this many days (0: no limit).")
+    @Option(name: .customLong("retain-days"), parsing: .unconditional, help: ArgumentHelp("Delete stored events older than this many days (0: no limit).", valueName: "days"))
     var retainDays = StoreSettings().retainDays!
 
-    @Option(help: "Also write every accepted event to this file as JSON Lines, as it arrives (for `teletop replay`).")
+    @Option(help: ArgumentHelp("Also write every accepted event to this file as JSON Lines, as it arrives (for `teletop replay`).", valueName: "file"))
     var record: String?
 
     func validate() throws {

@@ -31,6 +31,9 @@ struct Exporter {
         var out = BufferedOutput(fd: fd)
         var count = 0
         if format == .csv { out.append("timestamp,event_type,source,payload\n") }
+        // The store may hand our write error back wrapped in its own: what
+        // failed is remembered here, so a closed pipe is never blamed on the store.
+        var writeFailure: BufferedOutput.WriteError?
         do {
             try store.export(filter) { row in
                 switch format {
@@ -38,17 +41,22 @@ struct Exporter {
                 case .csv: Self.writeCSVLine(row, into: &out)
                 }
                 count += 1
-                try out.flushIfFull()
+                do {
+                    try out.flushIfFull()
+                } catch let error as BufferedOutput.WriteError {
+                    writeFailure = error
+                    throw error
+                }
             }
             try out.flush()
-        } catch let error as BufferedOutput.WriteError {
-            if error.code == EPIPE { return }
-            throw commandFailure("teletop export: writing \(output ?? "standard output"): \(error.description)")
         } catch {
-            throw commandFailure("teletop export: reading \(path): \(error)")
+            let failure = writeFailure ?? (error as? BufferedOutput.WriteError)
+            guard let failure else { throw commandFailure("teletop export: reading \(path): \(error)") }
+            if failure.code == EPIPE { return }
+            throw commandFailure("teletop export: writing \(output ?? "standard output"): \(failure.description)")
         }
         if let output {
-            FileHandle.standardError.write(Data("exported \(count) events to \(output)\n".utf8))
+            FileHandle.standardError.write(Data("exported \(Describe.count(count, "event")) to \(output)\n".utf8))
         }
     }
 

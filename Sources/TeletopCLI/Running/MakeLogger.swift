@@ -1,9 +1,9 @@
-import ArgumentParser
 import Foundation
 import TeletopCore
 
 extension LoggerSettings {
-    /// The logger, with the plan file read and checked (a bad plan is a usage error that names the file).
+    /// The logger, with the plan file read and checked. A plan that cannot be
+    /// used stops teletop before anything starts: the reason and exit status 2.
     func makeLogger() throws -> EventLogger {
         EventLogger(plan: try loadPlan(), configuration: .init(ringCapacity: ringCapacity, ringBytes: ringBytes, queueBytes: queueBytes))
     }
@@ -11,12 +11,12 @@ extension LoggerSettings {
     func loadPlan() throws -> TrackingPlan {
         guard let path = planPath else { return .contract }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("--plan \(path): cannot read the file")
+            throw commandFailure("teletop: --plan \(path): cannot read the file")
         }
         do {
             return try TrackingPlan.load(json: Array(data))
         } catch {
-            throw ValidationError("--plan \(path): \(error.description)")
+            throw commandFailure("teletop: --plan \(path): \(error.description)")
         }
     }
 }

@@ -16,7 +16,12 @@ extension HTTPSettings {
         options.durability = storage.writer
         options.analytics = storage.writer
         let server = TelemetryServer(logger: logger, options: options, log: log)
-        try server.start()
+        do {
+            try server.start()
+        } catch {
+            // A start-up failure (a busy port, say): exit status 2, not 1 (rejected input).
+            throw commandFailure("teletop: \(error.description)")
+        }
         bootstrapMetrics(server)
         return server
     }

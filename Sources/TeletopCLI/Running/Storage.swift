@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import TeletopCore
 import TeletopStore
@@ -16,6 +17,13 @@ extension StoreSettings {
             }
         }
         guard let path else { return Storage(writer: nil, recorder: recorder) }
+        // A folder can never become the store: refuse it before anything starts
+        // (a store that fails later is retried; this one never would succeed).
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            recorder?.stop()
+            throw commandFailure("teletop: --db \(path) is a folder; give the path of a store file (it is created if missing)")
+        }
         var options = StoreWriter.Options()
         options.retainEvents = retainEvents
         options.retainDays = retainDays
