@@ -106,7 +106,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Runs the built `teletop` under tmux; depends on it so `swift test` builds it first.
-        .testTarget(name: "TeletopE2ETests", dependencies: ["teletop", "TeletopCore"]),
+        .testTarget(name: "TeletopE2ETests", dependencies: ["teletop", "TeletopCore", "TeletopTUI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,13 +2,14 @@
 # Regenerates screenshots/*.png from the real program: teletop runs in a
 # private tmux server, each scene is captured with its colours
 # (capture-pane -e), turned into HTML by aha and photographed by headless
-# Chromium. Needs: tmux aha chromium fonts-dejavu-core (Debian packages).
+# Chromium. Needs: tmux aha chromium fonts-dejavu-core fonts-noto-cjk (Debian
+# packages; fonts-noto-color-emoji too, for emoji in colour).
 # Each scene keeps its store in a scratch XDG_DATA_HOME, never yours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 for tool in tmux aha chromium; do
-  command -v "$tool" >/dev/null || { echo "screenshots.sh: needs $tool (apt-get install tmux aha chromium fonts-dejavu-core)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "screenshots.sh: needs $tool (apt-get install tmux aha chromium fonts-dejavu-core fonts-noto-cjk)" >&2; exit 1; }
 done
 
 swift build --product teletop >/dev/null
@@ -48,7 +49,7 @@ shoot() {
     | perl -pe 's{\e\[([0-9;]+)m}{join("", map { "\e[${_}m" } ($1 =~ m/([34]8;5;\d+|[34]8;2;\d+;\d+;\d+|\d+)/g))}ge' \
     | perl -pe 's{(\e\[0m(?:\e\[\d+m)*)\e\[39m\e\[49m}{$1}g' > "$work/$file.ansi"
   aha --black --title "teletop: $file" \
-    --style "font-family:'DejaVu Sans Mono',monospace;font-size:14px;line-height:17px;margin:8px" \
+    --style "font-family:'DejaVu Sans Mono','Noto Sans Mono CJK SC','Noto Color Emoji',monospace;font-size:14px;line-height:17px;margin:8px" \
     < "$work/$file.ansi" > "$work/$file.html"
   # 8.43 px per DejaVu Sans Mono cell at 14 px, 17 px per line, 8 px margins.
   chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \

@@ -157,8 +157,8 @@ struct TmuxError: Error, CustomStringConvertible {
 
 /// "1,234 events" in the header.
 func eventCount(_ screen: String) -> Int? {
-    guard let header = screen.split(separator: "\n").first, let r = header.range(of: #"[0-9,]+ events"#, options: .regularExpression) else { return nil }
-    return Int(header[r].dropLast(" events".count).replacingOccurrences(of: ",", with: ""))
+    guard let header = screen.split(separator: "\n").first, let r = header.range(of: #"[0-9,]+ events?"#, options: .regularExpression) else { return nil }
+    return Int(header[r].prefix { $0 != " " }.replacingOccurrences(of: ",", with: ""))
 }
 
 /// The counters pane's "all" row total.

@@ -139,7 +139,7 @@ struct TextTests {
         #expect(DisplayWidth.of("中文") == 4)
         #expect(DisplayWidth.of("😀") == 2)
         #expect(DisplayWidth.of("e\u{301}") == 1)
-        #expect(DisplayWidth.of("❤️") == 2)
+        #expect(DisplayWidth.of("❤️") == 1, "U+2764 with VS16: one column, as ncurses and tmux draw it")
     }
 
     @Test func clippingNeverSplitsAWideCharacter() {

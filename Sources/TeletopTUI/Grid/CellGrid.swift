@@ -1,5 +1,6 @@
-/// One screen cell. A wide character sits in its first cell; the cell to its
-/// right is a `continuation` that the backend skips.
+/// One screen cell. A grapheme cluster sits whole in its first cell; the
+/// cells it spans to its right (one for CJK and most emoji, three for 👍🏽)
+/// are `continuation`s that the backend skips.
 public struct Cell: Equatable, Sendable {
     public var character: Character
     public var style: Style
@@ -62,7 +63,8 @@ public struct CellGrid: Equatable, Sendable {
             }
             if x + column >= 0 {
                 setCell(x + column, y, Cell(character: c, style: style, continuation: false))
-                if w == 2 { setCell(x + column + 1, y, Cell(character: " ", style: style, continuation: true)) }
+                // A cluster wider than one column (up to four: 👍🏽) owns the cells after it.
+                for extra in 1..<max(1, w) { setCell(x + column + extra, y, Cell(character: " ", style: style, continuation: true)) }
             }
             column += w
         }
@@ -72,12 +74,22 @@ public struct CellGrid: Equatable, Sendable {
     private mutating func setCell(_ x: Int, _ y: Int, _ cell: Cell) {
         guard x >= 0, x < width, y >= 0, y < height else { return }
         let i = y * width + x
-        // Overwriting half of a wide character blanks the other half.
-        if cells[i].continuation, x > 0 { cells[i - 1] = Cell(character: " ", style: cells[i - 1].style, continuation: false) }
-        if !cells[i].continuation, x + 1 < width, cells[i + 1].continuation {
-            cells[i + 1] = Cell(character: " ", style: cells[i + 1].style, continuation: false)
+        let row = y * width
+        // Overwriting part of a wide cluster blanks the rest of it, never
+        // leaving half a character: its head and the cells between (when a new
+        // character lands on a continuation), and its cells to the right.
+        if cells[i].continuation && !cell.continuation {
+            var j = i - 1
+            while j > row && cells[j].continuation { blank(j); j -= 1 }
+            if j >= row { blank(j) }
         }
+        var j = i + 1
+        while j < row + width && cells[j].continuation { blank(j); j += 1 }
         cells[i] = cell
+    }
+
+    private mutating func blank(_ i: Int) {
+        cells[i] = Cell(character: " ", style: cells[i].style, continuation: false)
     }
 
     public mutating func fill(_ rect: Rect, with character: Character = " ", style: Style = .plain) {

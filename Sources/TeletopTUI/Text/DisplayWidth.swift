@@ -1,14 +1,18 @@
-/// How many terminal columns text takes. Measured per grapheme cluster:
-/// CJK and most emoji take two, combining marks and zero-width characters none.
-/// The table follows Unicode's East Asian Width (W/F) and emoji presentation
-/// ranges closely enough for what terminals actually draw.
+/// How many terminal columns text takes, measured as the terminal draws it.
+///
+/// A grapheme cluster takes the columns of its scalars added up, zero-width
+/// ones (combining marks, variation selectors, joiners) adding none: that is
+/// how ncurses lays a cluster out over cells (one cell run per spacing
+/// scalar) and how tmux advances its cursor, so the grid, ncurses and the
+/// terminal agree on where everything after it goes. So 👍🏽 (a hand and a
+/// skin tone, both wide) is 4, 🇯🇵 (two regional indicators) is 2, ❤️ (U+2764
+/// with VS16) is 1, é as e + U+0301 is 1. A ZWJ sequence (👨‍👩‍👧‍👦) is the one
+/// shape they disagree on (ncurses counts 8, tmux draws 2): `SafeText` shows
+/// its joiners as `\u200d`, which every terminal draws the same.
 public enum DisplayWidth {
     public static func of(_ c: Character) -> Int {
         var width = 0
-        for scalar in c.unicodeScalars {
-            if scalar.value == 0xFE0F { return 2 }  // emoji presentation selector
-            width = max(width, of(scalar))
-        }
+        for scalar in c.unicodeScalars { width += of(scalar) }
         return width
     }
 
@@ -21,19 +25,21 @@ public enum DisplayWidth {
     public static func of(_ scalar: Unicode.Scalar) -> Int {
         let v = scalar.value
         if v < 0x300 { return v < 0x20 || (v >= 0x7F && v < 0xA0) ? 0 : 1 }
-        if isZeroWidth(v) { return 0 }
+        if isZeroWidth(scalar) { return 0 }
         return isWide(v) ? 2 : 1
     }
 
-    static func isZeroWidth(_ v: UInt32) -> Bool {
-        switch v {
-        case 0x0300...0x036F, 0x0483...0x0489, 0x0591...0x05BD, 0x0610...0x061A, 0x064B...0x065F,
-             0x0E31, 0x0E34...0x0E3A, 0x0E47...0x0E4E, 0x1AB0...0x1AFF, 0x1DC0...0x1DFF,
-             0x200B...0x200F, 0x2028...0x202E, 0x2060...0x2064, 0x20D0...0x20FF,
-             0xFE00...0xFE0F, 0xFE20...0xFE2F, 0xFEFF, 0xE0000...0xE0FFF:
-            return true
-        default:
-            return false
+    /// Marks that sit on the character before them (nonspacing and enclosing:
+    /// accents, Indic vowel signs and viramas, variation selectors), format
+    /// characters (joiners, bidi marks) and Hangul's medial and final jamo take
+    /// no column, as in glibc's wcwidth, which ncurses and tmux use.
+    static func isZeroWidth(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        if (0x1160...0x11FF).contains(v) { return true }
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark: return true
+        case .format: return v != 0x00AD
+        default: return false
         }
     }
 

@@ -10,9 +10,16 @@ public enum SafeText {
         if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return s }
         var out = ""
         out.reserveCapacity(s.utf8.count + 8)
-        for scalar in s.unicodeScalars {
+        var scalars = s.unicodeScalars.makeIterator()
+        var next = scalars.next()
+        while let scalar = next {
+            next = scalars.next()
             let v = scalar.value
             switch v {
+            case 0x200D where next.map { $0.properties.isEmoji && $0.value >= 0x2000 } == true:
+                // A joiner between emoji: terminals disagree on the joined width
+                // (see DisplayWidth), so it is shown, and the parts are drawn apart.
+                out += "\\u200d"
             case 0x0A: out += "\\n"
             case 0x09: out += "\\t"
             case 0x0D: out += "\\r"

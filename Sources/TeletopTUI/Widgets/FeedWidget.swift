@@ -56,7 +56,7 @@ struct FeedWidget {
             let cx = rect.x + 3 + cursorColumn
             if cx < rect.maxX - 2 {
                 let under = grid[cx, rect.y]
-                grid.put(under.continuation ? " " : String(under.character), x: cx, y: rect.y, maxWidth: 2,
+                grid.put(under.continuation ? " " : String(under.character), x: cx, y: rect.y, maxWidth: max(1, DisplayWidth.of(under.character)),
                          style: Style(.accent, reverse: true), asciiOnly: glyphs.asciiOnly)
             }
         }

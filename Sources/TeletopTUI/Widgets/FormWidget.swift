@@ -133,7 +133,7 @@ struct FormWidget {
                     // The cursor is drawn into the grid (the terminal's own cursor stays hidden).
                     let cx = fieldX + shown.cursorColumn
                     let under = grid[cx, y].character
-                    grid.put(grid[cx, y].continuation ? " " : String(under), x: cx, y: y, maxWidth: 2,
+                    grid.put(grid[cx, y].continuation ? " " : String(under), x: cx, y: y, maxWidth: max(1, DisplayWidth.of(under)),
                              style: Style(.accent, reverse: true), asciiOnly: glyphs.asciiOnly)
                 }
             } else {
