@@ -21,6 +21,8 @@ public final class DashboardApp {
         public var apiNeedsToken = false
         /// Stored history for the analytics view (nil: no store).
         public var analytics: (any AnalyticsSource)?
+        /// teletop's own log (a file: nothing may print while curses owns the screen).
+        public var log: @Sendable (String) -> Void = { _ in }
         public init() {}
     }
 
@@ -119,6 +121,9 @@ public final class DashboardApp {
         case .burst: simulator?.burst()
         case .toggleErrorStorm: simulator?.toggleErrorStorm()
         case .forceRedraw: backend.invalidate()
+        case .copy(let text, let what):
+            backend.copyToClipboard(text)
+            options.log("copied \(what) to the clipboard: \(text)")
         case .loadAnalytics: requestAnalytics()
         case .loadFeed(let query): dispatch(.feedLoaded(feedSource.page(for: query)))
         case .fire(let eventType, let payload):

@@ -10,9 +10,10 @@ public func render(_ state: DashboardState) -> CellGrid {
     }
     let layout = state.layout
     HeaderWidget(state).draw(into: &grid, at: layout.header)
-    FeedWidget(state).draw(into: &grid, at: layout.feed)
-    CountersWidget(state).draw(into: &grid, at: layout.counters)
-    HealthWidget(state).draw(into: &grid, at: layout.health)
+    // A zoomed pane has the body; the others have no room and are not drawn.
+    if layout.feed.width > 0 { FeedWidget(state).draw(into: &grid, at: layout.feed) }
+    if layout.counters.width > 0 { CountersWidget(state).draw(into: &grid, at: layout.counters) }
+    if layout.health.width > 0 { HealthWidget(state).draw(into: &grid, at: layout.health) }
     FooterWidget(state).draw(into: &grid, at: layout.footer)
     switch state.mode {
     case .help(let scroll): HelpPopup(state, scroll: scroll).draw(into: &grid)

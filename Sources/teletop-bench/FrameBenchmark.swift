@@ -12,6 +12,7 @@ final class NullBackend: TerminalBackend {
     func nextEvent(timeoutMilliseconds: Int32) -> TerminalEvent? { nil }
     func draw(_ grid: CellGrid) { cellsSeen &+= grid.width * grid.height }
     func invalidate() {}
+    func copyToClipboard(_ text: String) {}
 }
 
 /// Median time of one full 160x45 frame with a full ring (10,000 events) and a

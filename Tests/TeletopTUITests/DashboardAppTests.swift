@@ -32,6 +32,8 @@ final class FakeBackend: TerminalBackend {
 
     func draw(_ grid: CellGrid) { frames.append(grid) }
     func invalidate() { invalidated += 1 }
+    var copied: [String] = []
+    func copyToClipboard(_ text: String) { copied.append(text) }
 }
 
 @Suite("Dashboard loop")

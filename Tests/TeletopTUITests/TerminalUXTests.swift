@@ -80,4 +80,94 @@ struct TerminalUXTests {
             #expect(grid[rect.maxX - 2, row].character != " ", "width \(width): \(grid.lines[row])")
         }
     }
+
+    /// Point 6: at 160 columns the feed has the room counters and health do not need; z zooms the focused pane.
+    @Test func theFeedGetsTheRoomAndZZooms() {
+        let s = fixture.session(width: 160, height: 45)
+        #expect(s.state.layout.feed.width == 100 && s.state.layout.counters.width == 60)
+        #expect(s.render().lines.joined().contains("block_type="), "block_type of ai_block_used is visible at 160x45")
+        s.send(.key(.char("z")))
+        #expect(s.state.layout.feed == Rect(x: 0, y: 1, width: 160, height: 43))
+        let zoomed = s.render().lines
+        #expect(!zoomed.joined().contains("2 Counters") && zoomed.last!.contains("z unzoom"))
+        #expect(s.state.feed.events.count >= 41, "the zoomed feed loads a page for its taller pane")
+        s.send(.key(.char("2")))
+        #expect(s.render().lines[1].contains("2 Counters") && s.state.layout.counters.width == 160, "the zoom follows the focus")
+        s.send(.key(.char("z")))
+        #expect(s.state.layout.feed.width == 100)
+    }
+
+    /// Point 8: with Counters focused, j/k choose a type and Enter filters the feed to it.
+    @Test func countersDrillDownIntoTheFeed() {
+        let s = fixture.session(width: 160, height: 45)
+        s.send(.key(.char("2")))
+        s.send(.key(.char("j")))
+        #expect(s.state.counterSelection == "ai_block_used")
+        s.send(.key(.char("j")))
+        #expect(s.state.counterSelection == "chapter_visit")
+        let grid = s.render()
+        let row = (0..<45).first { grid.lines[$0].contains("│chapter_visit") && $0 < s.state.layout.counters.maxY }!
+        #expect(grid[s.state.layout.counters.x + 1, row].style == .selected, "the selected row is shown")
+        s.send(.key(.enter))
+        #expect(s.state.typeFilter == "chapter_visit" && s.state.focus == .feed && s.state.mode == .normal)
+        #expect(!s.state.feed.events.isEmpty && s.state.feed.events.allSatisfy { $0.eventType == "chapter_visit" })
+    }
+
+    /// Point 7: what the filter matched is highlighted in each line; n/N jump between matches.
+    @Test func matchesAreHighlightedAndNJumps() {
+        let s = fixture.session(width: 160, height: 45)
+        s.send(.key(.char("/")))
+        s.type("USER_10")
+        s.send(.key(.enter))
+        let grid = s.render()
+        let feed = s.state.layout.feed
+        let highlighted = (feed.y + 1..<feed.maxY - 1).filter { y in (feed.x..<feed.maxX).contains { grid[$0, y].style == Style(.accent, bold: true, reverse: true) } }
+        #expect(!highlighted.isEmpty && highlighted.count == min(s.state.feed.events.count, s.state.layout.feedRows))
+        let y = highlighted[0]
+        let line = grid.lines[y]
+        let start = line.range(of: "user_10")!.lowerBound
+        let x = DisplayWidth.of(String(line[..<start]))
+        #expect((x..<x + 7).allSatisfy { grid[$0, y].style.reverse } && !grid[x - 1, y].style.reverse, "exactly the match: \(line)")
+        // n from the tail wraps to the oldest match, then steps to newer ones; N goes back.
+        #expect(s.state.keyContext == .mainFiltered)
+        s.send(.key(.char("n")))
+        let oldest = s.state.feed.events.first!.sequence
+        #expect(s.state.selected == oldest && s.state.mode == .normal, "n does not open the form while a filter is set")
+        s.send(.key(.char("n")))
+        #expect(s.state.selected! > oldest)
+        s.send(.key(.char("N")))
+        #expect(s.state.selected == oldest)
+        s.send(.key(.char("f")))
+        #expect(s.state.mode == .form, "f opens the form whatever the filter")
+    }
+
+    /// Point 5: the feed scrolls sideways; a line cut at the edge ends in "…"; the detail popup wraps long values.
+    @Test func longValuesCanBeRead() {
+        let query = (0..<200).map { "word\($0)" }.joined(separator: " ")
+        fixture.logger.log("ai_block_used", ["user_id": "u", "chapter_id": 1, "section_id": "s", "block_type": "b", "query": .string(query)], source: .http)
+        let s = fixture.session(width: 160, height: 45)
+        let feed = s.state.layout.feed
+        let line = s.render().lines.first { $0.contains("word0 ") }!
+        let inFeed = String(line.prefix(feed.width))
+        #expect(inFeed.hasSuffix("…│"), "\(inFeed)")
+        s.send(.key(.right)); s.send(.key(.right))
+        let scrolled = s.render().lines
+        #expect(scrolled[1].contains("→32"))
+        #expect(!scrolled.joined().contains("user_id=u "), "the start of the payload scrolled out")
+        s.send(.key(.left)); s.send(.key(.left))
+        #expect(s.state.feedScroll == 0)
+        s.send(.key(.enter))
+        let popup = s.render().lines.joined(separator: "\n")
+        #expect(popup.contains("word0") && popup.contains("word199"), "the popup wraps the whole value")
+    }
+
+    /// Point 10: y copies the selected event's JSON to the clipboard and the log.
+    @Test func yCopiesTheEventsJSON() {
+        let s = fixture.session(width: 160, height: 45)
+        let effects = s.send(.key(.char("y")))
+        let newest = fixture.logger.recentEvents(limit: 1)[0]
+        #expect(effects == [.copy(text: JSONWriter.compact(newest.analyticsEvent.jsonValue), what: "event #\(newest.sequence)")])
+        #expect(s.state.notice?.contains("copied event #\(newest.sequence)") == true)
+        #expect(Base64.encode(Array("hello".utf8)) == "aGVsbG8=" && Base64.encode(Array("hi!".utf8)) == "aGkh" && Base64.encode([]) == "")
+    }
 }

@@ -39,6 +39,7 @@ struct DashboardRun {
         log.info("dashboard started", metadata: ["sim": "\(settings.simEnabled)", "rate": "\(settings.simRate)", "seed": "\(settings.logger.seed)"])
         var options = DashboardApp.Options()
         options.logPath = settings.logFile
+        options.log = { log.info("\($0)") }
         options.sources = { (server.map { [$0.statusLine] } ?? []) + sources.statusLines + (replay.map { [$0.statusLine] } ?? []) + storage.statusLines }
         options.analytics = storage.writer
         if let url = server?.baseURL { options.apiBaseURL = url }

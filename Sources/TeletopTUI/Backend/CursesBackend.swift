@@ -154,6 +154,14 @@ public final class CursesBackend: TerminalBackend {
         clearok(teletop_curscr(), true)
     }
 
+    /// OSC 52 (`ESC ] 52 ; c ; base64 BEL`), written after the frame so it
+    /// never lands inside ncurses' output. Terminals that do not take it ignore it.
+    public func copyToClipboard(_ text: String) {
+        let sequence = "\u{1b}]52;c;" + Base64.encode(Array(text.utf8)) + "\u{07}"
+        fflush(stdout)
+        _ = sequence.withCString { write(STDOUT_FILENO, $0, strlen($0)) }
+    }
+
     public func draw(_ grid: CellGrid) {
         werase(window)
         var run: [wchar_t] = []

@@ -11,6 +11,8 @@ public protocol TerminalBackend: AnyObject {
     func draw(_ grid: CellGrid)
     /// Repaints everything on the next draw (Ctrl-L).
     func invalidate()
+    /// Puts `text` on the terminal's clipboard (OSC 52), where the terminal allows it.
+    func copyToClipboard(_ text: String)
 }
 
 public enum TerminalEvent: Equatable, Sendable {

@@ -47,13 +47,28 @@ public struct CellGrid: Equatable, Sendable {
     /// Writes `text` at (x, y), clipped to `maxWidth` columns and to the grid.
     /// Text is sanitised first; a wide character that would not fit whole is
     /// replaced by a space rather than split. Returns the columns used.
+    /// `clipMark` (`…`): text that does not fit ends in it, so a cut value is never taken for a whole one.
     @discardableResult
-    public mutating func put(_ text: String, x: Int, y: Int, maxWidth: Int? = nil, style: Style = .plain, asciiOnly: Bool = false) -> Int {
+    public mutating func put(_ text: String, x: Int, y: Int, maxWidth: Int? = nil, style: Style = .plain, asciiOnly: Bool = false,
+                             clipMark: String? = nil) -> Int {
         guard y >= 0, y < height, x < width else { return 0 }
         let limit = min(maxWidth ?? (width - x), width - x)
         guard limit > 0 else { return 0 }
+        var shown = SafeText.clean(text, asciiOnly: asciiOnly)
+        if let clipMark, DisplayWidth.of(shown) > limit {
+            // Whole clusters up to the mark's room, then the mark.
+            let room = limit - DisplayWidth.of(clipMark)
+            var kept = "", used = 0
+            for c in shown {
+                let w = DisplayWidth.of(c)
+                if used + w > room { break }
+                kept.append(c)
+                used += w
+            }
+            shown = kept + String(repeating: " ", count: max(0, room - used)) + clipMark
+        }
         var column = 0
-        for c in SafeText.clean(text, asciiOnly: asciiOnly) {
+        for c in shown {
             let w = DisplayWidth.of(c)
             if w == 0 { continue }
             if column + w > limit {

@@ -26,6 +26,19 @@ public enum CounterSort: Int, CaseIterable, Sendable {
     }
 }
 
+extension CounterSort {
+    /// The counters' rows in this order (ties by name, so the order is stable).
+    public func order(_ types: [TypeStats]) -> [TypeStats] {
+        switch self {
+        case .name: types.sorted { $0.name < $1.name }
+        case .total: types.sorted { ($0.accepted, $1.name) > ($1.accepted, $0.name) }
+        case .rate: types.sorted { ($0.rate1s, $1.name) > ($1.rate1s, $0.name) }
+        case .share: types.sorted { ($0.acceptedInWindow, $1.name) > ($1.acceptedInWindow, $0.name) }
+        case .rejected: types.sorted { ($0.rejected, $1.name) > ($1.rejected, $0.name) }
+        }
+    }
+}
+
 public enum Mode: Equatable, Sendable {
     case normal
     case help(scroll: Int)
@@ -100,6 +113,13 @@ public struct DashboardState: Equatable, Sendable {
     public var filterEditor = LineEditor()
     public var typeFilter: String?
     public var counterSort: CounterSort = .name
+    /// Columns the feed's payloads are scrolled sideways (Left/Right).
+    public var feedScroll = 0
+    public static let feedScrollStep = 16
+    /// The focused pane fills the body (`z`).
+    public var zoomed = false
+    /// The highlighted row of the counters pane, by type name (j/k with Counters focused).
+    public var counterSelection: String?
     public var healthScroll = 0
 
     // Firing events by hand.
@@ -137,7 +157,7 @@ public struct DashboardState: Equatable, Sendable {
         self.logPath = logPath
     }
 
-    public var layout: DashboardLayout { DashboardLayout(width: width, height: height) }
+    public var layout: DashboardLayout { DashboardLayout(width: width, height: height, zoom: zoomed ? focus : nil) }
 
     public var isTooSmall: Bool { width < DashboardLayout.minimumWidth || height < DashboardLayout.minimumHeight }
 

@@ -10,6 +10,7 @@ public enum Action: Hashable, Sendable {
     case help, analytics, pauseOrResume, followTail, oldest, down, up, pageDown, pageUp, details
     case filter, cycleTypeFilter, clearFilters, focusNext, focusPrevious, focus(Pane), sortCounters
     case newEvent, refire, toggleSimulator, simulatorFaster, simulatorSlower, burst, errorStorm
+    case zoom, nextMatch, previousMatch, scrollLeft, scrollRight, copy
     // Overlays (help, detail, analytics, the type list), with down/up/pageDown/pageUp above.
     case close, top, nextWindow, reload, choose
     // The filter line.
@@ -20,12 +21,16 @@ public enum Action: Hashable, Sendable {
 
 /// Where a binding applies: the main view, each overlay, or everywhere.
 public enum KeyContext: Hashable, Sendable, CaseIterable {
-    case everywhere, main, help, detail, analytics, filter, formTypes, formFields
+    /// `mainFiltered`: the main view with a text filter set, where n/N jump between matches.
+    case everywhere, main, mainFiltered, help, detail, analytics, filter, formTypes, formFields
+
+    /// The main view, filtered or not.
+    public static let mainViews: Set<KeyContext> = [.main, .mainFiltered]
 }
 
 /// When the footer shows a binding (it shows what can be done now, not everything).
 public enum FooterCondition: Sendable {
-    case always, notFollowing, paused, hasFired, hasFilter, hasDraft, simulator
+    case always, notFollowing, paused, hasFired, hasFilter, hasDraft, simulator, zoomed
 
     func holds(_ state: DashboardState) -> Bool {
         switch self {
@@ -36,6 +41,7 @@ public enum FooterCondition: Sendable {
         case .hasFilter: !state.filter.isEmpty
         case .hasDraft: state.form != nil
         case .simulator: state.simulator != nil
+        case .zoomed: state.zoomed
         }
     }
 }
@@ -95,43 +101,56 @@ public enum KeyMap {
     /// The one list. Order is the footer's order and the help screen's.
     public static let bindings: [KeyBinding] = [
         // The main view.
-        KeyBinding([.main], [(.char("q"), .quit)], "q", "quit (in a popup or the analytics view, q closes it)", footer: FooterItem("q", "quit")),
-        KeyBinding([.main], [(.char("?"), .help), (.f1, .help)], "?, F1", "this help; q or Esc closes it", footer: FooterItem("?", "help")),
-        KeyBinding([.main], [(.char("a"), .analytics)], "a",
+        KeyBinding(KeyContext.mainViews, [(.char("q"), .quit)], "q", "quit (in a popup or the analytics view, q closes it)", footer: FooterItem("q", "quit")),
+        KeyBinding(KeyContext.mainViews, [(.char("?"), .help), (.f1, .help)], "?, F1", "this help; q or Esc closes it", footer: FooterItem("?", "help")),
+        KeyBinding(KeyContext.mainViews, [(.char("a"), .analytics)], "a",
                    "analytics from the store: top chapters, sections, block types, error types, busiest users, events per minute",
                    footer: FooterItem("a", "analytics")),
-        KeyBinding([.main], [(.char(" "), .pauseOrResume)], "Space", "pause the feed (counters keep counting); again resumes at the tail",
+        KeyBinding(KeyContext.mainViews, [(.char(" "), .pauseOrResume)], "Space", "pause the feed (counters keep counting); again resumes at the tail",
                    footer: FooterItem("space", "pause", alternate: ("resume", .paused))),
-        KeyBinding([.main], [(.char("g"), .oldest), (.home, .oldest), (.char("G"), .followTail), (.end, .followTail)],
+        KeyBinding(KeyContext.mainViews, [(.char("g"), .oldest), (.home, .oldest), (.char("G"), .followTail), (.end, .followTail)],
                    "g/Home, G/End", "oldest retained event; follow the tail again", footer: FooterItem("G", "follow", when: .notFollowing)),
-        KeyBinding([.main], [(.char("j"), .down), (.down, .down), (.char("k"), .up), (.up, .up), (.pageDown, .pageDown), (.pageUp, .pageUp)],
-                   "j/k, Down/Up, PgDn/PgUp", "move in the feed (moving up stops following)"),
-        KeyBinding([.main], [(.char("/"), .filter)], "/", "filter the feed by text as you type; Enter keeps it, Esc clears it",
+        KeyBinding(KeyContext.mainViews, [(.char("j"), .down), (.down, .down), (.char("k"), .up), (.up, .up), (.pageDown, .pageDown), (.pageUp, .pageUp)],
+                   "j/k, Down/Up, PgDn/PgUp", "move in the focused pane: the feed (moving up stops following), the counters' types, health"),
+        KeyBinding(KeyContext.mainViews, [(.char("/"), .filter)], "/", "filter the feed by text as you type; Enter keeps it, Esc clears it",
                    footer: FooterItem("/", "filter")),
-        KeyBinding([.main], [(.char("t"), .cycleTypeFilter)], "t", "cycle a filter by event type", footer: FooterItem("t", "type")),
-        KeyBinding([.main], [(.enter, .details)], "Enter", "the selected event as pretty JSON (j/k scroll); q or Esc closes",
+        KeyBinding(KeyContext.mainViews, [(.char("t"), .cycleTypeFilter)], "t", "cycle a filter by event type", footer: FooterItem("t", "type")),
+        KeyBinding([.mainFiltered], [(.char("n"), .nextMatch), (.char("N"), .previousMatch)], "n/N",
+                   "with a text filter: the next (newer) / previous (older) match, as after / in less",
+                   footer: FooterItem("n/N", "match")),
+        KeyBinding(KeyContext.mainViews, [(.enter, .details)], "Enter",
+                   "the selected event as pretty JSON (j/k scroll); q or Esc closes. In Counters: filter the feed to the selected type",
                    footer: FooterItem("enter", "details")),
-        KeyBinding([.main], [(.char("n"), .newEvent)], "n", "new event form; a kept draft comes back, recent events can be re-opened",
+        KeyBinding(KeyContext.mainViews, [(.left, .scrollLeft), (.right, .scrollRight)], "Left/Right",
+                   "scroll the feed's payloads sideways (a clipped line ends in …)"),
+        KeyBinding(KeyContext.mainViews, [(.char("z"), .zoom)], "z", "zoom the focused pane to the whole screen; z again goes back",
+                   footer: FooterItem("z", "zoom", alternate: ("unzoom", .zoomed))),
+        KeyBinding(KeyContext.mainViews.union([.detail]), [(.char("y"), .copy)], "y",
+                   "copy the selected event's JSON to the clipboard (OSC 52; also written to the log)", footer: FooterItem("y", "copy")),
+        KeyBinding([.main], [(.char("n"), .newEvent), (.char("f"), .newEvent)], "n, f",
+                   "new event form (f also while a filter is set); a kept draft comes back, recent events can be re-opened",
                    footer: FooterItem("n", "new event", alternate: ("draft", .hasDraft)), section: .firing),
-        KeyBinding([.main], [(.char("r"), .refire)], "r", "re-fire the last event fired from the form",
+        KeyBinding([.mainFiltered], [(.char("f"), .newEvent)], "f", "",
+                   footer: FooterItem("f", "new event", alternate: ("draft", .hasDraft)), section: .firing),
+        KeyBinding(KeyContext.mainViews, [(.char("r"), .refire)], "r", "re-fire the last event fired from the form",
                    footer: FooterItem("r", "re-fire", when: .hasFired), section: .firing),
-        KeyBinding([.main], [(.tab, .focusNext), (.backTab, .focusPrevious), (.char("1"), .focus(.feed)), (.char("2"), .focus(.counters)),
+        KeyBinding(KeyContext.mainViews, [(.tab, .focusNext), (.backTab, .focusPrevious), (.char("1"), .focus(.feed)), (.char("2"), .focus(.counters)),
                              (.char("3"), .focus(.health))],
                    "Tab, Shift-Tab, 1 2 3", "move the focus between panes", footer: FooterItem("tab", "focus")),
-        KeyBinding([.main], [(.escape, .clearFilters)], "Esc", "clear the filters", footer: FooterItem("esc", "clear filter", when: .hasFilter)),
-        KeyBinding([.main], [(.char("o"), .sortCounters)], "o", "sort the counters (type, total, rate, share, rejected)"),
+        KeyBinding(KeyContext.mainViews, [(.escape, .clearFilters)], "Esc", "clear the filters", footer: FooterItem("esc", "clear filter", when: .hasFilter)),
+        KeyBinding(KeyContext.mainViews, [(.char("o"), .sortCounters)], "o", "sort the counters (type, total, rate, share, rejected)"),
         // Everywhere (the table below lets these win over a mode's own bindings).
         KeyBinding([.everywhere], [(.ctrl("c"), .quit)], "Ctrl-C", "quit from anywhere (the terminal is restored)"),
         KeyBinding([.everywhere], [(.ctrl("l"), .redraw)], "Ctrl-L", "redraw the whole screen"),
-        KeyBinding([.main], [(.char("s"), .toggleSimulator)], "s", "start or stop the simulator",
+        KeyBinding(KeyContext.mainViews, [(.char("s"), .toggleSimulator)], "s", "start or stop the simulator",
                    footer: FooterItem("s", "sim", when: .simulator), section: .simulator),
-        KeyBinding([.main], [(.char("+"), .simulatorFaster), (.char("="), .simulatorFaster), (.char("-"), .simulatorSlower),
+        KeyBinding(KeyContext.mainViews, [(.char("+"), .simulatorFaster), (.char("="), .simulatorFaster), (.char("-"), .simulatorSlower),
                              (.char("_"), .simulatorSlower)],
                    "+ / -", "simulator faster / slower (1, 2, 5, 10, 20, 50, ... events/s)",
                    footer: FooterItem("+/-", "rate", when: .simulator), section: .simulator),
-        KeyBinding([.main], [(.char("b"), .burst)], "b", "burst: adds ten times the rate (at least 100/s) for three seconds",
+        KeyBinding(KeyContext.mainViews, [(.char("b"), .burst)], "b", "burst: adds ten times the rate (at least 100/s) for three seconds",
                    footer: FooterItem("b", "burst", when: .simulator), section: .simulator),
-        KeyBinding([.main], [(.char("e"), .errorStorm)], "e", "error storm on/off: 35% error_event, so health goes degraded, then recovers",
+        KeyBinding(KeyContext.mainViews, [(.char("e"), .errorStorm)], "e", "error storm on/off: 35% error_event, so health goes degraded, then recovers",
                    footer: FooterItem("e", "error storm", when: .simulator), section: .simulator),
 
         // The help screen and the event detail. q closes, as in less, lnav and k9s:
@@ -217,7 +236,7 @@ public enum KeyMap {
     /// The README's key table: the main view's keys and those that work everywhere.
     public static var readmeTable: String {
         var out = "| key | does |\n|---|---|\n"
-        for binding in bindings where !binding.help.isEmpty && !binding.contexts.isDisjoint(with: [.main, .everywhere]) {
+        for binding in bindings where !binding.help.isEmpty && !binding.contexts.isDisjoint(with: KeyContext.mainViews.union([.everywhere])) {
             out += "| `\(binding.keysText)` | \(binding.help) |\n"
         }
         return out
@@ -228,7 +247,7 @@ extension DashboardState {
     /// Which bindings apply now.
     public var keyContext: KeyContext {
         switch mode {
-        case .normal: .main
+        case .normal: textFilter.isEmpty ? .main : .mainFiltered
         case .help: .help
         case .detail: .detail
         case .analytics: .analytics

@@ -1,6 +1,6 @@
 /// Where each pane goes for a terminal size. Wide terminals put the feed on
 /// the left and counters over health on the right; 80-column ones stack the
-/// feed above counters and health side by side.
+/// feed above counters and health side by side. A zoomed pane has it all.
 public struct DashboardLayout: Equatable, Sendable {
     public static let minimumWidth = 80
     public static let minimumHeight = 24
@@ -11,15 +11,26 @@ public struct DashboardLayout: Equatable, Sendable {
     public var health: Rect
     public var footer: Rect
 
-    public init(width: Int, height: Int) {
+    /// `zoom`: that pane takes the whole body (`z`); the others are not drawn.
+    public init(width: Int, height: Int, zoom: Pane? = nil) {
         header = Rect(x: 0, y: 0, width: width, height: 1)
         footer = Rect(x: 0, y: height - 1, width: width, height: 1)
         let bodyTop = 1
         let bodyHeight = height - 2
+        if let zoom {
+            let body = Rect(x: 0, y: bodyTop, width: width, height: bodyHeight)
+            let none = Rect(x: 0, y: bodyTop, width: 0, height: 0)
+            feed = zoom == .feed ? body : none
+            counters = zoom == .counters ? body : none
+            health = zoom == .health ? body : none
+            return
+        }
         if width >= 120 {
-            let feedWidth = width * 58 / 100
+            // The feed takes what counters and health do not need: they read
+            // well in 50 to 72 columns, and every column more shows more payload.
+            let rightWidth = min(72, max(50, width - 100))
+            let feedWidth = width - rightWidth
             feed = Rect(x: 0, y: bodyTop, width: feedWidth, height: bodyHeight)
-            let rightWidth = width - feedWidth
             let countersHeight = min(max(8, bodyHeight / 2 - 2), bodyHeight - 10)
             counters = Rect(x: feedWidth, y: bodyTop, width: rightWidth, height: countersHeight)
             health = Rect(x: feedWidth, y: bodyTop + countersHeight, width: rightWidth, height: bodyHeight - countersHeight)

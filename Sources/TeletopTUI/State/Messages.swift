@@ -50,6 +50,8 @@ public enum Effect: Equatable, Sendable {
     case fire(eventType: String, payload: JSONObject)
     /// Load a fresh analytics report for `state.analyticsWindow`, then report back with `.analyticsLoaded`.
     case loadAnalytics
+    /// Put `text` on the terminal's clipboard (OSC 52) and in teletop's log.
+    case copy(text: String, what: String)
     /// Load the feed page for this query, then report back with `.feedLoaded`
     /// (at once, before the next key: a key's effect is complete before the next is handled).
     case loadFeed(FeedQuery)

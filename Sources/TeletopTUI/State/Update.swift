@@ -99,7 +99,22 @@ private func perform(_ state: inout DashboardState, _ action: Action) -> [Effect
     case .newEvent: openForm(&state)
     case .refire: return refire(&state)
     case .details:
-        if let event = currentEvent(state) { state.mode = .detail(event, scroll: 0) }
+        if state.focus == .counters {
+            drillDown(&state)
+        } else if let event = currentEvent(state) {
+            state.mode = .detail(event, scroll: 0)
+        }
+    case .zoom: state.zoomed.toggle()
+    case .nextMatch: jumpToMatch(&state, newer: true)
+    case .previousMatch: jumpToMatch(&state, newer: false)
+    case .scrollLeft: state.feedScroll = max(0, state.feedScroll - DashboardState.feedScrollStep)
+    case .scrollRight: state.feedScroll += DashboardState.feedScrollStep
+    case .copy:
+        let event: LoggedEvent?
+        if case .detail(let shown, _) = state.mode { event = shown } else { event = currentEvent(state) }
+        guard let event else { return [] }
+        state.notice = "copied event #\(event.sequence)'s JSON to the clipboard (OSC 52) and the log"
+        return [.copy(text: JSONWriter.compact(event.analyticsEvent.jsonValue), what: "event #\(event.sequence)")]
     case .followTail: followTail(&state)
     case .oldest:
         if state.focus == .health { state.healthScroll = 0 } else { jumpToOldest(&state) }
@@ -178,6 +193,13 @@ private func move(_ state: inout DashboardState, by delta: Int) {
         state.healthScroll = max(0, state.healthScroll + delta)
         return
     }
+    if state.focus == .counters {
+        let names = state.counterSort.order(state.snapshot.types).map(\.name)
+        guard !names.isEmpty else { return }
+        let current = state.counterSelection.flatMap { names.firstIndex(of: $0) } ?? (delta > 0 ? -1 : names.count)
+        state.counterSelection = names[max(0, min(names.count - 1, current + delta))]
+        return
+    }
     guard state.focus == .feed else { return }
     let events = state.feed.events
     guard !events.isEmpty else { return }
@@ -194,6 +216,32 @@ private func move(_ state: inout DashboardState, by delta: Int) {
     let target = max(0, min(events.count - 1, current + delta))
     state.selected = events[target].sequence
     state.selectedRow = max(0, min(rows - 1, state.selectedRow + (target - current)))
+}
+
+/// Enter on a counters row: the feed, filtered to that type (as k9s and htop drill down).
+private func drillDown(_ state: inout DashboardState) {
+    let names = state.counterSort.order(state.snapshot.types).map(\.name)
+    guard let name = state.counterSelection ?? names.first else { return }
+    state.typeFilter = name
+    state.focus = .feed
+    state.follow = true
+    state.selected = nil
+}
+
+/// n/N with a text filter: the feed shows only matches, so the next match is
+/// the next line; from the tail, n wraps to the oldest match and N takes the newest.
+private func jumpToMatch(_ state: inout DashboardState, newer: Bool) {
+    state.focus = .feed
+    if state.follow || state.selected == nil {
+        if newer { jumpToOldest(&state) } else { move(&state, by: -1) }
+        return
+    }
+    let events = state.feed.events
+    if newer, events.last?.sequence == state.selected {
+        followTail(&state)  // past the newest: back to the tail, like less at the end
+        return
+    }
+    move(&state, by: newer ? 1 : -1)
 }
 
 private func cycleTypeFilter(_ state: inout DashboardState) {

@@ -56,4 +56,13 @@ enum Wrap {
         if !current.isEmpty { out.append(current) }
         return out
     }
+
+    /// `text` wrapped to `width`, its later lines indented by `indent` columns.
+    static func hanging(_ text: String, indent: Int, width: Int) -> [String] {
+        guard DisplayWidth.of(text) > width, width > indent + 10 else { return [text] }
+        let head = String(text.prefix(indent))
+        let parts = Wrap.words(String(text.dropFirst(indent)), width: width - indent)
+        let pad = String(repeating: " ", count: indent)
+        return parts.enumerated().map { i, part in (i == 0 ? head : pad) + part }
+    }
 }

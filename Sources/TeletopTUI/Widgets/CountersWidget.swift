@@ -10,6 +10,8 @@ struct CountersWidget {
     var acceptedInWindow: Int
     var sort: CounterSort
     var focused: Bool
+    /// The selected row (j/k with the pane focused; Enter filters the feed to it).
+    var selection: String?
     var glyphs: Glyphs
 
     init(_ state: DashboardState) {
@@ -21,6 +23,7 @@ struct CountersWidget {
         acceptedInWindow = snap.healthInputs.accepted
         sort = state.counterSort
         focused = state.focus == .counters
+        selection = state.counterSelection ?? (focused ? state.counterSort.order(snap.types).first?.name : nil)
         glyphs = state.glyphs
     }
 
@@ -55,7 +58,7 @@ struct CountersWidget {
                      style: Style(.muted, bold: true), asciiOnly: g.asciiOnly)
         }
 
-        let rows = Self.sorted(types, by: sort)
+        let rows = sort.order(types)
         for (i, t) in rows.enumerated() {
             let y = inner.y + 1 + i
             guard y < inner.maxY else { break }
@@ -75,6 +78,8 @@ struct CountersWidget {
                 grid.put(Self.sparkline(columns[...], glyphs: g), x: x, y: y, maxWidth: inner.maxX - x,
                          style: Style(Theme.role(forEventType: t.name)), asciiOnly: g.asciiOnly)
             }
+            // The selected type's name, reversed while the pane has the focus: Enter filters the feed to it.
+            if focused, t.name == selection { grid.restyle(x: inner.x, y: y, width: typeW, style: .selected) }
         }
         let totalsY = inner.y + 1 + rows.count
         if totalsY < inner.maxY {
@@ -83,16 +88,6 @@ struct CountersWidget {
             let values = [Format.grouped(eventsLogged), Format.rate(rate), "", Format.grouped(rejected)]
             for ((_, w), v) in zip(numbers, values) { line += " " + Format.column(v, w, right: true) }
             grid.put(line, x: inner.x, y: totalsY, maxWidth: inner.width, style: Style(.normal, bold: true), asciiOnly: g.asciiOnly)
-        }
-    }
-
-    static func sorted(_ types: [TypeStats], by sort: CounterSort) -> [TypeStats] {
-        switch sort {
-        case .name: types.sorted { $0.name < $1.name }
-        case .total: types.sorted { ($0.accepted, $1.name) > ($1.accepted, $0.name) }
-        case .rate: types.sorted { ($0.rate1s, $1.name) > ($1.rate1s, $0.name) }
-        case .share: types.sorted { ($0.acceptedInWindow, $1.name) > ($1.acceptedInWindow, $0.name) }
-        case .rejected: types.sorted { ($0.rejected, $1.name) > ($1.rejected, $0.name) }
         }
     }
 

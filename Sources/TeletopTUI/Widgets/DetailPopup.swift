@@ -12,9 +12,19 @@ struct DetailPopup {
         return lines
     }
 
+    /// The lines wrapped to `width` columns: a long value continues on the
+    /// next lines, indented under its key, so the whole of it can be read.
+    func lines(width: Int) -> [String] {
+        lines.flatMap { line -> [String] in
+            let shown = SafeText.clean(line)
+            let indent = shown.prefix { $0 == " " }.count + 2
+            return Wrap.hanging(shown, indent: min(indent, width / 2), width: width)
+        }
+    }
+
     func draw(into grid: inout CellGrid) {
-        let lines = self.lines
-        let width = max(50, min(110, (lines.map { DisplayWidth.of($0) }.max() ?? 0) + 4))
+        let width = min(grid.width - 4, max(50, min(110, (self.lines.map { DisplayWidth.of(SafeText.clean($0)) }.max() ?? 0) + 4)))
+        let lines = self.lines(width: width - 4)
         let window = ScrollWindow(total: lines.count, visible: min(grid.height - 4, lines.count), requested: scroll)
         let rect = Popup.open(&grid, width: width, rows: lines.count, title: "Event \(event.eventType)",
                               note: window.note(otherwise: "Esc closes"), glyphs: glyphs)

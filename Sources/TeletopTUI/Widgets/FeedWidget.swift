@@ -16,6 +16,8 @@ struct FeedWidget {
     var ringCapacity: Int
     var evicted: UInt64
     var focused: Bool
+    /// Columns the payloads are scrolled sideways.
+    var scroll: Int
     var glyphs: Glyphs
 
     /// The widest the filter text gets in the title before it scrolls.
@@ -33,6 +35,7 @@ struct FeedWidget {
         ringCapacity = state.snapshot.ringCapacity
         evicted = state.snapshot.evicted
         focused = state.focus == .feed
+        scroll = state.feedScroll
         glyphs = state.glyphs
     }
 
@@ -47,6 +50,7 @@ struct FeedWidget {
             title += shown.text
         }
         if let matching { title += " " + Describe.count(matching, "match", plural: "matches") }
+        if scroll > 0 { title += " →\(scroll)" }
         title += paused ? " (paused)" : following ? " (following)" : " (scrolled, G follows)"
         // Say plainly that the feed is bounded and what fell out of it.
         let note = "\(Format.grouped(retained)) of \(Format.grouped(ringCapacity)) held, \(Format.grouped(evicted)) evicted"
@@ -81,7 +85,54 @@ struct FeedWidget {
             cell(event.timestamp.timeOfDay + " ", 13, .muted)
             cell(event.eventType + " ", typeWidth + 1, Style(Theme.role(forEventType: event.eventType), bold: true))
             cell(event.source.description + " ", 7, .muted)
-            cell(FeedLine.summary(event.payload), nil, .plain)
+            let summaryX = x
+            // Scrolled sideways by whole clusters; a line cut at the edge ends in "…".
+            grid.put(Self.dropColumns(SafeText.clean(FeedLine.summary(event.payload), asciiOnly: glyphs.asciiOnly), scroll),
+                     x: x, y: y, maxWidth: inner.maxX - x, style: isHighlighted ? Style.selected : .plain, asciiOnly: glyphs.asciiOnly,
+                     clipMark: glyphs.ellipsis)
+            if !filterEditor.isEmpty {
+                Self.highlight(filterEditor.text, in: &grid, y: y, from: inner.x, to: inner.maxX, payloadX: summaryX, selected: isHighlighted)
+            }
+        }
+    }
+
+    /// `text` less its first `columns` columns (never half a cluster).
+    static func dropColumns(_ text: String, _ columns: Int) -> String {
+        guard columns > 0 else { return text }
+        var used = 0
+        var index = text.startIndex
+        while index < text.endIndex, used < columns {
+            used += DisplayWidth.of(text[index])
+            index = text.index(after: index)
+        }
+        return String(text[index...])
+    }
+
+    /// What the filter matched, case-insensitively, in each shown line: reversed
+    /// (underlined on the highlighted line, which is reversed already).
+    static func highlight(_ needle: String, in grid: inout CellGrid, y: Int, from x0: Int, to x1: Int, payloadX: Int, selected: Bool) {
+        let wanted = Array(needle.lowercased())
+        guard !wanted.isEmpty else { return }
+        var xs: [Int] = []
+        var chars: [Character] = []
+        for x in x0..<x1 where !grid[x, y].continuation {
+            xs.append(x)
+            chars.append(Character(grid[x, y].character.lowercased()))
+        }
+        guard chars.count >= wanted.count else { return }
+        var i = 0
+        while i + wanted.count <= chars.count {
+            if Array(chars[i..<(i + wanted.count)]) == wanted {
+                for k in i..<(i + wanted.count) {
+                    let x = xs[k]
+                    let w = k + 1 < xs.count ? xs[k + 1] - x : DisplayWidth.of(grid[x, y].character)
+                    grid.restyle(x: x, y: y, width: max(1, w), style: selected ? Style(.selection, bold: true, reverse: true, underline: true)
+                                                                               : Style(.accent, bold: true, reverse: true))
+                }
+                i += wanted.count
+            } else {
+                i += 1
+            }
         }
     }
 }

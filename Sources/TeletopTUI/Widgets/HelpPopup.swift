@@ -31,9 +31,9 @@ struct HelpPopup {
                 // A long key list takes its own line rather than pushing the text out of line.
                 if DisplayWidth.of(keys) >= keyColumn {
                     lines.append(keys)
-                    lines += Self.hanging(String(repeating: " ", count: keyColumn) + row.help, indent: keyColumn, width: width)
+                    lines += Wrap.hanging(String(repeating: " ", count: keyColumn) + row.help, indent: keyColumn, width: width)
                 } else {
-                    lines += Self.hanging(Format.column(keys, keyColumn) + row.help, indent: keyColumn, width: width)
+                    lines += Wrap.hanging(Format.column(keys, keyColumn) + row.help, indent: keyColumn, width: width)
                 }
             }
         }
@@ -47,17 +47,8 @@ struct HelpPopup {
             "Control characters in events are shown escaped (\\x1b); they never reach the terminal.",
             "Log file: " + (logPath.isEmpty ? "(none)" : logPath),
         ]
-        for note in notes { lines += Self.hanging(note, indent: note.hasPrefix("  ") ? 13 : 2, width: width) }
+        for note in notes { lines += Wrap.hanging(note, indent: note.hasPrefix("  ") ? 13 : 2, width: width) }
         return lines
-    }
-
-    /// `text` wrapped to `width`, its later lines indented by `indent` columns.
-    static func hanging(_ text: String, indent: Int, width: Int) -> [String] {
-        guard DisplayWidth.of(text) > width, width > indent + 10 else { return [text] }
-        let head = String(text.prefix(indent))
-        let parts = Wrap.words(String(text.dropFirst(indent)), width: width - indent)
-        let pad = String(repeating: " ", count: indent)
-        return parts.enumerated().map { i, part in (i == 0 ? head : pad) + part }
     }
 
     func draw(into grid: inout CellGrid) {
