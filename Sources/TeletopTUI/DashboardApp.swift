@@ -100,6 +100,7 @@ public final class DashboardApp {
         switch e {
         case .key(let k): .key(k)
         case .resize(let w, let h): .resize(width: w, height: h)
+        case .mouse(let m): .mouse(m)
         }
     }
 

@@ -92,4 +92,67 @@ struct TerminalUXEndToEndTests {
         try t.keys("q", "q")
         #expect(t.exitStatus() == "0")
     }
+
+    /// The bytes of a mouse report as tmux-256color's terminfo has it (`kmous=\E[M`): button, column, row.
+    static func mouseHex(button: Int, x: Int, y: Int) -> [String] {
+        ["1b", "5b", "4d"] + [32 + button, 33 + x, 33 + y].map { String(format: "%02x", $0) }
+    }
+
+    /// Point 11: a click selects the feed line under it; in Counters it selects a type that Enter filters by.
+    @Test func theMouseClicksAndNoMouseTurnsItOff() throws {
+        let t = try TmuxSession("--sim-rate 50")
+        _ = try t.waitFor { eventCount($0).map { $0 > 50 } == true }
+        let layout = DashboardLayout(width: 160, height: 45)
+        try t.tmux(["send-keys", "-t", t.name, "-H"] + Self.mouseHex(button: 0, x: 30, y: layout.feed.y + 4))
+        try t.tmux(["send-keys", "-t", t.name, "-H"] + Self.mouseHex(button: 3, x: 30, y: layout.feed.y + 4))
+        _ = try t.waitFor { $0.contains("(scrolled, G follows)") }
+        try t.tmux(["send-keys", "-t", t.name, "-H"] + Self.mouseHex(button: 0, x: layout.counters.x + 3, y: layout.counters.y + 3))
+        try t.tmux(["send-keys", "-t", t.name, "-H"] + Self.mouseHex(button: 3, x: layout.counters.x + 3, y: layout.counters.y + 3))
+        try t.keys("Enter")
+        _ = try t.waitFor { $0.contains("1 Feed type=chapter_visit") }
+        try t.keys("q")
+        #expect(t.exitStatus() == "0")
+
+        // The terminal is told to report the mouse only without --no-mouse (tmux knows what the pane asked for).
+        let on = try TmuxSession("--no-sim")
+        _ = try on.waitFor { $0.contains("3 Health") }
+        #expect(try on.tmux(["display", "-p", "-t", on.name, "#{mouse_any_flag}"]).hasPrefix("1"))
+        try on.keys("q")
+        let off = try TmuxSession("--no-sim --no-mouse")
+        _ = try off.waitFor { $0.contains("3 Health") }
+        #expect(try off.tmux(["display", "-p", "-t", off.name, "#{mouse_any_flag}"]).hasPrefix("0"), "--no-mouse leaves the mouse to the terminal")
+        try off.keys("q")
+        #expect(off.exitStatus() == "0")
+    }
+
+    /// Point 10: F2 then Ctrl-Y puts the curl command on the clipboard (OSC 52, which tmux keeps as a buffer).
+    @Test func ctrlYCopiesTheCurlCommand() throws {
+        let t = try TmuxSession("--no-sim")
+        _ = try t.waitFor { $0.contains("3 Health") }
+        try t.keys("n", "Enter")
+        _ = try t.waitFor { $0.contains("New event: ai_block_used") }
+        try t.keys("-l", "user_9")
+        try t.keys("F2")
+        let screen = try t.waitFor { $0.contains("\ncurl -sS -X POST") }
+        #expect(screen.contains("user_9"))
+        try t.keys("C-y")
+        var buffer = ""
+        for _ in 0..<50 where !buffer.hasPrefix("curl") {
+            buffer = (try? t.tmux(["show-buffer"])) ?? ""
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(buffer.hasPrefix("curl -sS -X POST") && buffer.contains(#""user_id":"user_9""#), "\(buffer)")
+        try t.keys("Escape", "q")
+        #expect(t.exitStatus() == "0")
+    }
+
+    /// Smaller: without an alternate screen (TERM=vt100) the last frame does not stay behind.
+    @Test func aTerminalWithoutAnAlternateScreenIsLeftClean() throws {
+        let t = try TmuxSession("--no-sim", environment: "TERM=vt100")
+        _ = try t.waitFor { $0.contains("3 Health") }
+        try t.keys("q")
+        #expect(t.exitStatus() == "0")
+        let after = try t.capture()
+        #expect(!after.contains("1 Feed") && !after.contains("3 Health"), "\(after)")
+    }
 }

@@ -22,7 +22,7 @@ final class TmuxSession {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // The pane stays after teletop exits, so its status and the restored screen can be read.
         config = dir.appendingPathComponent("tmux.conf")
-        try "set -g remain-on-exit on\nset -g default-terminal tmux-256color\n".write(to: config, atomically: true, encoding: .utf8)
+        try "set -g remain-on-exit on\nset -g default-terminal tmux-256color\nset -g set-clipboard on\n".write(to: config, atomically: true, encoding: .utf8)
         let log = dir.appendingPathComponent("teletop.log").path
         statusFile = dir.appendingPathComponent("status")
         // `swift test` sets NO_COLOR, which a tmux server it starts would hand to every pane.

@@ -170,4 +170,45 @@ struct TerminalUXTests {
         #expect(s.state.notice?.contains("copied event #\(newest.sequence)") == true)
         #expect(Base64.encode(Array("hello".utf8)) == "aGVsbG8=" && Base64.encode(Array("hi!".utf8)) == "aGkh" && Base64.encode([]) == "")
     }
+
+    /// Point 10: F2's curl command is one unbroken row outside the form's box; Ctrl-Y copies it.
+    @Test func theCurlLineCanBeCopied() {
+        let s = fixture.session(width: 80, height: 24)
+        s.send(.key(.char("n")))
+        s.send(.key(.enter))
+        s.type("user_1")
+        s.send(.key(.f2))
+        let curl = s.state.form!.curl(baseURL: s.state.apiBaseURL, now: s.state.snapshot.takenAt)!
+        let lines = s.render().lines
+        let row = lines.firstIndex { $0.hasPrefix("curl -sS -X POST") }
+        #expect(row != nil, "the command starts at column 0, with no border before it")
+        #expect(lines[row!].hasSuffix("…") && !lines[row!].contains("│"), "\(lines[row!])")
+        s.send(.key(.shiftRight))
+        #expect(s.render().lines[row!].hasPrefix(String(curl.dropFirst(16).prefix(20))))
+        #expect(s.send(.key(.ctrl("y"))) == [.copy(text: curl, what: "the curl command")])
+        #expect(s.state.form?.fields[0].editor.text == "user_1", "Ctrl-Y is not typed into the field")
+    }
+
+    /// Point 11: a click focuses a pane and selects the line under it; the wheel scrolls.
+    @Test func theMouseFocusesSelectsAndScrolls() {
+        let s = fixture.session(width: 160, height: 45)
+        let feed = s.state.layout.feed
+        let clickedRow = 5
+        let expected = s.state.visibleFeed.events.dropFirst(clickedRow).first!.sequence
+        s.send(.mouse(MouseEvent(.press, x: feed.x + 20, y: feed.y + 1 + clickedRow)))
+        #expect(s.state.focus == .feed && !s.state.follow && s.state.selected == expected)
+        s.send(.mouse(MouseEvent(.wheelDown, x: feed.x + 20, y: feed.y + 3)))
+        #expect(s.state.selected == expected + 3)
+        s.send(.mouse(MouseEvent(.wheelUp, x: feed.x + 20, y: feed.y + 3)))
+        #expect(s.state.selected == expected)
+        let counters = s.state.layout.counters
+        s.send(.mouse(MouseEvent(.press, x: counters.x + 3, y: counters.y + 3)))
+        #expect(s.state.focus == .counters && s.state.counterSelection == "chapter_visit", "the second type row")
+        let health = s.state.layout.health
+        s.send(.mouse(MouseEvent(.wheelDown, x: health.x + 3, y: health.y + 3)))
+        #expect(s.state.focus == .health && s.state.healthScroll == 3)
+        s.send(.key(.char("?")))
+        s.send(.mouse(MouseEvent(.wheelDown, x: 80, y: 20)))
+        #expect(s.state.mode == .help(scroll: 1), "the wheel scrolls an open popup")
+    }
 }

@@ -18,6 +18,9 @@ struct Dashboard: ParsableCommand {
     @Flag(help: "No colours (NO_COLOR=1 does the same).")
     var monochrome = false
 
+    @Flag(name: .customLong("no-mouse"), help: "Do not take clicks and the wheel (the terminal's own selection then works as usual).")
+    var noMouse = false
+
     @OptionGroup(title: "Input")
     var input: InputOptions
 
@@ -33,7 +36,7 @@ struct Dashboard: ParsableCommand {
     func validate() throws { try LoggerOptions.validate(simRate: simRate) }
 
     var settings: DashboardSettings {
-        DashboardSettings(logger: core.settings, simRate: simRate, simEnabled: !noSim, logFile: logFile, monochrome: monochrome,
+        DashboardSettings(logger: core.settings, simRate: simRate, simEnabled: !noSim, logFile: logFile, monochrome: monochrome, mouse: !noMouse,
                           input: input.settings, http: http.settings, store: store.settings)
     }
 

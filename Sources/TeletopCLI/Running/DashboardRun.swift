@@ -30,7 +30,7 @@ struct DashboardRun {
         let server = try settings.http.map { try $0.startServer(logger: logger, storage: storage, log: log) }
         defer { server?.stop() }
         // Its errors say what is wrong with the terminal; ArgumentParser prints them and exits 1.
-        let backend = try CursesBackend(monochrome: settings.monochrome, keysFromTTY: input.readStdin)
+        let backend = try CursesBackend(monochrome: settings.monochrome, keysFromTTY: input.readStdin, mouse: settings.mouse)
         let sources = InputSources(input, logger: logger, log: log)
         sources.start(log: log)
         defer { sources.stop() }

@@ -50,6 +50,7 @@ struct DashboardSettings: Equatable {
     var simEnabled = true
     var logFile: String
     var monochrome = false
+    var mouse = true
     var input = InputSettings()
     var http: HTTPSettings? = HTTPSettings()
     var store: StoreSettings

@@ -38,7 +38,8 @@ public final class CursesBackend: TerminalBackend {
 
     /// Opens the terminal. `monochrome` forces no colour (NO_COLOR does too).
     /// `keysFromTTY` reads keys from /dev/tty, for when standard input carries data (`--stdin`).
-    public init(monochrome: Bool = false, keysFromTTY: Bool = false) throws(CursesError) {
+    /// `mouse`: report clicks and the wheel (off with `--no-mouse`, and where the terminal cannot).
+    public init(monochrome: Bool = false, keysFromTTY: Bool = false, mouse: Bool = true) throws(CursesError) {
         setlocale(LC_ALL, "")
         CursesBackend.resetInheritedSignalState()
         let term = getenv("TERM").map { String(cString: $0) } ?? "unset"
@@ -74,8 +75,12 @@ public final class CursesBackend: TerminalBackend {
         }
         width = Int(getmaxx(window))
         height = Int(getmaxy(window))
+        mouseOn = mouse && teletop_enable_mouse() != 0
         CursesBackend.installSignalHandlers()
     }
+
+    /// Whether clicks and the wheel are reported.
+    public private(set) var mouseOn = false
 
     deinit { shutdown() }
 
@@ -83,6 +88,13 @@ public final class CursesBackend: TerminalBackend {
     public func shutdown() {
         guard active else { return }
         active = false
+        // Without an alternate screen (TERM=vt100, linux) endwin leaves the last
+        // frame standing: clear it first, so the shell comes back to a clean screen.
+        if teletop_has_alternate_screen() == 0 {
+            werase(window)
+            wnoutrefresh(window)
+            doupdate()
+        }
         endwin()
         delscreen(screen)
     }
@@ -112,6 +124,15 @@ public final class CursesBackend: TerminalBackend {
                 height = Int(getmaxy(window))
                 return .resize(width: width, height: height)
             }
+            if code == KEY_MOUSE {
+                var x: Int32 = 0, y: Int32 = 0
+                switch teletop_mouse_event(&x, &y) {
+                case 1: return .mouse(MouseEvent(.press, x: Int(x), y: Int(y)))
+                case 4: return .mouse(MouseEvent(.wheelUp, x: Int(x), y: Int(y)))
+                case 5: return .mouse(MouseEvent(.wheelDown, x: Int(x), y: Int(y)))
+                default: return nil
+                }
+            }
             return Self.functionKey(code).map { .key($0) }
         }
         return Self.characterKey(UInt32(ch)).map { .key($0) }
@@ -123,6 +144,8 @@ public final class CursesBackend: TerminalBackend {
         case KEY_DOWN: .down
         case KEY_LEFT: .left
         case KEY_RIGHT: .right
+        case KEY_SLEFT: .shiftLeft
+        case KEY_SRIGHT: .shiftRight
         case KEY_PPAGE: .pageUp
         case KEY_NPAGE: .pageDown
         case KEY_HOME: .home

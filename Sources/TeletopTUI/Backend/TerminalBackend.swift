@@ -18,4 +18,5 @@ public protocol TerminalBackend: AnyObject {
 public enum TerminalEvent: Equatable, Sendable {
     case key(Key)
     case resize(width: Int, height: Int)
+    case mouse(MouseEvent)
 }

@@ -37,6 +37,8 @@ public struct EventForm: Equatable, Sendable {
     /// Problems not tied to one field (the event type, say).
     public var generalErrors: [String] = []
     public var showCurl = false
+    /// Columns the curl line is scrolled sideways (Shift-Left/Right).
+    public var curlScroll = 0
     /// Typed into since it was opened or last submitted.
     public var changed = false
 

@@ -4,8 +4,22 @@ import TeletopCore
 public enum Key: Hashable, Sendable {
     case char(Character)
     case ctrl(Character)
-    case up, down, left, right, pageUp, pageDown, home, end
+    case up, down, left, right, shiftLeft, shiftRight, pageUp, pageDown, home, end
     case enter, escape, tab, backTab, backspace, delete, f1, f2
+}
+
+/// A click or a turn of the wheel, at a cell of the screen.
+public struct MouseEvent: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable { case press, wheelUp, wheelDown }
+    public var kind: Kind
+    public var x: Int
+    public var y: Int
+
+    public init(_ kind: Kind, x: Int, y: Int) {
+        self.kind = kind
+        self.x = x
+        self.y = y
+    }
 }
 
 /// What the app gathers from the logger and the sources before a frame.
@@ -26,6 +40,7 @@ public struct Refresh: Equatable, Sendable {
 public enum Msg: Equatable, Sendable {
     case key(Key)
     case resize(width: Int, height: Int)
+    case mouse(MouseEvent)
     /// Fresh counters, health and source lines, taken before a frame.
     case refreshed(Refresh)
     /// The page a `.loadFeed` effect asked for.

@@ -32,6 +32,10 @@ public func update(_ state: inout DashboardState, _ msg: Msg) -> [Effect] {
     case .frameMeasured(let stats):
         state.frame = stats
         return []
+    case .mouse(let event):
+        let before = state.feedQuery
+        mouse(&state, event)
+        return reloadIfMoved(state, from: before)
     case .key(let key):
         state.notice = nil
         let before = state.feedQuery
@@ -107,8 +111,20 @@ private func perform(_ state: inout DashboardState, _ action: Action) -> [Effect
     case .zoom: state.zoomed.toggle()
     case .nextMatch: jumpToMatch(&state, newer: true)
     case .previousMatch: jumpToMatch(&state, newer: false)
-    case .scrollLeft: state.feedScroll = max(0, state.feedScroll - DashboardState.feedScrollStep)
-    case .scrollRight: state.feedScroll += DashboardState.feedScrollStep
+    case .scrollLeft, .scrollRight:
+        let step = action == .scrollLeft ? -DashboardState.feedScrollStep : DashboardState.feedScrollStep
+        if state.mode == .form, var form = state.form {
+            form.curlScroll = max(0, form.curlScroll + step)
+            state.form = form
+        } else {
+            state.feedScroll = max(0, state.feedScroll + step)
+        }
+    case .copy where state.mode == .form:
+        guard let curl = state.form?.curl(baseURL: state.apiBaseURL, withToken: state.apiNeedsToken, now: state.snapshot.takenAt) else {
+            state.form?.rawError = "fix the payload to copy its curl command"
+            return []
+        }
+        return [.copy(text: curl, what: "the curl command")]
     case .copy:
         let event: LoggedEvent?
         if case .detail(let shown, _) = state.mode { event = shown } else { event = currentEvent(state) }
@@ -267,5 +283,41 @@ private func adopt(_ state: inout DashboardState, _ page: FeedPage) {
     }
     if !page.events.contains(where: { $0.sequence == current }) {
         state.selected = (page.events.first { $0.sequence > current } ?? page.events.last!).sequence
+    }
+}
+
+/// A click focuses the pane under it and selects the feed line or the
+/// counters row clicked; the wheel scrolls what is under the pointer (or the
+/// popup that is open). Elsewhere in an overlay a click does nothing.
+private func mouse(_ state: inout DashboardState, _ event: MouseEvent) {
+    let wheel = event.kind == .wheelUp ? -3 : 3
+    switch state.mode {
+    case .help, .detail:
+        if event.kind != .press { scroll(&state, event.kind == .wheelUp ? .up : .down) }
+        return
+    case .normal: break
+    default: return
+    }
+    let layout = state.layout
+    func inside(_ r: Rect) -> Bool { event.x >= r.x && event.x < r.maxX && event.y >= r.y && event.y < r.maxY }
+    guard let pane: Pane = inside(layout.feed) ? .feed : inside(layout.counters) ? .counters : inside(layout.health) ? .health : nil else { return }
+    state.focus = pane
+    guard event.kind == .press else {
+        move(&state, by: wheel)
+        return
+    }
+    switch pane {
+    case .feed:
+        let row = event.y - layout.feed.y - 1
+        let visible = state.visibleFeed.events
+        guard row >= 0, row < visible.count else { return }
+        state.follow = false
+        state.selected = visible[visible.startIndex + row].sequence
+        state.selectedRow = row
+    case .counters:
+        let names = state.counterSort.order(state.snapshot.types).map(\.name)
+        let row = event.y - layout.counters.y - 2  // under the border and the column titles
+        if names.indices.contains(row) { state.counterSelection = names[row] }
+    case .health: break
     }
 }

@@ -42,21 +42,6 @@ enum Wrap {
         return lines
     }
 
-    /// Hard-wraps a long line (a curl command has no good break points).
-    static func chunks(_ s: String, width: Int) -> [String] {
-        var out: [String] = []
-        var current = ""
-        var used = 0
-        for c in s {
-            let w = DisplayWidth.of(String(c))
-            if used + w > width { out.append(current); current = ""; used = 0 }
-            current.append(c)
-            used += w
-        }
-        if !current.isEmpty { out.append(current) }
-        return out
-    }
-
     /// `text` wrapped to `width`, its later lines indented by `indent` columns.
     static func hanging(_ text: String, indent: Int, width: Int) -> [String] {
         guard DisplayWidth.of(text) > width, width > indent + 10 else { return [text] }

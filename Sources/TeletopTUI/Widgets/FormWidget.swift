@@ -107,10 +107,10 @@ struct FormWidget {
         case nil:
             tail.append(("* required.  Values are read as their field's JSON type.", .muted))
         }
+        let curl = form.showCurl ? form.curl(baseURL: apiBaseURL, withToken: apiNeedsToken, now: now) : nil
         if form.showCurl {
-            tail.append(("", .plain))
-            let curl = form.curl(baseURL: apiBaseURL, withToken: apiNeedsToken, now: now) ?? "(fix the payload to see the curl command)"
-            for part in Wrap.chunks(curl, width: width - 4) { tail.append((part, Style(.accent))) }
+            tail.append((curl == nil ? "(fix the payload to see the curl command)"
+                                     : "curl command on the line below: Ctrl-Y copies it, Shift-Left/Right scroll it", .muted))
         }
         let title = form.isCustom ? "New event: custom type" : "New event: \(form.eventType)" + (form.raw ? " (raw JSON)" : "")
         let rect = Popup.open(&grid, width: width, rows: rows.count + 1 + tail.count, title: title,
@@ -147,5 +147,18 @@ struct FormWidget {
             grid.put(text, x: inner.x + 1, y: y, maxWidth: inner.width - 2, style: style, asciiOnly: glyphs.asciiOnly)
             y += 1
         }
+        if let curl { Self.drawCurlLine(curl, scroll: form.curlScroll, below: rect, glyphs: glyphs, into: &grid) }
+    }
+
+    /// The curl command on one unbroken row of its own, outside every box, so
+    /// a terminal selection takes the command and nothing else. Too long for
+    /// the screen, it scrolls sideways; a cut end shows "…".
+    static func drawCurlLine(_ curl: String, scroll: Int, below rect: Rect, glyphs: Glyphs, into grid: inout CellGrid) {
+        // Under the popup, or over the footer when the popup reaches it.
+        let y = min(rect.maxY, grid.height - 1)
+        let row = Rect(x: 0, y: y, width: grid.width, height: 1)
+        grid.fill(row)
+        let shown = FeedWidget.dropColumns(curl, scroll)
+        grid.put(shown, x: 0, y: y, maxWidth: grid.width, style: Style(.accent, bold: true), asciiOnly: glyphs.asciiOnly, clipMark: glyphs.ellipsis)
     }
 }
