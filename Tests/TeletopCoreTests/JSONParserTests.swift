@@ -63,7 +63,10 @@ struct JSONParserTests {
         #expect(error("[1,]")?.offset == 3)
         #expect(error("{\"a\" 1}")?.reason == "unexpected byte 0x31, expected ':' after an object key".replacingOccurrences(of: "byte 0x31", with: "'1'"))
         #expect(error("\"a\u{1}b\"")?.reason == "control character byte 0x01 inside a string must be escaped")
-        #expect(error("tru")?.reason == "invalid literal, expected true")
+        #expect(error("tru")?.reason == #"invalid literal "tru", expected true"#)
+        #expect(error("not json")?.reason == #"unexpected word "not": a JSON value is an object, an array, a "quoted string", a number, true, false or null"#)
+        #expect(error("hello")?.reason.hasPrefix(#"unexpected word "hello""#) == true)
+        #expect(error("nullx")?.reason.hasPrefix(#"unexpected word "nullx""#) == true)
         #expect(error("")?.reason == "unexpected end of input, expected a value")
         #expect(error(#"{"a": 1, "a": 2}"#) == JSONParseError(offset: 9, reason: "duplicate key \"a\""))
     }

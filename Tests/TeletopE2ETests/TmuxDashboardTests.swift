@@ -256,7 +256,7 @@ struct TmuxDashboardTests {
 
     @Test func aTerminalThatCannotMoveTheCursorGetsAClearError() throws {
         let t = try TmuxSession("--no-sim", environment: "TERM=dumb")
-        #expect(t.exitStatus() == "1")
+        #expect(t.exitStatus() == "2")
         // endwin on such a terminal moves to the bottom line with newlines: read the scrollback too.
         let screen = try t.tmux(["capture-pane", "-p", "-J", "-S", "-100", "-t", t.name]).replacingOccurrences(of: "\n", with: "")
         #expect(screen.contains("TERM=dumb cannot move the cursor"))

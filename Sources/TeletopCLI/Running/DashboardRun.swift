@@ -30,7 +30,13 @@ struct DashboardRun {
         let server = try settings.http.map { try $0.startServer(logger: logger, storage: storage, log: log) }
         defer { server?.stop() }
         // Its errors say what is wrong with the terminal; ArgumentParser prints them and exits 1.
-        let backend = try CursesBackend(monochrome: settings.monochrome, keysFromTTY: input.readStdin, mouse: settings.mouse)
+        let backend: CursesBackend
+        do {
+            backend = try CursesBackend(monochrome: settings.monochrome, keysFromTTY: input.readStdin, mouse: settings.mouse)
+        } catch {
+            // A terminal teletop cannot draw on is a start-up failure: the reason, and status 2.
+            throw commandFailure("teletop: \(error)")
+        }
         let sources = InputSources(input, logger: logger, log: log)
         sources.start(log: log)
         defer { sources.stop() }

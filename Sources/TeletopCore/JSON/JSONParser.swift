@@ -123,19 +123,36 @@ private struct ByteReader {
         case 0x66: try expectLiteral("false"); return .bool(false)
         case 0x6E: try expectLiteral("null"); return .null
         case Byte.minus, Byte.zero...Byte.nine: return try parseNumber()
+        case 0x41...0x5A, 0x61...0x7A: throw unknownWord(expected: nil)
         default: throw unexpected(expecting: "a value")
         }
     }
 
     mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
-        let start = index
         let count = literal.utf8CodeUnitCount
-        guard buffer.count - index >= count else { throw fail("invalid literal, expected \(literal)", at: start) }
         let ptr = literal.utf8Start
-        for i in 0..<count where buffer[index + i] != ptr[i] {
-            throw fail("invalid literal, expected \(literal)", at: start)
+        guard buffer.count - index >= count, (0..<count).allSatisfy({ buffer[index + $0] == ptr[$0] }) else {
+            throw unknownWord(expected: "\(literal)")
         }
+        // `nullx` is not null followed by garbage the caller would report vaguely.
+        if index + count < buffer.count, Self.isWordByte(buffer[index + count]) { throw unknownWord(expected: "\(literal)") }
         index += count
+    }
+
+    static func isWordByte(_ b: UInt8) -> Bool {
+        (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || (0x30...0x39).contains(b) || b == 0x5F
+    }
+
+    /// A bare word where a value goes: `tru` is a cut-off `true`; `not json`
+    /// is text that needed quotes, and the message says so.
+    func unknownWord(expected literal: String?) -> JSONParseError {
+        var end = index
+        while end < buffer.count, end - index < 24, Self.isWordByte(buffer[end]) { end += 1 }
+        let word = String(decoding: UnsafeBufferPointer(rebasing: buffer[index..<end]), as: UTF8.self)
+        if let literal, literal.hasPrefix(word) {
+            return fail("invalid literal \"\(word)\", expected \(literal)")
+        }
+        return fail("unexpected word \"\(word)\": a JSON value is an object, an array, a \"quoted string\", a number, true, false or null")
     }
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {

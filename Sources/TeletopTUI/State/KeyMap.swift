@@ -30,7 +30,7 @@ public enum KeyContext: Hashable, Sendable, CaseIterable {
 
 /// When the footer shows a binding (it shows what can be done now, not everything).
 public enum FooterCondition: Sendable {
-    case always, notFollowing, paused, hasFired, hasFilter, hasDraft, simulator, zoomed
+    case always, notFollowing, paused, hasFired, hasFilter, hasDraft, simulator, zoomed, curlShown
 
     func holds(_ state: DashboardState) -> Bool {
         switch self {
@@ -42,6 +42,7 @@ public enum FooterCondition: Sendable {
         case .hasDraft: state.form != nil
         case .simulator: state.simulator != nil
         case .zoomed: state.zoomed
+        case .curlShown: state.form?.showCurl == true
         }
     }
 }
@@ -186,19 +187,19 @@ public enum KeyMap {
                    "Tab/Shift-Tab", "next / previous field", footer: FooterItem("tab", "next field"), section: .form),
         KeyBinding([.formFields], [(.enter, .submit)], "Enter", "submit (through EventLogger.log, source form)",
                    footer: FooterItem("enter", "submit"), section: .form),
+        KeyBinding([.formFields], [(.escape, .closeKeepingDraft)], "Esc", "close; anything typed stays as a draft for n",
+                   footer: FooterItem("esc", "close, keep draft"), section: .form),
         KeyBinding([.formFields], [(.ctrl("r"), .rawJSON)], "Ctrl-R", "edit the payload as raw JSON",
                    footer: FooterItem("ctrl-r", "raw JSON"), section: .form),
         KeyBinding([.formFields], [(.f2, .curl)], "F2", "the same event as a curl command, on one line of its own under the form",
                    footer: FooterItem("f2", "curl"), section: .form),
         KeyBinding([.formFields], [(.ctrl("y"), .copy)], "Ctrl-Y", "copy the curl command to the clipboard (OSC 52; also written to the log)",
-                   footer: FooterItem("ctrl-y", "copy curl"), section: .form),
+                   footer: FooterItem("ctrl-y", "copy curl", when: .curlShown), section: .form),
         KeyBinding([.formFields], [(.shiftLeft, .scrollLeft), (.shiftRight, .scrollRight)], "Shift-Left/Right",
                    "scroll the curl line sideways", section: .form),
         KeyBinding([.formFields, .filter], [], "Left/Right, Home/End, Ctrl-U, Ctrl-W",
                    "edit the line: move by character, erase to the start, erase a word (UTF-8 and wide characters)",
                    footer: FooterItem("ctrl-u/w", "erase"), section: .form),
-        KeyBinding([.formFields], [(.escape, .closeKeepingDraft)], "Esc", "close; anything typed stays as a draft for n",
-                   footer: FooterItem("esc", "close, keep draft"), section: .form),
     ]
 
     /// Per context, each key's action; `everywhere` is folded into each context.
