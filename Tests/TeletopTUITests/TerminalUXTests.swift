@@ -39,6 +39,21 @@ struct TerminalUXTests {
         #expect(screen.contains("payload: ") && !screen.contains("not a planned event type"), "\(screen)")
     }
 
+    /// Point 4's second half: a long message wraps inside the form at 80 columns, whole.
+    @Test func longFormMessagesWrap() {
+        let s = fixture.session(width: 80, height: 24)
+        s.send(.key(.char("n")))
+        for _ in 0..<s.state.plan.eventTypes.count { s.send(.key(.down)) }
+        s.send(.key(.enter))
+        s.type("a_type_with_a_rather_long_name"); s.send(.key(.tab)); s.send(.key(.ctrl("u"))); s.type(#"{"a": 1}"#)
+        s.send(.key(.enter))
+        let message = s.state.form!.generalErrors[0]
+        #expect(DisplayWidth.of(message) > 76, "long enough to need wrapping: \(message)")
+        let screen = s.render().lines.joined(separator: " ")
+        let words = screen.split(separator: " ").map(String.init)
+        for word in message.split(separator: " ") { #expect(words.contains(String(word)), "\(word) was cut") }
+    }
+
     /// At 80 columns the header keeps the HTTP port, the footer shows whole entries only.
     @Test func eightyColumnsKeepThePortAndWholeFooterEntries() {
         let s = fixture.session(width: 80, height: 24)

@@ -27,7 +27,7 @@ struct DetailPopup {
         let lines = self.lines(width: width - 4)
         let window = ScrollWindow(total: lines.count, visible: min(grid.height - 4, lines.count), requested: scroll)
         let rect = Popup.open(&grid, width: width, rows: lines.count, title: "Event \(event.eventType)",
-                              note: window.note(otherwise: "Esc closes"), glyphs: glyphs)
+                              note: window.note(otherwise: "q closes"), glyphs: glyphs)
         TextLines.draw(Array(lines.dropFirst(window.offset)), in: rect.inner, glyphs: glyphs, into: &grid)
     }
 }

@@ -42,7 +42,7 @@ struct FormWidget {
         }
         let historyStart = plannedTypes.count + 1
         let rows = entries.count + (fired.isEmpty ? 0 : 1) + 2
-        let rect = Popup.open(&grid, width: width, rows: rows, title: "New event: choose a type", note: "Enter chooses, Esc closes", glyphs: glyphs)
+        let rect = Popup.open(&grid, width: width, rows: rows, title: "New event: choose a type", note: "Enter chooses, q closes", glyphs: glyphs)
         let inner = rect.inner
         var y = inner.y
         let visible = inner.height - 2
