@@ -111,7 +111,8 @@ struct TerminalUXEndToEndTests {
         try t.keys("Enter")
         _ = try t.waitFor { $0.contains("1 Feed type=chapter_visit") }
         try t.keys("q")
-        #expect(t.exitStatus() == "0")
+        let status = t.exitStatus(within: 15)
+        #expect(status == "0", "\((try? t.capture()) ?? "")")
 
         // The terminal is told to report the mouse only without --no-mouse (tmux knows what the pane asked for).
         let on = try TmuxSession("--no-sim")

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 import TeletopCore
 @testable import TeletopTUI
@@ -109,5 +110,21 @@ struct DashboardAppTests {
         #expect(backend.invalidated == 1)
         #expect(sim.status.enabled == false)
         #expect(app.state.snapshot.eventsLogged > 0)
+    }
+
+    /// `y`: the event goes to the terminal's clipboard and to teletop's log.
+    @Test func aCopyGoesToTheClipboardAndTheLog() {
+        let logger = EventLogger(clock: ManualClock())
+        logger.log("error_event", ["error_type": "t", "error_message": "m"], source: .http)
+        let backend = FakeBackend(script: [])
+        let logged = Mutex<[String]>([])
+        var options = DashboardApp.Options()
+        options.log = { line in logged.withLock { $0.append(line) } }
+        let app = DashboardApp(backend: backend, logger: logger, simulator: nil, options: options)
+        app.drawFrame()
+        app.dispatch(.key(.char("y")))
+        let json = #"{"event_type":"error_event","payload":{"error_type":"t","error_message":"m"},"timestamp":"#
+        #expect(backend.copied.count == 1 && backend.copied[0].hasPrefix(json))
+        #expect(logged.withLock { $0 }.contains { $0.hasPrefix("copied event #1 to the clipboard: " + json) })
     }
 }

@@ -112,7 +112,11 @@ struct PaneTests {
     }
 
     @Test func healthPaneNamesStatusSignalsAndTheLogFile() {
-        let text = lines(160, 45).joined(separator: "\n")
+        // Zoomed (3, z): the whole pane at once, where 14 rows would need scrolling.
+        let s = fixture.session(width: 160, height: 45)
+        s.send(.key(.char("3")))
+        s.send(.key(.char("z")))
+        let text = s.render().lines.joined(separator: "\n")
         let status = fixture.logger.snapshot().health.status.rawValue.uppercased()
         #expect(text.contains(status))
         #expect(text.contains("events_logged 602"))
@@ -203,6 +207,19 @@ struct AnalyticsViewTests {
         #expect(!text.contains("\u{1b}"), "an escape sequence from an event reached the screen")
         #expect(text.contains("\\x1b[31mred"))
         #expect(grid.lines.last?.contains("w window") == true)
+    }
+
+    /// The per-minute chart spans the view: its newest minute and "now" at the right edge, at any width.
+    @Test(arguments: [160, 200, 250])
+    func theChartEndsAtTheRightEdge(width: Int) {
+        let s = fixture.session(width: width, height: 45)
+        s.send(.key(.char("a")))
+        s.send(.analyticsLoaded(Self.report()))
+        let grid = s.render()
+        let nowRow = grid.lines.firstIndex { $0.contains(" now │") }
+        #expect(nowRow != nil, "\(grid.lines.suffix(4))")
+        // The column left of the border in the chart's bottom bar row holds a bar (the newest minute is the busiest).
+        #expect(grid[width - 3, nowRow! - 1].character != " ", "\(grid.lines[nowRow! - 1])")
     }
 
     @Test func keysChangeTheWindowAskForDataAndLeave() {

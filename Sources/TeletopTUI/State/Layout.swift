@@ -1,9 +1,12 @@
-/// Where each pane goes for a terminal size. Wide terminals put the feed on
-/// the left and counters over health on the right; 80-column ones stack the
-/// feed above counters and health side by side. A zoomed pane has it all.
+/// Where each pane goes for a terminal size. The feed gets the width: below
+/// 200 columns it spans the screen over counters and health side by side
+/// (which need a dozen rows, not half the width); from 200 on they sit to its
+/// right. A zoomed pane has it all.
 public struct DashboardLayout: Equatable, Sendable {
     public static let minimumWidth = 80
     public static let minimumHeight = 24
+    /// From here on counters and health sit to the right of the feed, not under it.
+    public static let sideBySideWidth = 200
 
     public var header: Rect
     public var feed: Rect
@@ -25,17 +28,19 @@ public struct DashboardLayout: Equatable, Sendable {
             health = zoom == .health ? body : none
             return
         }
-        if width >= 120 {
-            // The feed takes what counters and health do not need: they read
-            // well in 50 to 72 columns, and every column more shows more payload.
-            let rightWidth = min(72, max(50, width - 100))
+        if width >= Self.sideBySideWidth {
+            // Counters and health beside the feed only when the feed still has
+            // the width a whole ai_block_used line needs (about 125 columns);
+            // they read well in 72. Narrower, they go under it.
+            let rightWidth = 72
             let feedWidth = width - rightWidth
             feed = Rect(x: 0, y: bodyTop, width: feedWidth, height: bodyHeight)
             let countersHeight = min(max(8, bodyHeight / 2 - 2), bodyHeight - 10)
             counters = Rect(x: feedWidth, y: bodyTop, width: rightWidth, height: countersHeight)
             health = Rect(x: feedWidth, y: bodyTop + countersHeight, width: rightWidth, height: bodyHeight - countersHeight)
         } else {
-            let lowerHeight = min(12, bodyHeight / 2)
+            // A dozen rows, more on a tall terminal (health has more lines than counters).
+            let lowerHeight = max(min(12, bodyHeight / 2), min(16, bodyHeight / 3))
             feed = Rect(x: 0, y: bodyTop, width: width, height: bodyHeight - lowerHeight)
             let countersWidth = width * 58 / 100
             counters = Rect(x: 0, y: feed.maxY, width: countersWidth, height: lowerHeight)
