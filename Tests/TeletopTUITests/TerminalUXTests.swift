@@ -179,6 +179,20 @@ struct TerminalUXTests {
         #expect(popup.contains("word0") && popup.contains("word199"), "the popup wraps the whole value")
     }
 
+    /// Point 5: any value cut to its column ends in "…": a long unplanned type in the feed and the counters.
+    @Test func aCutTypeNameEndsInAnEllipsis() {
+        var plan = TrackingPlan.contract
+        plan.acceptUnplanned = true
+        let logger = EventLogger(plan: plan, clock: ManualClock())
+        logger.log("a_very_long_unplanned_event_type_name", ["k": "v"], source: .http)
+        var state = DashboardState(width: 160, height: 45, snapshot: logger.snapshot())
+        _ = update(&state, .feedLoaded(FeedSource(logger: logger).page(for: state.feedQuery)))
+        let lines = render(state).lines
+        let feedLine = lines.first { $0.contains("a_very_long") && $0.contains("k=v") }
+        #expect(feedLine?.contains("a_very_long_unp… http") == true, "\(feedLine ?? "")")
+        #expect(lines.contains { $0.contains("│a_very_long_unp… ") }, "the counters row")
+    }
+
     /// Point 10: y copies the selected event's JSON to the clipboard and the log.
     @Test func yCopiesTheEventsJSON() {
         let s = fixture.session(width: 160, height: 45)

@@ -78,7 +78,8 @@ struct AnalyticsWidget {
             let y = rect.y + 1 + i
             var x = rect.x + 1
             let label = labels[i]
-            x += grid.put(Format.column(label, labelW), x: x, y: y, maxWidth: labelW, style: .plain, asciiOnly: g.asciiOnly) + 1
+            grid.put(label, x: x, y: y, maxWidth: labelW, style: .plain, asciiOnly: g.asciiOnly, clipMark: g.ellipsis)
+            x += labelW + 1
             let filled = top > 0 ? max(1, (v.count * barW + top - 1) / top) : 0
             x += grid.put(String(repeating: g.spark[g.spark.count - 1], count: min(barW, filled)), x: x, y: y, maxWidth: barW,
                           style: Style(q.eventType == nil ? .accent : role), asciiOnly: g.asciiOnly)

@@ -63,7 +63,9 @@ struct CountersWidget {
             let y = inner.y + 1 + i
             guard y < inner.maxY else { break }
             var x = inner.x
-            x += grid.put(Format.column(t.name, typeW), x: x, y: y, maxWidth: typeW, style: Style(Theme.role(forEventType: t.name), bold: true), asciiOnly: g.asciiOnly)
+            grid.put(t.name, x: x, y: y, maxWidth: typeW, style: Style(Theme.role(forEventType: t.name), bold: true), asciiOnly: g.asciiOnly,
+                     clipMark: g.ellipsis)
+            x += typeW
             let values = [Format.grouped(t.accepted), Format.rate(t.rate1s), Format.percent(share(of: t)), Format.grouped(t.rejected)]
             for (column, ((_, w), v)) in zip(numbers, values).enumerated() {
                 let isRejected = column == 3

@@ -81,9 +81,17 @@ struct FeedWidget {
                 grid.put(text, x: x, y: y, maxWidth: maxW, style: isHighlighted ? Style.selected : style, asciiOnly: glyphs.asciiOnly)
                 x += maxW
             }
+            // A type name longer than its column (an unplanned one) ends in "…" and keeps a space after it.
+            func typeCell(_ name: String, _ width: Int, _ style: Style) {
+                let maxW = min(width, inner.maxX - x)
+                guard maxW > 1 else { return }
+                grid.put(name, x: x, y: y, maxWidth: maxW - 1, style: isHighlighted ? Style.selected : style, asciiOnly: glyphs.asciiOnly,
+                         clipMark: glyphs.ellipsis)
+                x += maxW
+            }
             if isHighlighted { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: .selected) }
             cell(event.timestamp.timeOfDay + " ", 13, .muted)
-            cell(event.eventType + " ", typeWidth + 1, Style(Theme.role(forEventType: event.eventType), bold: true))
+            typeCell(event.eventType, typeWidth + 1, Style(Theme.role(forEventType: event.eventType), bold: true))
             cell(event.source.description + " ", 7, .muted)
             let summaryX = x
             // Scrolled sideways by whole clusters; a line cut at the edge ends in "…".
