@@ -71,11 +71,12 @@ struct ProtocolTests {
     @Test func http10WithoutKeepAliveIsClosedAfterTheResponse() async throws {
         try await withServer { port, _ in
             let client = try RawHTTPClient(port: port)
-            let started = ContinuousClock.now
             client.send("GET /api/telemetry/health HTTP/1.0\r\n\r\n")
             let (reply, closed) = await untilClosed(client)
             #expect(reply.hasPrefix("HTTP/1.0 200"), "\(reply)")
-            #expect(closed && ContinuousClock.now - started < .seconds(2), "an HTTP/1.0 connection must close after its response")
+            // Closed by the server within the client's 5 s receive timeout: after its response, not after an idle wait
+            // (a wall-clock bound here failed on a loaded machine while meaning nothing more).
+            #expect(closed, "an HTTP/1.0 connection must close after its response")
         }
     }
 
@@ -165,11 +166,10 @@ struct ProtocolTests {
         try await withServer { port, _ in
             let client = try RawHTTPClient(port: port)
             client.send("GET /api/telemetry/health HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n")
-            let started = ContinuousClock.now
             let (reply, closed) = await untilClosed(client)
             #expect(reply.hasPrefix("HTTP/1.1 400"), "\(reply.prefix(200))")
             #expect(reply.contains(#""error":"bad_request""#) && reply.contains("header"))
-            #expect(closed && ContinuousClock.now - started < .seconds(2), "not half-open for 30 s")
+            #expect(closed, "closed by the server within the client's 5 s receive timeout, not half-open for 30 s")
         }
     }
 

@@ -63,7 +63,8 @@ public final class CursesBackend: TerminalBackend {
         nonl()
         keypad(window, true)
         curs_set(0)
-        set_escdelay(25)
+        // Esc answers in 25 ms, unless ESCDELAY says otherwise (as for any ncurses program).
+        if getenv("ESCDELAY") == nil { set_escdelay(25) }
         let noColor = (getenv("NO_COLOR").map { String(cString: $0) } ?? "").isEmpty == false
         colors = !monochrome && !noColor && has_colors()
         if colors {

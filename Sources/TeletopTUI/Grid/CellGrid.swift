@@ -55,7 +55,23 @@ public struct CellGrid: Equatable, Sendable {
         let limit = min(maxWidth ?? (width - x), width - x)
         guard limit > 0 else { return 0 }
         var shown = SafeText.clean(text, asciiOnly: asciiOnly)
-        if let clipMark, DisplayWidth.of(shown) > limit {
+        // Printable ASCII (most of a frame): a column a byte, no clusters to measure.
+        if shown.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            let count = shown.utf8.count
+            let markWidth = clipMark.map { DisplayWidth.of($0) } ?? 0
+            let fit = count <= limit ? count : clipMark == nil ? limit : max(0, limit - markWidth)
+            var column = 0
+            for byte in shown.utf8.prefix(fit) {
+                if x + column >= 0 { setCell(x + column, y, Cell(character: Character(Unicode.Scalar(byte)), style: style, continuation: false)) }
+                column += 1
+            }
+            if count > limit, let clipMark {
+                column += put(clipMark, x: x + column, y: y, maxWidth: limit - column, style: style, asciiOnly: asciiOnly)
+            }
+            return column
+        }
+        // More columns than bytes is impossible, so only a longer string can need the mark.
+        if let clipMark, shown.utf8.count > limit, DisplayWidth.of(shown) > limit {
             // Whole clusters up to the mark's room, then the mark.
             let room = limit - DisplayWidth.of(clipMark)
             var kept = "", used = 0

@@ -11,12 +11,15 @@
 /// its joiners as `\u200d`, which every terminal draws the same.
 public enum DisplayWidth {
     public static func of(_ c: Character) -> Int {
+        // Most of what a frame draws is ASCII: one column, no scalar walk.
+        if let a = c.asciiValue { return a < 0x20 || a == 0x7F ? 0 : 1 }
         var width = 0
         for scalar in c.unicodeScalars { width += of(scalar) }
         return width
     }
 
     public static func of(_ s: String) -> Int {
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return s.utf8.count }
         var total = 0
         for c in s { total += of(c) }
         return total
