@@ -39,6 +39,30 @@ struct TerminalUXTests {
         #expect(screen.contains("payload: ") && !screen.contains("not a planned event type"), "\(screen)")
     }
 
+    /// The status word is never squeezed out of an 80-column header (it was, by one column, with the whole HTTP address).
+    @Test func theHeaderKeepsTheStatusAt80Columns() {
+        let s = fixture.session(width: 80, height: 24)
+        s.sources = [SourceStatus(name: "HTTP", state: "127.0.0.1:34431", active: true, short: ":34431")]
+        s.refresh()
+        let header = s.render().lines[0]
+        #expect(header.contains("HEALTHY") && header.contains("HTTP "), "\(header)")
+        s.send(.key(.char("z")))
+        #expect(s.render().lines.last!.contains("z unzoom"), "the way back from a zoom fits at 80 columns")
+    }
+
+    /// A raw JSON error goes with the next edit too (it is checked again on leaving the field and on submitting).
+    @Test func anEditClearsARawJSONError() {
+        let s = fixture.session(width: 160, height: 45)
+        s.send(.key(.char("n")))
+        for _ in 0..<s.state.plan.eventTypes.count { s.send(.key(.down)) }
+        s.send(.key(.enter))
+        s.type("page_view"); s.send(.key(.tab)); s.send(.key(.ctrl("u"))); s.type(#"{"a":"#)
+        s.send(.key(.enter))
+        #expect(s.state.form?.rawError?.hasPrefix("payload: invalid JSON") == true)
+        s.type("1}")
+        #expect(s.state.form?.rawError == nil)
+    }
+
     /// Point 4's second half: a long message wraps inside the form at 80 columns, whole.
     @Test func longFormMessagesWrap() {
         let s = fixture.session(width: 80, height: 24)

@@ -31,7 +31,7 @@ public struct Teletop: ParsableCommand {
         if arguments == ["--help"] || arguments == ["-h"] || arguments == ["help"] {
             print(helpMessage())
             print("\nWith no subcommand, teletop runs the dashboard, which takes these options:\n")
-            print(Dashboard.helpMessage())
+            print(helpMessage(for: Dashboard.self))
             Foundation.exit(0)
         }
         main(arguments)

@@ -104,6 +104,8 @@ public enum KeyMap {
         // The main view.
         KeyBinding(KeyContext.mainViews, [(.char("q"), .quit)], "q", "quit (in a popup or the analytics view, q closes it)", footer: FooterItem("q", "quit")),
         KeyBinding(KeyContext.mainViews, [(.char("?"), .help), (.f1, .help)], "?, F1", "this help; q or Esc closes it", footer: FooterItem("?", "help")),
+        KeyBinding(KeyContext.mainViews, [(.char("z"), .zoom)], "z", "zoom the focused pane to the whole screen; z again goes back",
+                   footer: FooterItem("z", "unzoom", when: .zoomed)),
         KeyBinding(KeyContext.mainViews, [(.char("a"), .analytics)], "a",
                    "analytics from the store: top chapters, sections, block types, error types, busiest users, events per minute",
                    footer: FooterItem("a", "analytics")),
@@ -124,8 +126,6 @@ public enum KeyMap {
                    footer: FooterItem("enter", "details")),
         KeyBinding(KeyContext.mainViews, [(.left, .scrollLeft), (.right, .scrollRight)], "Left/Right",
                    "scroll the feed's payloads sideways (a clipped line ends in …)"),
-        KeyBinding(KeyContext.mainViews, [(.char("z"), .zoom)], "z", "zoom the focused pane to the whole screen; z again goes back",
-                   footer: FooterItem("z", "zoom", alternate: ("unzoom", .zoomed))),
         KeyBinding(KeyContext.mainViews.union([.detail]), [(.char("y"), .copy)], "y",
                    "copy the selected event's JSON to the clipboard (OSC 52; also written to the log)", footer: FooterItem("y", "copy")),
         KeyBinding([.main], [(.char("n"), .newEvent), (.char("f"), .newEvent)], "n, f",
@@ -166,7 +166,7 @@ public enum KeyMap {
         // The analytics view.
         KeyBinding([.analytics], [(.char("w"), .nextWindow)], "w", "the window: 5m, 1h, 24h, 7d, all",
                    footer: FooterItem("w", "window"), section: .analytics),
-        KeyBinding([.analytics], [(.char("r"), .reload)], "r", "ask the store again (it also refreshes every 5 s)",
+        KeyBinding([.analytics], [(.char("r"), .reload)], "r", "ask the store again; it also asks every five seconds",
                    footer: FooterItem("r", "refresh"), section: .analytics),
         KeyBinding([.analytics], [(.char("q"), .close), (.escape, .close), (.char("a"), .close), (.enter, .close)], "q, Esc, a",
                    "back to the dashboard", footer: FooterItem("q/esc", "back"), section: .analytics),

@@ -82,6 +82,7 @@ func editForm(_ state: inout DashboardState, _ key: Key) {
         // What the last result said no longer describes what is typed.
         form.result = nil
         form.generalErrors = []
+        form.rawError = nil  // checked again on leaving the field and on submitting
     }
     state.form = form
 }

@@ -60,7 +60,8 @@ struct AnalyticsWidget {
         var x = rect.x
         x += grid.put(q.title, x: x, y: rect.y, maxWidth: rect.width, style: .title, asciiOnly: g.asciiOnly)
         let events = Describe.count(panel.result.total, "event")
-        grid.put("  \(scope), \(events)", x: x, y: rect.y, maxWidth: rect.maxX - x, style: .muted, asciiOnly: g.asciiOnly)
+        grid.put("  \(scope), \(events)", x: x, y: rect.y, maxWidth: rect.maxX - x, style: .muted, asciiOnly: g.asciiOnly,
+                 clipMark: g.ellipsis)
         let values = panel.result.values.prefix(max(0, rect.height - 1))
         guard !values.isEmpty else {
             if rect.height > 1 {

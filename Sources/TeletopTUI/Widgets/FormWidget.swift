@@ -144,7 +144,7 @@ struct FormWidget {
         }
         y += 1
         for (text, style) in tail where y < inner.maxY {
-            grid.put(text, x: inner.x + 1, y: y, maxWidth: inner.width - 2, style: style, asciiOnly: glyphs.asciiOnly)
+            grid.put(text, x: inner.x + 1, y: y, maxWidth: inner.width - 2, style: style, asciiOnly: glyphs.asciiOnly, clipMark: glyphs.ellipsis)
             y += 1
         }
         if let curl { Self.drawCurlLine(curl, scroll: form.curlScroll, below: rect, glyphs: glyphs, into: &grid) }

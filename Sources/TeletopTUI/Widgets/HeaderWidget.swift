@@ -64,7 +64,8 @@ struct HeaderWidget {
             segment(" ", bar)
             segment(paused, Style(.degraded, bold: true, reverse: false))
         }
-        if rect.maxX - w > x + 1 {
+        // At least one column between the last segment and the status word.
+        if rect.maxX - w >= x + 1 {
             grid.put(word, x: rect.maxX - w, y: rect.y, style: Style(Theme.role(status), bold: true), asciiOnly: glyphs.asciiOnly)
         }
     }

@@ -84,7 +84,8 @@ struct HealthWidget {
         let window = ScrollWindow(total: all.count, visible: inner.height, requested: scroll)
         grid.box(rect, title: "3 Health", note: window.note(), focused: focused, glyphs: glyphs)
         for (i, line) in all.dropFirst(window.offset).prefix(inner.height).enumerated() {
-            grid.put(line.text, x: inner.x + 1, y: inner.y + i, maxWidth: inner.width - 1, style: line.style, asciiOnly: glyphs.asciiOnly)
+            grid.put(line.text, x: inner.x + 1, y: inner.y + i, maxWidth: inner.width - 1, style: line.style, asciiOnly: glyphs.asciiOnly,
+                     clipMark: glyphs.ellipsis)
         }
     }
 }
