@@ -163,6 +163,12 @@ public struct DashboardState: Equatable, Sendable {
 
     public var textFilter: String { filterEditor.text }
 
+    /// The counters' type names in their shown order.
+    public var counterNames: [String] { counterSort.order(snapshot.types).map(\.name) }
+
+    /// The counters row Enter filters by: the chosen one, else the first.
+    public var selectedCounter: String? { counterSelection ?? counterNames.first }
+
     public var filter: FeedFilter { FeedFilter(eventType: typeFilter, text: textFilter) }
 
     /// Events that arrived since the feed was paused.

@@ -210,7 +210,7 @@ private func move(_ state: inout DashboardState, by delta: Int) {
         return
     }
     if state.focus == .counters {
-        let names = state.counterSort.order(state.snapshot.types).map(\.name)
+        let names = state.counterNames
         guard !names.isEmpty else { return }
         let current = state.counterSelection.flatMap { names.firstIndex(of: $0) } ?? (delta > 0 ? -1 : names.count)
         state.counterSelection = names[max(0, min(names.count - 1, current + delta))]
@@ -236,8 +236,7 @@ private func move(_ state: inout DashboardState, by delta: Int) {
 
 /// Enter on a counters row: the feed, filtered to that type (as k9s and htop drill down).
 private func drillDown(_ state: inout DashboardState) {
-    let names = state.counterSort.order(state.snapshot.types).map(\.name)
-    guard let name = state.counterSelection ?? names.first else { return }
+    guard let name = state.selectedCounter else { return }
     state.typeFilter = name
     state.focus = .feed
     state.follow = true
@@ -315,7 +314,7 @@ private func mouse(_ state: inout DashboardState, _ event: MouseEvent) {
         state.selected = visible[visible.startIndex + row].sequence
         state.selectedRow = row
     case .counters:
-        let names = state.counterSort.order(state.snapshot.types).map(\.name)
+        let names = state.counterNames
         let row = event.y - layout.counters.y - 2  // under the border and the column titles
         if names.indices.contains(row) { state.counterSelection = names[row] }
     case .health: break

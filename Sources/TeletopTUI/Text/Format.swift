@@ -61,4 +61,16 @@ public enum Format {
         let pad = String(repeating: " ", count: width - w)
         return right ? pad + s : s + pad
     }
+
+    /// `text` less its first `columns` columns (never half a cluster).
+    public static func dropColumns(_ text: String, _ columns: Int) -> String {
+        guard columns > 0 else { return text }
+        var used = 0
+        var index = text.startIndex
+        while index < text.endIndex, used < columns {
+            used += DisplayWidth.of(text[index])
+            index = text.index(after: index)
+        }
+        return String(text[index...])
+    }
 }

@@ -10,7 +10,7 @@ struct CountersWidget {
     var acceptedInWindow: Int
     var sort: CounterSort
     var focused: Bool
-    /// The selected row (j/k with the pane focused; Enter filters the feed to it).
+    /// The selected row, shown while the pane has the focus (j/k choose it; Enter filters the feed to it).
     var selection: String?
     var glyphs: Glyphs
 
@@ -23,7 +23,7 @@ struct CountersWidget {
         acceptedInWindow = snap.healthInputs.accepted
         sort = state.counterSort
         focused = state.focus == .counters
-        selection = state.counterSelection ?? (focused ? state.counterSort.order(snap.types).first?.name : nil)
+        selection = focused ? state.selectedCounter : nil
         glyphs = state.glyphs
     }
 
@@ -81,7 +81,7 @@ struct CountersWidget {
                          style: Style(Theme.role(forEventType: t.name)), asciiOnly: g.asciiOnly)
             }
             // The selected type's name, reversed while the pane has the focus: Enter filters the feed to it.
-            if focused, t.name == selection { grid.restyle(x: inner.x, y: y, width: typeW, style: .selected) }
+            if t.name == selection { grid.restyle(x: inner.x, y: y, width: typeW, style: .selected) }
         }
         let totalsY = inner.y + 1 + rows.count
         if totalsY < inner.maxY {

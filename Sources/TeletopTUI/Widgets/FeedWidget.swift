@@ -95,25 +95,13 @@ struct FeedWidget {
             cell(event.source.description + " ", 7, .muted)
             let summaryX = x
             // Scrolled sideways by whole clusters; a line cut at the edge ends in "…".
-            grid.put(Self.dropColumns(SafeText.clean(FeedLine.summary(event.payload), asciiOnly: glyphs.asciiOnly), scroll),
+            grid.put(Format.dropColumns(SafeText.clean(FeedLine.summary(event.payload), asciiOnly: glyphs.asciiOnly), scroll),
                      x: x, y: y, maxWidth: inner.maxX - x, style: isHighlighted ? Style.selected : .plain, asciiOnly: glyphs.asciiOnly,
                      clipMark: glyphs.ellipsis)
             if !filterEditor.isEmpty {
                 Self.highlight(filterEditor.text, in: &grid, y: y, from: inner.x, to: inner.maxX, payloadX: summaryX, selected: isHighlighted)
             }
         }
-    }
-
-    /// `text` less its first `columns` columns (never half a cluster).
-    static func dropColumns(_ text: String, _ columns: Int) -> String {
-        guard columns > 0 else { return text }
-        var used = 0
-        var index = text.startIndex
-        while index < text.endIndex, used < columns {
-            used += DisplayWidth.of(text[index])
-            index = text.index(after: index)
-        }
-        return String(text[index...])
     }
 
     /// What the filter matched, case-insensitively, in each shown line: reversed

@@ -158,7 +158,7 @@ struct FormWidget {
         let y = min(rect.maxY, grid.height - 1)
         let row = Rect(x: 0, y: y, width: grid.width, height: 1)
         grid.fill(row)
-        let shown = FeedWidget.dropColumns(curl, scroll)
+        let shown = Format.dropColumns(curl, scroll)
         grid.put(shown, x: 0, y: y, maxWidth: grid.width, style: Style(.accent, bold: true), asciiOnly: glyphs.asciiOnly, clipMark: glyphs.ellipsis)
     }
 }
