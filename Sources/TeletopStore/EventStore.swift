@@ -28,9 +28,8 @@ public final class EventStore: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
         }
-        var isFolder: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
-        if exists && isFolder.boolValue { throw StoreError(path: path, kind: .cannotOpen, message: "this is a folder, not a store file") }
+        let exists = FileManager.default.fileExists(atPath: path)
+        if StoreLocation.isFolder(path) { throw StoreError(path: path, kind: .cannotOpen, message: "this is a folder, not a store file") }
         if readOnly && !exists { throw StoreError(path: path, kind: .cannotOpen, message: "no store file here") }
         // A bare file name (`--db s.sqlite`) lives in the current folder, which exists.
         let folder = (path as NSString).deletingLastPathComponent

@@ -19,4 +19,11 @@ public enum StoreLocation {
         guard let home, !home.isEmpty, home != "/", path.hasPrefix(home + "/") else { return path }
         return "~" + path.dropFirst(home.count)
     }
+
+    /// A folder can never become the store: the store refuses to open one, and
+    /// the CLI refuses it before anything starts.
+    public static func isFolder(_ path: String) -> Bool {
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
+    }
 }

@@ -129,12 +129,8 @@ public final class DashboardApp {
         case .loadFeed(let query): dispatch(.feedLoaded(feedSource.page(for: query)))
         case .fire(let eventType, let payload):
             // Through the one door, like every other source; the outcome goes back into the state.
-            switch logger.log(eventType, payload, source: .form) {
-            case .accepted(let event):
-                dispatch(.fired(FiredEvent(eventType: eventType, payload: payload, accepted: true), .accepted(event)))
-            case .rejected(let issues):
-                dispatch(.fired(FiredEvent(eventType: eventType, payload: payload, accepted: false), .rejected(issues)))
-            }
+            let outcome = logger.log(eventType, payload, source: .form)
+            dispatch(.fired(FiredEvent(eventType: eventType, payload: payload, accepted: outcome.event != nil), outcome))
         }
     }
 

@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import TeletopCore
 import TeletopStore
@@ -19,8 +18,7 @@ extension StoreSettings {
         guard let path else { return Storage(writer: nil, recorder: recorder) }
         // A folder can never become the store: refuse it before anything starts
         // (a store that fails later is retried; this one never would succeed).
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+        if StoreLocation.isFolder(path) {
             recorder?.stop()
             throw commandFailure("teletop: --db \(path) is a folder; give the path of a store file (it is created if missing)")
         }

@@ -16,10 +16,8 @@ public struct EventForm: Equatable, Sendable {
         public var error: String?
     }
 
-    public enum Result: Equatable, Sendable {
-        case accepted(LoggedEvent)
-        case rejected([ValidationIssue])
-    }
+    /// What the logger answered the fired event: the form shows it as it is.
+    public typealias Result = EventLogger.Outcome
 
     public var stage: Stage = .chooseType(selected: 0)
     public var eventType = ""
