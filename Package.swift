@@ -77,7 +77,9 @@ let package = Package(
         .executableTarget(name: "teletop", dependencies: ["TeletopCLI"]),
 
         // `swift run -c release teletop-bench` prints the speed and memory figures.
-        .executableTarget(name: "teletop-bench", dependencies: ["TeletopCore", "TeletopTUI", "TeletopStore", "CHeapStats"]),
+        .executableTarget(name: "teletop-bench", dependencies: [
+            "TeletopCore", "TeletopTUI", "TeletopStore", "CHeapStats", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "CHeapStats"),
 
         // libFuzzer entry point for the JSON parser; see README "Fuzzing".
@@ -95,7 +97,10 @@ let package = Package(
             name: "TeletopServerTests",
             dependencies: ["TeletopServer", "TeletopCore", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
-        .testTarget(name: "TeletopStoreTests", dependencies: ["TeletopStore", "TeletopCore", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "TeletopStoreTests", dependencies: [
+            "TeletopStore", "TeletopCore", .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(
             name: "TeletopTUITests",
             dependencies: ["TeletopTUI", "TeletopCore", .product(name: "PropertyBased", package: "swift-property-based")],

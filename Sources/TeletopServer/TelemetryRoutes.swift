@@ -18,7 +18,7 @@ public struct TelemetryRoutes: Sendable {
     public static let endpoints: [(path: String, method: HTTPRequest.Method)] = [
         ("/api/telemetry/log", .post), ("/api/telemetry/health", .get), ("/api/telemetry/batch", .post),
         ("/api/telemetry/events", .get), ("/api/telemetry/stats", .get), ("/api/telemetry/stream", .get),
-        ("/api/telemetry/top", .get), ("/metrics", .get), ("/openapi.yaml", .get),
+        ("/api/telemetry/top", .get), ("/api/telemetry/series", .get), ("/metrics", .get), ("/openapi.yaml", .get),
     ]
 
     /// The OpenAPI 3.1 document served at `/openapi.yaml`, with the loaded plan's schemas.
@@ -71,6 +71,7 @@ public struct TelemetryRoutes: Sendable {
         protected.post("/api/telemetry/batch") { request, _ in try await self.batch(request) }
         protected.get("/api/telemetry/events") { request, _ in try self.events(request) }
         protected.get("/api/telemetry/top") { request, context in try await self.top(request, context) }
+        protected.get("/api/telemetry/series") { request, context in try await self.series(request, context) }
         protected.get("/api/telemetry/stream") { request, context in try self.stream(request, context) }
     }
 

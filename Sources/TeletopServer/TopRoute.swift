@@ -14,6 +14,10 @@ import TeletopCore
 extension TelemetryRoutes {
     static let maxTopLimit = 100
     static let queryTimeLimit: Duration = .seconds(10)
+    /// A full queue is waited on this long before 429: places come back as soon
+    /// as queries end or their clients leave, which a burst of abandoned
+    /// requests makes happen a moment after the honest one arrives.
+    static let placeWait: Duration = .milliseconds(750)
     /// One query at a time: a burst of them queues here instead of competing with the writer.
     static let queries = DispatchQueue(label: "teletop.top")
 
@@ -43,35 +47,11 @@ extension TelemetryRoutes {
                            "no event store in this run (--in-memory, or a replay without --db): there is no history to aggregate")
         }
         let eventType = query["event_type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        let cancellation = QueryCancellation(timeLimit: Self.queryTimeLimit)
-        guard let ticket = queryGate.enter() else {
-            throw APIError(.tooManyRequests, "too_many_queries",
-                           "\(QueryGate.limit) analytics queries are running or waiting; try again shortly", headers: [.retryAfter: "1"])
-        }
-        let topQuery = TopQuery(eventType: eventType, field: field, windowSeconds: window.seconds, limit: limit, now: logger.clock.now(),
-                                cancellation: cancellation)
-        // A client that leaves gives its place back at once, and its query stops where it is.
-        context.onClientGone {
-            cancellation.cancel()
-            ticket.release()
-        }
-        // A query over all history can take a while: not on the threads every request shares.
-        let answer = await withCheckedContinuation { (c: CheckedContinuation<Result<TopResult, any Error>, Never>) in
-            Self.queries.async {
-                defer { ticket.release() }
-                c.resume(returning: Result { try analytics.top(topQuery) })
-            }
-        }
-        if cancellation.timedOut, case .failure = answer {
-            throw APIError(.serviceUnavailable, "query_timeout",
-                           "the query took longer than \(Self.queryTimeLimit) (waiting included) and was stopped; try a shorter window",
-                           headers: [.retryAfter: "5"])
-        }
-        let result: TopResult
-        do {
-            result = try answer.get()
-        } catch {
-            throw APIError(.serviceUnavailable, "store_unavailable", "the event store could not answer: \(error)")
+        let topQuery = TopQuery(eventType: eventType, field: field, windowSeconds: window.seconds, limit: limit, now: logger.clock.now())
+        let result = try await runQuery(context) { cancellation in
+            var q = topQuery
+            q.cancellation = cancellation
+            return try analytics.top(q)
         }
         let values: [JSONValue] = result.values.map { v in
             let value = (try? JSONParser.parse(Array(v.value.utf8))) ?? .string(v.value)
@@ -80,7 +60,40 @@ extension TelemetryRoutes {
         return Self.json(.object([
             "event_type": eventType.map { .string($0) } ?? .null, "field": .string(field), "window": .string(window.rawValue),
             "total": .int(Int64(result.total)), "with_field": .int(Int64(result.withField)), "values": .array(values),
+            "approximate": .bool(result.approximate), "other": .int(Int64(result.other)),
         ]), status: .ok)
+    }
+
+    /// Runs a store query one at a time, off the shared pool, behind the
+    /// queue's gate, stopped when its client leaves or its time runs out.
+    func runQuery<T: Sendable>(_ context: TeletopRequestContext, _ body: @escaping @Sendable (QueryCancellation) throws -> T) async throws -> T {
+        let cancellation = QueryCancellation(timeLimit: Self.queryTimeLimit)
+        guard let ticket = await queryGate.enter(waitingUpTo: Self.placeWait) else {
+            throw APIError(.tooManyRequests, "too_many_queries",
+                           "\(QueryGate.limit) analytics queries are running or waiting; try again shortly", headers: [.retryAfter: "1"])
+        }
+        // A client that leaves gives its place back at once, and its query stops where it is.
+        context.onClientGone {
+            cancellation.cancel()
+            ticket.release()
+        }
+        // A query over a long window can take a while: not on the threads every request shares.
+        let answer = await withCheckedContinuation { (c: CheckedContinuation<Result<T, any Error>, Never>) in
+            Self.queries.async {
+                defer { ticket.release() }
+                c.resume(returning: Result { try body(cancellation) })
+            }
+        }
+        if cancellation.timedOut, case .failure = answer {
+            throw APIError(.serviceUnavailable, "query_timeout",
+                           "the query took longer than \(Self.queryTimeLimit) (waiting included) and was stopped; try a shorter window",
+                           headers: [.retryAfter: "5"])
+        }
+        do {
+            return try answer.get()
+        } catch {
+            throw APIError(.serviceUnavailable, "store_unavailable", "the event store could not answer: \(error)")
+        }
     }
 }
 
@@ -95,6 +108,16 @@ final class QueryGate: Sendable {
         if count.add(1, ordering: .relaxed).newValue <= Self.limit { return Ticket(gate: self) }
         count.subtract(1, ordering: .relaxed)
         return nil
+    }
+
+    /// A place, looked for again every 10 ms for up to `wait`; nil when none came free.
+    func enter(waitingUpTo wait: Duration) async -> Ticket? {
+        let giveUp = ContinuousClock.now + wait
+        while true {
+            if let ticket = enter() { return ticket }
+            if ContinuousClock.now >= giveUp { return nil }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     /// Given back once, by whichever comes first: the query's end or its client leaving.

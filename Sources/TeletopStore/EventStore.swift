@@ -1,20 +1,38 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import Synchronization
 import TeletopCore
 
-/// Accepted events in one SQLite file (WAL): one row per event, and lifetime
-/// totals per type kept in the same transaction as the rows, so counters and
-/// rows always agree, even after a crash.
+/// Accepted events in one SQLite file (WAL): one row per event, and the
+/// aggregates that count them (lifetime totals per type; per minute, hour and
+/// day, the count per type and per payload value) kept in the same
+/// transaction as the rows, so counters, aggregates and rows always agree,
+/// even after a crash.
 ///
 /// Thread-safe: GRDB's pool serialises writes and runs reads beside them.
 public final class EventStore: Sendable {
     public let path: String
     let pool: DatabasePool
+    let cache = Mutex(WriteCache())
+
+    /// Whether the file at `path` was made by an older release and opening it
+    /// will rebuild it (which takes a while for a big one: see `upgradeProgress`).
+    public static func needsUpgrade(path: String) -> Bool {
+        guard FileManager.default.fileExists(atPath: path), !StoreLocation.isFolder(path) else { return false }
+        var config = Configuration()
+        config.readonly = true
+        guard let queue = try? DatabaseQueue(path: path, configuration: config) else { return false }
+        return (try? queue.read { db in
+            try db.tableExists("event") && !db.tableExists("event_row")
+        }) ?? false
+    }
 
     /// Opens (creating the file and its folder when missing) and migrates.
     /// `readOnly` is for `export`: it never creates or migrates anything.
-    public init(path: String, readOnly: Bool = false) throws(StoreError) {
+    /// `upgradeProgress` hears the rebuild of a store made by an older release.
+    public init(path: String, readOnly: Bool = false,
+                upgradeProgress: @escaping @Sendable (StoreUpgrade.Progress) -> Void = { _ in }) throws(StoreError) {
         self.path = path
         var config = Configuration()
         config.readonly = readOnly
@@ -26,6 +44,9 @@ public final class EventStore: Sendable {
                 // FULL: a commit is on disk before its HTTP 200 (acknowledged means durable,
                 // power loss included). Group commit pays one fsync per batch, not per event.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
+                // A new file gives pages freed by retention back to the disk (see
+                // `releaseFreePages`); on an existing file this changes nothing.
+                if !db.configuration.readonly { try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL") }
             }
         }
         let exists = FileManager.default.fileExists(atPath: path)
@@ -42,8 +63,8 @@ public final class EventStore: Sendable {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
-            if !readOnly { try StoreSchema.migrator.migrate(pool) }
-            if readOnly, try pool.read({ try !$0.tableExists("event") }) {
+            if !readOnly { try StoreSchema.migrator(upgradeProgress: upgradeProgress).migrate(pool) }
+            if readOnly, try pool.read({ try !$0.tableExists("event") && !$0.viewExists("event") }) {
                 throw StoreError(path: path, kind: .corrupt, message: "not a teletop store (it has no event table)")
             }
         } catch let error as StoreError {
@@ -53,79 +74,43 @@ public final class EventStore: Sendable {
         }
     }
 
-    /// Writes a batch in one transaction (one fsync), with the type totals.
+    /// Writes a batch in one transaction (one fsync), with its aggregates.
     public func insert(_ events: [LoggedEvent]) async throws(StoreError) {
         guard !events.isEmpty else { return }
         do {
-            try await pool.write { db in try Self.insert(events, db) }
+            try await pool.write { db in try self.insertLocked(events, db) }
         } catch {
+            forgetCache()
             throw StoreError(path: path, error)
         }
     }
 
     /// The same, blocking the calling thread (benchmarks and tests).
     public func insertBlocking(_ events: [LoggedEvent]) throws(StoreError) {
+        guard !events.isEmpty else { return }
         do {
-            try pool.write { db in try Self.insert(events, db) }
+            try pool.write { db in try self.insertLocked(events, db) }
         } catch {
+            forgetCache()
             throw StoreError(path: path, error)
         }
     }
 
-    /// The hot loop of the store, on SQLite's C API: each payload is written
-    /// as JSON straight from its packed bytes into one reused buffer and bound
-    /// without a copy, so a row costs no allocation of its own.
-    static func insert(_ events: [LoggedEvent], _ db: Database) throws {
-        guard let connection = db.sqliteConnection else { return }
-        var statement: OpaquePointer?
-        func check(_ code: Int32) throws {
-            guard code == SQLITE_OK || code == SQLITE_DONE else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
-            }
-        }
-        try check(sqlite3_prepare_v2(connection, "INSERT INTO event (event_type, ts, source, payload, client_ts) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &statement, nil))
-        defer { sqlite3_finalize(statement) }
-        var json: [UInt8] = []
-        json.reserveCapacity(1024)
-        var perType: [String: Int] = [:]
-        // Batches are mostly runs of one type: count runs, not every event, in the dictionary.
-        var runType = events[0].eventType
-        var runLength = 0
-        for event in events {
-            if event.eventType != runType {
-                perType[runType, default: 0] += runLength
-                runType = event.eventType
-                runLength = 0
-            }
-            runLength += 1
-            json.removeAll(keepingCapacity: true)
-            event.packedPayload.writeJSON(into: &json)
-            sqlite3_bind_text(statement, 1, event.eventType, -1, sqliteTransient)
-            sqlite3_bind_int64(statement, 2, event.timestamp.millisecondsSinceEpoch)
-            sqlite3_bind_int(statement, 3, Int32(event.source.rawValue))
-            if let client = event.clientTimestamp {
-                sqlite3_bind_int64(statement, 5, client.millisecondsSinceEpoch)
-            } else {
-                sqlite3_bind_null(statement, 5)
-            }
-            let code = json.withUnsafeBufferPointer { bytes in
-                // Static: the buffer outlives the step that reads it.
-                sqlite3_bind_text(statement, 4, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
-                                  Int32(bytes.count), nil)
-                return sqlite3_step(statement)
-            }
-            sqlite3_reset(statement)
-            try check(code)
-        }
-        perType[runType, default: 0] += runLength
-        let totals = try db.cachedStatement(sql: """
-            INSERT INTO type_total (event_type, accepted) VALUES (?, ?)
-            ON CONFLICT(event_type) DO UPDATE SET accepted = accepted + excluded.accepted
-            """)
-        for (type, n) in perType {
-            try totals.execute(arguments: [type, n])
+    private func insertLocked(_ events: [LoggedEvent], _ db: Database) throws {
+        try cache.withLock { cache in try Self.insert(events, db, &cache) }
+    }
+
+    /// After a failed write: the rolled-back transaction may have taken ids and values the cache holds.
+    private func forgetCache() {
+        cache.withLock { c in
+            let evicted = c.evicted
+            c = WriteCache()
+            c.evicted = evicted
         }
     }
+
+    /// Value sets the write cache dropped to stay within its bounds (they are read back from the file when needed).
+    public var cacheEvictions: Int { cache.withLock { $0.evicted } }
 
     /// One small write, for a writer that has nothing else to write: does the
     /// store take writes now (the lock is free, the disk has room)?
@@ -159,13 +144,16 @@ public final class EventStore: Sendable {
     /// The newest `limit` events, oldest first, for the feed after a restart.
     public func recent(limit: Int) throws(StoreError) -> [(event: AnalyticsEvent, source: EventSource)] {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT event_type, ts, source, payload, client_ts FROM event ORDER BY id DESC LIMIT ?",
+            // Names looked up once: joined in SQL, SQLite may sort every row to find the newest.
+            var names: [Int64: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, name FROM event_type") { names[row[0]] = row[1] }
+            let rows = try Row.fetchAll(db, sql: "SELECT type_id, ts, source, payload, client_ts FROM event_row ORDER BY id DESC LIMIT ?",
                                         arguments: [limit])
             return rows.reversed().compactMap { row -> (AnalyticsEvent, EventSource)? in
                 let text: String = row[3]
                 guard case .object(let payload)? = try? JSONParser.parse(Array(text.utf8)) else { return nil }
                 let client: Int64? = row[4]
-                let event = AnalyticsEvent(eventType: row[0], payload: payload, timestamp: Timestamp(millisecondsSinceEpoch: row[1]),
+                let event = AnalyticsEvent(eventType: names[row[0]] ?? "?", payload: payload, timestamp: Timestamp(millisecondsSinceEpoch: row[1]),
                                            clientTimestamp: client.map(Timestamp.init(millisecondsSinceEpoch:)))
                 return (event, EventSource(rawValue: UInt8(clamping: row[2] as Int)) ?? .replay)
             }
@@ -174,7 +162,7 @@ public final class EventStore: Sendable {
 
     /// Rows stored now (after pruning).
     public func count() throws(StoreError) -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event") ?? 0 }
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_row") ?? 0 }
     }
 
     /// The file and its write-ahead log, in bytes.
@@ -202,34 +190,45 @@ public final class EventStore: Sendable {
     /// Deletes the rows beyond the newest `keep`, and those stamped before
     /// `before`, `chunk` rows per transaction, so batch inserts run between
     /// the chunks instead of waiting for the whole prune. Returns how many went;
-    /// `progress` hears each chunk.
+    /// `progress` hears each chunk. The aggregates keep counting what went.
     public func prune(keep: Int?, before: Timestamp?, chunk: Int = 5_000, progress: (Int) -> Void = { _ in }) async throws(StoreError) -> Int {
         do {
             var deleted = 0
             if let keep {
                 // The id of the newest row that goes; ids only grow, so all at or below it go too.
                 let cutoff = try await pool.read { db in
-                    try Int64.fetchOne(db, sql: "SELECT id FROM event ORDER BY id DESC LIMIT 1 OFFSET ?", arguments: [keep])
+                    try Int64.fetchOne(db, sql: "SELECT id FROM event_row ORDER BY id DESC LIMIT 1 OFFSET ?", arguments: [keep])
                 }
                 if let cutoff {
-                    deleted += try await deleteInChunks("SELECT id FROM event WHERE id <= ? ORDER BY id LIMIT ?", cutoff, chunk, progress)
+                    deleted += try await deleteInChunks("id <= ?", [cutoff], chunk, progress)
+                    try await pool.write { db in try db.execute(sql: "DELETE FROM event_minute WHERE last_id <= ?", arguments: [cutoff]) }
                 }
             }
             if let before {
-                // By stamp, not by id: replayed events can be old and recent ones can sit beside them.
-                deleted += try await deleteInChunks("SELECT id FROM event WHERE ts < ? LIMIT ?", before.millisecondsSinceEpoch, chunk, progress)
+                // By stamp, not by id: replayed events can be old and recent ones can sit
+                // beside them. The minute map says which ids can hold old stamps.
+                let minute = AggregateTally.minute(of: before)
+                let range = try await pool.read { db in
+                    try Row.fetchOne(db, sql: "SELECT min(first_id), max(last_id) FROM event_minute WHERE minute <= ?", arguments: [minute])
+                }
+                if let first = range?[0] as Int64?, let last = range?[1] as Int64? {
+                    deleted += try await deleteInChunks("id BETWEEN ? AND ? AND ts < ?", [first, last, before.millisecondsSinceEpoch], chunk, progress)
+                    try await pool.write { db in try db.execute(sql: "DELETE FROM event_minute WHERE minute < ?", arguments: [minute]) }
+                }
             }
+            if deleted > 0 { try await pool.write { db in try Self.releaseFreePages(db) } }
             return deleted
         } catch {
             throw StoreError(path: path, error)
         }
     }
 
-    private func deleteInChunks(_ select: String, _ bound: Int64, _ chunk: Int, _ progress: (Int) -> Void) async throws -> Int {
+    private func deleteInChunks(_ condition: String, _ bounds: [Int64], _ chunk: Int, _ progress: (Int) -> Void) async throws -> Int {
         var deleted = 0
         while true {
             let n = try await pool.write { db in
-                try db.execute(sql: "DELETE FROM event WHERE id IN (\(select))", arguments: [bound, chunk])
+                try db.execute(sql: "DELETE FROM event_row WHERE id IN (SELECT id FROM event_row WHERE \(condition) LIMIT ?)",
+                               arguments: StatementArguments(bounds + [Int64(chunk)]))
                 return db.changesCount
             }
             if n == 0 { return deleted }

@@ -2,33 +2,181 @@ import GRDB
 import GRDBSQLite
 import TeletopCore
 
-/// Aggregates for the analytics view and `GET /api/telemetry/top`, answered by
-/// SQLite from the indexes on (event_type, ts) and (ts).
+/// The analytics view, `GET /api/telemetry/top` and `/series`, answered from
+/// the aggregates alone: the cost of an answer depends on its window and its
+/// field's distinct values, not on how many events the store holds.
 extension EventStore: AnalyticsSource {
+    /// Where a window's counts are read: whole buckets of one level in a range
+    /// of first minutes, or only what the minutes gained since the last fold.
+    struct Part {
+        var level: AggregateLevel
+        var from: Int64
+        var until: Int64 = .max
+        var unfoldedOnly = false
+        /// Taken away: what a window's sum still holds of buckets that left the window since it last moved.
+        var minus = false
+
+        var count: String {
+            if unfoldedOnly { return "n - folded" }
+            // A minute's share of a sum is what was folded of it.
+            return minus ? (level == .minute ? "-folded" : "-n") : "n"
+        }
+    }
+
+    /// The parts that together count each event of the window once. A window
+    /// is counted in whole buckets: its oldest bucket may have begun up to a
+    /// minute (past an hour, up to an hour) before `now - window`.
+    static func parts(windowSeconds: Int?, now: Timestamp) -> [Part] {
+        // `all` is always answered from its sums; these parts serve the others until their sums exist.
+        let seconds = windowSeconds ?? Int(Int32.max)
+        let start = AggregateTally.minute(of: now.adding(milliseconds: -Int64(seconds) * 1000))
+        if seconds <= 3_600 { return [Part(level: .minute, from: start)] }
+        // Hours keep their values for 9 days: longer windows are counted in days.
+        if seconds > 8 * 86_400 {
+            let firstDay = AggregateLevel.day.bucket(of: start)
+            return [Part(level: .day, from: firstDay), Part(level: .minute, from: firstDay, unfoldedOnly: true)]
+        }
+        let startHour = AggregateLevel.hour.bucket(of: start)
+        let firstDay = AggregateLevel.day.bucket(of: startHour + 1_439)
+        return [Part(level: .hour, from: startHour, until: firstDay), Part(level: .day, from: firstDay),
+                Part(level: .minute, from: startHour, unfoldedOnly: true)]
+    }
+
+    /// `SELECT value, count` over the parts, for one field of the given types.
+    static func valueRows(_ parts: [Part], types: [Int64], field: Int64) -> (sql: String, arguments: StatementArguments) {
+        let typeList = types.map(String.init).joined(separator: ",")
+        var selects: [String] = []
+        var arguments: StatementArguments = []
+        for p in parts {
+            if p.unfoldedOnly {
+                // Driven by the short list of unfolded minutes (CROSS JOIN keeps that order),
+                // not by every minute bucket of the range.
+                selects.append("""
+                    SELECT v.value AS value, v.n - v.folded AS c FROM agg_unfolded u CROSS JOIN agg_value v
+                    ON v.type_id = u.type_id AND v.field_id = u.field_id AND v.level = 0 AND v.bucket = u.minute
+                    WHERE u.type_id IN (\(typeList)) AND u.field_id = ? AND u.minute >= ? AND u.minute < ? AND v.n > v.folded
+                    """)
+                arguments += [field, p.from, p.until]
+            } else {
+                selects.append("SELECT value, \(p.count) AS c FROM agg_value WHERE type_id IN (\(typeList)) AND field_id = ? AND level = ? AND bucket >= ? AND bucket < ?")
+                arguments += [field, p.level.rawValue, p.from, p.until]
+            }
+        }
+        return (selects.joined(separator: " UNION ALL "), arguments)
+    }
+
+    static func countRows(_ parts: [Part], types: [Int64]) -> (sql: String, arguments: StatementArguments) {
+        let typeList = types.map(String.init).joined(separator: ",")
+        var selects: [String] = []
+        var arguments: StatementArguments = []
+        for p in parts {
+            if p.unfoldedOnly {
+                selects.append("""
+                    SELECT c.bucket AS bucket, c.n - c.folded AS c FROM agg_unfolded u CROSS JOIN agg_count c
+                    ON c.level = 0 AND c.bucket = u.minute AND c.type_id = u.type_id
+                    WHERE u.field_id = 0 AND u.type_id IN (\(typeList)) AND u.minute >= ? AND u.minute < ? AND c.n > c.folded
+                    """)
+                arguments += [p.from, p.until]
+            } else {
+                selects.append("SELECT bucket, \(p.count) AS c FROM agg_count WHERE level = ? AND bucket >= ? AND bucket < ? AND type_id IN (\(typeList))")
+                arguments += [p.level.rawValue, p.from, p.until]
+            }
+        }
+        return (selects.joined(separator: " UNION ALL "), arguments)
+    }
+
+    /// The ids of `eventType` (nil: every type); empty when the store has never seen it.
+    static func typeIDs(_ eventType: String?, _ db: Database) throws -> [Int64] {
+        if let eventType { return try Int64.fetchAll(db, sql: "SELECT id FROM event_type WHERE name = ?", arguments: [eventType]) }
+        return try Int64.fetchAll(db, sql: "SELECT id FROM event_type")
+    }
+
     public func top(_ query: TopQuery) throws -> TopResult {
         if let problem = TopQuery.problem(withField: query.field) { throw StoreError(path: path, message: problem) }
-        let jsonPath = "$.\"\(query.field)\""
-        let since = query.windowSeconds.map { query.now.millisecondsSinceEpoch - Int64($0) * 1000 } ?? Int64.min
-        var filter = "ts >= ?"
-        var arguments: StatementArguments = [since]
-        if let type = query.eventType {
-            filter = "event_type = ? AND " + filter
-            arguments = [type] + arguments
-        }
         return try read { db in try Self.stoppable(db, query.cancellation) {
-            // `->` gives the value as its JSON text, so false, 0 and "0" stay apart and a
-            // string is compared whole, escapes (\u0000 too) and all; json_extract would
-            // turn false into 0 and stop a string at its first NUL. SQLite 3.38 or newer.
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT payload -> ? AS v, count(*) AS n FROM event
-                WHERE \(filter) AND json_type(payload, ?) IS NOT NULL
-                GROUP BY v ORDER BY n DESC, v LIMIT ?
-                """, arguments: [jsonPath] + arguments + [jsonPath, max(1, query.limit)])
-            let counts = try Row.fetchOne(db, sql: "SELECT count(*), count(json_type(payload, ?)) FROM event WHERE \(filter)",
-                                          arguments: [jsonPath] + arguments)
-            return TopResult(values: rows.map { TopValue(value: $0[0], count: $0[1]) },
-                             total: counts?[0] ?? 0, withField: counts?[1] ?? 0)
+            let types = try Self.typeIDs(query.eventType, db)
+            guard !types.isEmpty else { return TopResult(values: [], total: 0, withField: 0) }
+            let field = try Int64.fetchOne(db, sql: "SELECT id FROM field WHERE name = ?", arguments: [query.field])
+            if let w = AggregateWindow(seconds: query.windowSeconds) {
+                let span = try Int64.fetchOne(db, sql: "SELECT first FROM agg_window_span WHERE win = ?", arguments: [w.rawValue])
+                    .map { WindowWriter.Span(first: $0) }
+                // A sum made at a later now than the query's cannot answer it.
+                let nowMinute = AggregateTally.minute(of: query.now)
+                if w == .lifetime || span.map({ $0.first <= w.first(at: nowMinute) }) == true {
+                    return try Self.top(fromSumsOf: w, span: span, types: types, all: query.eventType == nil, field: field, limit: query.limit,
+                                        nowMinute: nowMinute, db)
+                }
+            }
+            return try Self.top(summing: Self.parts(windowSeconds: query.windowSeconds, now: query.now), types: types, field: field,
+                                limit: query.limit, db)
         } }
+    }
+
+    /// A window's running sum (rows read by count, the first few), plus the
+    /// minutes not folded yet, less the buckets that left the window since
+    /// the sum last moved. `span` nil: the lifetime.
+    static func top(fromSumsOf w: AggregateWindow, span: WindowWriter.Span?, types: [Int64], all: Bool, field: Int64?, limit: Int,
+                    nowMinute: Int64, _ db: Database) throws -> TopResult {
+        let sumType: Int64 = all ? 0 : types[0]
+        var open: [Part] = []
+        if let span {
+            let want = w.first(at: nowMinute)
+            open.append(Part(level: .minute, from: want, unfoldedOnly: true))
+            if want > span.first { open.append(Part(level: w.level, from: span.first, until: want, minus: true)) }
+        } else {
+            open.append(Part(level: .minute, from: .min, unfoldedOnly: true))
+        }
+        let counts = countRows(open, types: types)
+        let openTotal = try Int.fetchOne(db, sql: "SELECT coalesce(sum(c), 0) FROM (\(counts.sql))", arguments: counts.arguments) ?? 0
+        let total = openTotal + (try Int.fetchOne(db, sql: "SELECT n FROM agg_window_total WHERE win = ? AND type_id = ? AND field_id = 0",
+                                                  arguments: [w.rawValue, sumType]) ?? 0)
+        guard let field else { return TopResult(values: [], total: total, withField: 0) }
+        let rows = valueRows(open, types: types, field: field)
+        // The open part's values with their sums beside them (one join), then the sum's
+        // leaders: a value in neither cannot be in the top `limit`.
+        var counted: [String: Int] = [:]
+        var extraTotal = 0
+        for row in try Row.fetchAll(db, sql: """
+            SELECT o.value, o.c, coalesce(w.n, 0) FROM (SELECT value, sum(c) AS c FROM (\(rows.sql)) GROUP BY value) o
+            LEFT JOIN agg_window w ON w.win = ? AND w.type_id = ? AND w.field_id = ? AND w.value = o.value
+            """, arguments: rows.arguments + [w.rawValue, sumType, field]) {
+            let c: Int = row[1], n: Int = row[2]
+            counted[row[0]] = c + n
+            extraTotal += c
+        }
+        let opened = counted.count
+        for row in try Row.fetchAll(db, sql: """
+            SELECT value, n FROM agg_window WHERE win = ? AND type_id = ? AND field_id = ? AND value != '' ORDER BY n DESC LIMIT ?
+            """, arguments: [w.rawValue, sumType, field, max(1, limit) + opened]) where counted[row[0]] == nil {
+            counted[row[0]] = row[1]
+        }
+        if counted[""] == nil {
+            counted[""] = try Int.fetchOne(db, sql: "SELECT n FROM agg_window WHERE win = ? AND type_id = ? AND field_id = ? AND value = ''",
+                                           arguments: [w.rawValue, sumType, field]) ?? 0
+        }
+        let other = (counted.removeValue(forKey: "") ?? 0)
+        let withField = extraTotal + (try Int.fetchOne(db, sql: """
+            SELECT n FROM agg_window_total WHERE win = ? AND type_id = ? AND field_id = ?
+            """, arguments: [w.rawValue, sumType, field]) ?? 0)
+        let values = counted.filter { $0.value > 0 }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .prefix(max(1, limit)).map { TopValue(value: $0.key, count: $0.value) }
+        return TopResult(values: Array(values), total: total, withField: withField, other: other)
+    }
+
+    /// A window summed from its buckets: 5m, and the others until their sums exist.
+    static func top(summing parts: [Part], types: [Int64], field: Int64?, limit: Int, _ db: Database) throws -> TopResult {
+        let counts = countRows(parts, types: types)
+        let total = try Int.fetchOne(db, sql: "SELECT coalesce(sum(c), 0) FROM (\(counts.sql))", arguments: counts.arguments) ?? 0
+        guard let field else { return TopResult(values: [], total: total, withField: 0) }
+        let rows = valueRows(parts, types: types, field: field)
+        let values = try Row.fetchAll(db, sql: """
+            SELECT value, sum(c) AS n FROM (\(rows.sql)) WHERE value != '' GROUP BY value HAVING n > 0 ORDER BY n DESC, value LIMIT ?
+            """, arguments: rows.arguments + [max(1, limit)])
+        let sums = try Row.fetchOne(db, sql: """
+            SELECT coalesce(sum(c), 0), coalesce(sum(CASE WHEN value = '' THEN c ELSE 0 END), 0) FROM (\(rows.sql))
+            """, arguments: rows.arguments)
+        return TopResult(values: values.map { TopValue(value: $0[0], count: $0[1]) }, total: total,
+                         withField: sums?[0] ?? 0, other: sums?[1] ?? 0)
     }
 
     /// Runs `body` with SQLite checking `cancellation` every thousand steps, so
@@ -46,20 +194,50 @@ extension EventStore: AnalyticsSource {
     }
 
     public func perMinute(minutes: Int, now: Timestamp) throws -> [Int] {
-        let minutes = max(1, minutes)
-        let currentMinute = now.millisecondsSinceEpoch / 60_000
-        let first = currentMinute - Int64(minutes) + 1
-        return try read { db in
-            var out = [Int](repeating: 0, count: minutes)
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT ts / 60000 - ? AS m, count(*) FROM event WHERE ts >= ? AND ts < ? GROUP BY m
-                """, arguments: [first, first * 60_000, (currentMinute + 1) * 60_000])
-            for row in rows {
-                let m: Int = row[0]
-                if out.indices.contains(m) { out[m] = row[1] }
-            }
-            return out
+        let points = try series(level: .minute, eventType: nil, from: AggregateTally.minute(of: now) - Int64(max(1, minutes)) + 1, now: now)
+        return points.map(\.count)
+    }
+
+    public func series(_ query: SeriesQuery) throws -> [SeriesPoint] {
+        let level: AggregateLevel = switch query.bucket {
+        case .minute: .minute
+        case .hour: .hour
+        case .day: .day
         }
+        let nowMinute = AggregateTally.minute(of: query.now)
+        var from: Int64
+        if let seconds = query.window.seconds {
+            from = level.bucket(of: AggregateTally.minute(of: query.now.adding(milliseconds: -Int64(seconds) * 1000)))
+        } else {
+            from = try read { db in try Int64.fetchOne(db, sql: "SELECT min(bucket) FROM agg_count WHERE level = ?", arguments: [level.rawValue]) }
+                ?? level.bucket(of: nowMinute)
+        }
+        // At most this many points: the newest.
+        from = max(from, level.bucket(of: nowMinute) - (Self.maxSeriesPoints - 1) * query.bucket.minutes)
+        return try series(level: level, eventType: query.eventType, from: from, now: query.now)
+    }
+
+    static let maxSeriesPoints: Int64 = 2_000
+
+    /// Dense counts per bucket of `level`, from the bucket starting at `from` to the one holding `now`.
+    func series(level: AggregateLevel, eventType: String?, from: Int64, now: Timestamp) throws -> [SeriesPoint] {
+        let width = level == .minute ? 1 : (level == .hour ? 60 : 1_440) as Int64
+        let last = level.bucket(of: AggregateTally.minute(of: now))
+        let count = max(0, Int((last - from) / width) + 1)
+        var out = (0..<count).map { SeriesPoint(start: Timestamp(millisecondsSinceEpoch: (from + Int64($0) * width) * 60_000), count: 0) }
+        guard count > 0 else { return out }
+        try read { db in
+            let types = try Self.typeIDs(eventType, db)
+            guard !types.isEmpty else { return }
+            var parts = [Part(level: level, from: from, until: last + width)]
+            if level != .minute { parts.append(Part(level: .minute, from: from, until: last + width, unfoldedOnly: true)) }
+            let rows = Self.countRows(parts, types: types)
+            for row in try Row.fetchAll(db, sql: "SELECT bucket, sum(c) FROM (\(rows.sql)) GROUP BY bucket", arguments: rows.arguments) {
+                let i = Int((level.bucket(of: row[0] as Int64) - from) / width)
+                if out.indices.contains(i) { out[i].count += row[1] as Int }
+            }
+        }
+        return out
     }
 }
 
@@ -89,23 +267,65 @@ extension EventStore {
     /// Calls `each` for every matching event in arrival order, from a cursor: one
     /// row in memory at a time, however many the store holds.
     public func export(_ filter: ExportFilter, _ each: (ExportRow) throws -> Void) throws {
+        try read { db in
+            if try db.tableExists("event_row") {
+                try Self.exportLean(filter, db, each)
+            } else {
+                try Self.exportOlder(filter, db, each)
+            }
+        }
+    }
+
+    /// From the lean table, its type names looked up once (the `event` view's
+    /// join would make SQLite sort every row by id), and with `--since/--until`
+    /// only the ids the minute map gives for those minutes.
+    static func exportLean(_ filter: ExportFilter, _ db: Database, _ each: (ExportRow) throws -> Void) throws {
+        var names: [Int64: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT id, name FROM event_type") { names[row[0]] = row[1] }
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let t = filter.eventType {
+            guard let id = names.first(where: { $0.value == t })?.key else { return }
+            conditions.append("type_id = ?"); arguments += [id]
+        }
+        if let s = filter.since { conditions.append("ts >= ?"); arguments += [s.millisecondsSinceEpoch] }
+        if let u = filter.until { conditions.append("ts < ?"); arguments += [u.millisecondsSinceEpoch] }
+        if filter.since != nil || filter.until != nil {
+            let since = filter.since.map { AggregateTally.minute(of: $0) } ?? .min
+            let until = filter.until.map { AggregateTally.minute(of: $0) } ?? .max
+            let range = try Row.fetchOne(db, sql: "SELECT min(first_id), max(last_id) FROM event_minute WHERE minute >= ? AND minute <= ?",
+                                         arguments: [since, until])
+            guard let first = range?[0] as Int64?, let last = range?[1] as Int64? else { return }
+            conditions.append("id BETWEEN ? AND ?"); arguments += [first, last]
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let cursor = try Row.fetchCursor(db, sql: "SELECT type_id, ts, source, payload, client_ts FROM event_row \(whereClause) ORDER BY id",
+                                         arguments: arguments)
+        while let row = try cursor.next() {
+            let client: Int64? = row[4]
+            try each(ExportRow(eventType: names[row[0]] ?? "?", timestamp: Timestamp(millisecondsSinceEpoch: row[1]),
+                               source: EventSource(rawValue: UInt8(clamping: row[2] as Int)), payloadJSON: row[3],
+                               clientTimestamp: client.map(Timestamp.init(millisecondsSinceEpoch:))))
+        }
+    }
+
+    /// A store of an older schema, opened read-only (so not upgraded): its
+    /// `event` table, without client_ts before v2.
+    static func exportOlder(_ filter: ExportFilter, _ db: Database, _ each: (ExportRow) throws -> Void) throws {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let t = filter.eventType { conditions.append("event_type = ?"); arguments += [t] }
         if let s = filter.since { conditions.append("ts >= ?"); arguments += [s.millisecondsSinceEpoch] }
         if let u = filter.until { conditions.append("ts < ?"); arguments += [u.millisecondsSinceEpoch] }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        try read { db in
-            // A store of the first schema, opened read-only (so not migrated), has no client_ts.
-            let clientColumn = try db.columns(in: "event").contains { $0.name == "client_ts" } ? "client_ts" : "NULL"
-            let cursor = try Row.fetchCursor(db, sql: "SELECT event_type, ts, source, payload, \(clientColumn) FROM event \(whereClause) ORDER BY id",
-                                             arguments: arguments)
-            while let row = try cursor.next() {
-                let client: Int64? = row[4]
-                try each(ExportRow(eventType: row[0], timestamp: Timestamp(millisecondsSinceEpoch: row[1]),
-                                   source: EventSource(rawValue: UInt8(clamping: row[2] as Int)), payloadJSON: row[3],
-                                   clientTimestamp: client.map(Timestamp.init(millisecondsSinceEpoch:))))
-            }
+        let clientColumn = try db.columns(in: "event").contains { $0.name == "client_ts" } ? "client_ts" : "NULL"
+        let cursor = try Row.fetchCursor(db, sql: "SELECT event_type, ts, source, payload, \(clientColumn) FROM event \(whereClause) ORDER BY id",
+                                         arguments: arguments)
+        while let row = try cursor.next() {
+            let client: Int64? = row[4]
+            try each(ExportRow(eventType: row[0], timestamp: Timestamp(millisecondsSinceEpoch: row[1]),
+                               source: EventSource(rawValue: UInt8(clamping: row[2] as Int)), payloadJSON: row[3],
+                               clientTimestamp: client.map(Timestamp.init(millisecondsSinceEpoch:))))
         }
     }
 }

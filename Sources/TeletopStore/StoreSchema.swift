@@ -3,7 +3,8 @@ import GRDB
 /// The schema, as GRDB migrations: a new column or index is a new migration
 /// appended here, never an edit of a shipped one.
 enum StoreSchema {
-    static var migrator: DatabaseMigrator {
+    /// `upgradeProgress` hears v3's rebuild of a store made by an older release.
+    static func migrator(upgradeProgress: @escaping @Sendable (StoreUpgrade.Progress) -> Void = { _ in }) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: events and type totals") { db in
             // ts: milliseconds since the epoch (UTC); source: EventSource's raw value;
@@ -34,6 +35,81 @@ enum StoreSchema {
                 CREATE TABLE store_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
                 """)
         }
+        migrator.registerMigration("v3: lean rows and aggregates") { db in
+            try StoreUpgrade.toAggregates(db, progress: upgradeProgress)
+        }
         return migrator
     }
+
+    /// v3's tables, in one place for a new file and for the upgrade.
+    ///
+    /// - `event_row`: one row per event, with no secondary index: nothing
+    ///   searches it by type or time any more (the aggregates answer that),
+    ///   so an insert touches one b-tree. The type is a small integer.
+    /// - `event` (a view): the rows as before, with the type's name, so
+    ///   `sqlite3 store 'SELECT … FROM event'` keeps working.
+    /// - `event_minute`: per minute of `ts`, the first and last row id stamped
+    ///   in it, so export's `--since/--until` and retention by age read only
+    ///   the rows of their minutes.
+    /// - `agg_count`, `agg_value`: counts per bucket and type, and per bucket,
+    ///   type, field and value (`value` is the value's JSON text; '' is the
+    ///   bucket's "other"). `level` 0 is a minute, 1 an hour, 2 a day;
+    ///   `bucket` is the bucket's first minute since the epoch. Minutes are written with the rows; `folded` is how much of a
+    ///   minute's `n` has been added to its hour, day and lifetime.
+    /// - `agg_unfolded`: the minutes (per type and field; field 0 is the type
+    ///   count) with counts not yet folded.
+    /// - `agg_window`, `agg_window_total`, `agg_window_span`: running sums
+    ///   over the named windows (`win`: its length in minutes, 0 for the
+    ///   store's lifetime), per type (0: every type), field and value, kept
+    ///   as buckets enter and leave the window, so a top-N over 30 days reads
+    ///   its first rows by count instead of summing 30 days of buckets.
+    ///   `agg_window_total` has the events per type (field 0) and with each
+    ///   field; `agg_window_span` says from which bucket on the sums hold
+    ///   what is folded.
+    /// - `agg_field`: every (type, field) pair the aggregates hold, so their
+    ///   housekeeping walks the pairs instead of every row.
+    static let v3Tables = """
+        CREATE TABLE event_type (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+        CREATE TABLE field (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+        CREATE TABLE event_row (
+            id INTEGER PRIMARY KEY,
+            type_id INTEGER NOT NULL,
+            ts INTEGER NOT NULL,
+            source INTEGER NOT NULL,
+            client_ts INTEGER,
+            payload TEXT NOT NULL
+        );
+        CREATE TABLE event_minute (minute INTEGER PRIMARY KEY, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL);
+        CREATE TABLE agg_count (
+            level INTEGER NOT NULL, bucket INTEGER NOT NULL, type_id INTEGER NOT NULL,
+            n INTEGER NOT NULL, folded INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (level, bucket, type_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE agg_value (
+            type_id INTEGER NOT NULL, field_id INTEGER NOT NULL, level INTEGER NOT NULL, bucket INTEGER NOT NULL,
+            value TEXT NOT NULL, n INTEGER NOT NULL, folded INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (type_id, field_id, level, bucket, value)
+        ) WITHOUT ROWID;
+        CREATE TABLE agg_unfolded (
+            minute INTEGER NOT NULL, type_id INTEGER NOT NULL, field_id INTEGER NOT NULL,
+            PRIMARY KEY (minute, type_id, field_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE agg_field (type_id INTEGER NOT NULL, field_id INTEGER NOT NULL, PRIMARY KEY (type_id, field_id)) WITHOUT ROWID;
+        CREATE TABLE agg_window (
+            win INTEGER NOT NULL, type_id INTEGER NOT NULL, field_id INTEGER NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (win, type_id, field_id, value)
+        ) WITHOUT ROWID;
+        CREATE INDEX agg_window_by_count ON agg_window (win, type_id, field_id, n);
+        CREATE TABLE agg_window_total (
+            win INTEGER NOT NULL, type_id INTEGER NOT NULL, field_id INTEGER NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (win, type_id, field_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE agg_window_span (win INTEGER PRIMARY KEY, first INTEGER NOT NULL);
+        """
+
+    static let eventView = """
+        CREATE VIEW event AS
+            SELECT r.id AS id, t.name AS event_type, r.ts AS ts, r.source AS source, r.payload AS payload, r.client_ts AS client_ts
+            FROM event_row r JOIN event_type t ON t.id = r.type_id;
+        """
 }

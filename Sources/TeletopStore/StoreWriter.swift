@@ -32,7 +32,14 @@ public final class StoreWriter: Sendable {
         public var bufferCapacity = 1 << 18
         public var retainEvents: Int?
         public var retainDays: Int?
+        /// Hour and day aggregates outlive the raw rows by default, so 7d and
+        /// 30d still answer after `retainDays` pruned them.
+        public var retainAggregatesDays = 400
         public var pruneInterval: Duration = .seconds(10)
+        /// How often the minutes' counts are folded into hours, days and the window sums.
+        public var foldInterval: Duration = .seconds(5)
+        /// Hears the rebuild of a store made by an older release (`serve` prints it).
+        public var upgradeProgress: @Sendable (StoreUpgrade.Progress) -> Void = { _ in }
         public var tick: Duration = .seconds(1)
         public var retryInitial: Duration = .milliseconds(100)
         public var retryMax: Duration = .seconds(5)
@@ -59,6 +66,8 @@ public final class StoreWriter: Sendable {
         public var waiting = 0
         /// When stopped: accepted events that never reached the store.
         public var unwritten = 0
+        /// While a store made by an older release is being rebuilt: how far it is.
+        public var upgrade: StoreUpgrade.Progress?
     }
 
     /// An HTTP client's events, waiting for the next commit.
@@ -100,10 +109,16 @@ public final class StoreWriter: Sendable {
         self.log = log
         state = Mutex(State(status: Status(path: path)))
         var opened: Result<EventStore, StoreError>
-        do {
-            opened = .success(try EventStore(path: path))
-        } catch {
-            opened = .failure(error)
+        if EventStore.needsUpgrade(path: path) {
+            // A big store takes a while to rebuild: in the write loop, with its
+            // progress in the status, while the dashboard or server runs.
+            opened = .failure(StoreError(path: path, kind: .other, message: Self.upgradeText(StoreUpgrade.Progress(done: 0, total: 0))))
+        } else {
+            do {
+                opened = .success(try EventStore(path: path))
+            } catch {
+                opened = .failure(error)
+            }
         }
         // History goes into the logger before the subscription starts, so restored
         // events are not written again.
@@ -329,12 +344,18 @@ public final class StoreWriter: Sendable {
     }
 
 
-    /// Opens the store again after a failure at start or a corrupt file. Only
-    /// the totals are restored (the first time): older events arriving in the
-    /// feed mid-run would read as new.
+    static func upgradeText(_ p: StoreUpgrade.Progress) -> String {
+        p.total == 0 ? "upgrading the store made by an older release (rebuilding its aggregates)"
+            : "upgrading the store made by an older release: \(p.percent)% (\(Describe.grouped(p.done)) of \(Describe.grouped(p.total)) events)"
+    }
+
+    /// Opens the store again after a failure at start or a corrupt file, or
+    /// for the first time when it must be upgraded. Only the totals are
+    /// restored (the first time): older events arriving in the feed mid-run
+    /// would read as new.
     private func reopen() async -> Bool {
         do {
-            let store = try EventStore(path: path)
+            let store = try await open()
             let restored = state.withLock { s -> Bool in
                 defer { s.historyRestored = true }
                 return s.historyRestored
@@ -343,6 +364,7 @@ public final class StoreWriter: Sendable {
                 logger.restoreTotals(accepted: totals.values.reduce(0, +), perType: totals)
             }
             adopt(store)
+            state.withLock { $0.status.upgrade = nil }
             log.notice("store opened", metadata: ["path": "\(path)"])
             return true
         } catch {
@@ -351,12 +373,32 @@ public final class StoreWriter: Sendable {
         }
     }
 
+    /// Opens the file on a thread of its own: an upgrade can take seconds,
+    /// which must not hold one of the few threads every task shares.
+    private func open() async throws(StoreError) -> EventStore {
+        let path = path, options = options, log = log
+        let result = await withCheckedContinuation { (c: CheckedContinuation<Result<EventStore, StoreError>, Never>) in
+            Thread.detachNewThread { [self] in
+                c.resume(returning: Result { () throws(StoreError) -> EventStore in
+                    try EventStore(path: path) { progress in
+                        let text = Self.upgradeText(progress)
+                        self.state.withLock { $0.status.upgrade = progress; $0.status.failure = text }
+                        log.notice("store upgrade", metadata: ["done": "\(progress.done)", "total": "\(progress.total)"])
+                        options.upgradeProgress(progress)
+                    }
+                })
+            }
+        }
+        return try result.get()
+    }
+
     // MARK: housekeeping
 
     /// Once a second: wake the writer (so a dropped tail is settled and stop is
     /// seen), refresh the file size, and now and then prune.
     func tickLoop() async {
         var lastPrune = ContinuousClock.now
+        var lastFold = ContinuousClock.now
         while !state.withLock({ $0.finished }) {
             try? await Task.sleep(for: options.tick)
             subscription.wake()
@@ -366,6 +408,14 @@ public final class StoreWriter: Sendable {
             guard let store = state.withLock({ $0.store }) else { continue }
             let size = store.sizeOnDisk
             state.withLock { $0.status.sizeOnDisk = size }
+            if ContinuousClock.now - lastFold >= options.foldInterval {
+                lastFold = .now
+                do {
+                    while try await store.fold(now: logger.clock.now()) > 0 {}
+                } catch {
+                    log.warning("folding aggregates failed; will try again", metadata: ["error": "\(error)"])
+                }
+            }
             if ContinuousClock.now - lastPrune >= options.pruneInterval {
                 lastPrune = .now
                 await prune(store)
@@ -376,6 +426,11 @@ public final class StoreWriter: Sendable {
     /// Deletes beyond the retention limits in small transactions, so batches
     /// of new events are written between them.
     func prune(_ store: EventStore) async {
+        do {
+            try await store.pruneAggregates(now: logger.clock.now(), days: options.retainAggregatesDays)
+        } catch {
+            log.warning("pruning aggregates failed; will try again", metadata: ["error": "\(error)"])
+        }
         guard options.retainEvents != nil || options.retainDays != nil else { return }
         let before = options.retainDays.map { logger.clock.now().adding(milliseconds: -Int64($0) * 86_400_000) }
         do {
@@ -394,6 +449,9 @@ public final class StoreWriter: Sendable {
     /// stops. Blocks the calling thread: for the CLI's main thread.
     public func stop() {
         beginStop()
+        // An upgrade under way finishes first (stopped part way, it would be rolled back and
+        // start over next time), so the events waiting for it are written.
+        while state.withLock({ $0.status.upgrade != nil && !$0.finished }) { Thread.sleep(forTimeInterval: 0.05) }
         _ = done.wait(timeout: .now() + 6)
         done.signal()
     }
@@ -431,4 +489,5 @@ extension StoreWriter: AnalyticsSource {
 
     public func top(_ query: TopQuery) throws -> TopResult { try openStore().top(query) }
     public func perMinute(minutes: Int, now: Timestamp) throws -> [Int] { try openStore().perMinute(minutes: minutes, now: now) }
+    public func series(_ query: SeriesQuery) throws -> [SeriesPoint] { try openStore().series(query) }
 }

@@ -122,6 +122,7 @@ func timestampFormat(iterations: Int) -> Double {
 func fmt(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
 
 /// `teletop-bench [name ...]` runs only the named figures (log1, logobj, log2, parse, bytes, timestamp, lines, store, snapshot, frame).
+/// `history` (stores of 1M and 10M events, a few minutes) and `history1m` run only when named.
 let wanted = Set(CommandLine.arguments.dropFirst())
 func run(_ name: String) -> Bool { wanted.isEmpty || wanted.contains(name) }
 
@@ -161,6 +162,9 @@ if run("store") {
     print("store: batch insert, 4,096 per commit      \(fmt(insert / 1e3, 0)) k events/s  >= 300k events/s")
     let export = storeExportThroughput()
     print("store: export read path (cursor)           \(fmt(export / 1e3, 0)) k events/s")
+}
+if wanted.contains("history") || wanted.contains("history1m") {
+    printHistory(sizes: wanted.contains("history") ? [1_000_000, 10_000_000] : [1_000_000])
 }
 if run("snapshot") {
     let snap = snapshotTime()

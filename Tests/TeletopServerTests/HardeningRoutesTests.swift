@@ -174,6 +174,7 @@ final class SlowAnalytics: AnalyticsSource {
     }
 
     func perMinute(minutes: Int, now: Timestamp) throws -> [Int] { [] }
+    func series(_ query: SeriesQuery) throws -> [SeriesPoint] { [] }
 }
 
 final class StatusBox: Sendable {

@@ -35,6 +35,12 @@ final class FakeAnalytics: AnalyticsSource {
     }
 
     func perMinute(minutes: Int, now: Timestamp) throws -> [Int] { [Int](repeating: 0, count: minutes) }
+
+    let seriesQueries = Mutex<[SeriesQuery]>([])
+    func series(_ query: SeriesQuery) throws -> [SeriesPoint] {
+        seriesQueries.withLock { $0.append(query) }
+        return [SeriesPoint(start: query.now.adding(milliseconds: -60_000), count: 4), SeriesPoint(start: query.now, count: 1)]
+    }
 }
 
 @Suite("HTTP writes with a store")

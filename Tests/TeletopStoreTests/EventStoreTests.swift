@@ -43,8 +43,9 @@ struct EventStoreTests {
         let all = try store.top(TopQuery(eventType: "ai_block_used", field: "chapter_id", windowSeconds: nil, now: now))
         #expect(all.values == [TopValue(value: "3", count: 3), TopValue(value: "2", count: 2), TopValue(value: "1", count: 1)])
         #expect(all.total == 6 && all.withField == 6)
-        // The last 150 s hold the last three events (all chapter 3).
-        let recent = try store.top(TopQuery(eventType: "ai_block_used", field: "chapter_id", windowSeconds: 150, now: now))
+        // Windows are counted in whole minutes: the minute 120 s ago and the two after
+        // it hold the last three events (all chapter 3).
+        let recent = try store.top(TopQuery(eventType: "ai_block_used", field: "chapter_id", windowSeconds: 120, now: now))
         #expect(recent.values == [TopValue(value: "3", count: 3)])
         let strings = try store.top(TopQuery(eventType: nil, field: "section_id", windowSeconds: nil, limit: 1, now: now))
         #expect(strings.values == [TopValue(value: #""intro""#, count: 6)])

@@ -232,7 +232,7 @@ struct AnalyticsViewTests {
         // Until the report for the new window arrives, the old one is shown as loading.
         s.send(.analyticsLoaded(Self.report(window: .hour)))
         #expect(s.render().lines[1].contains("Analytics: last 24h") && s.render().lines.contains { $0.contains("loading") })
-        for _ in 0..<4 { s.send(.key(.char("w"))) }
+        for _ in 0..<5 { s.send(.key(.char("w"))) }
         #expect(s.state.analyticsWindow == .hour)
         #expect(s.send(.key(.char("r"))) == [.loadAnalytics])
         s.send(.key(.escape))
@@ -254,6 +254,7 @@ struct AnalyticsViewTests {
             struct Failure: Error, CustomStringConvertible { var description: String { "database is locked" } }
             func top(_ query: TopQuery) throws -> TopResult { throw Failure() }
             func perMinute(minutes: Int, now: Timestamp) throws -> [Int] { throw Failure() }
+            func series(_ query: SeriesQuery) throws -> [SeriesPoint] { throw Failure() }
         }
         let r = AnalyticsReport.load(from: Broken(), window: .all, now: Timestamp(year: 2025, month: 1, day: 27))
         #expect(r.error == "The store could not answer: database is locked")

@@ -18,17 +18,24 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .customLong("retain-days"), parsing: .unconditional, help: ArgumentHelp("Delete stored events older than this many days (0: no limit).", valueName: "days"))
     var retainDays = StoreSettings().retainDays!
 
+    @Option(name: .customLong("retain-aggregates-days"), parsing: .unconditional,
+            help: ArgumentHelp("Keep the hourly and daily counts this many days, past the raw events (the 7d and 30d windows need 30).", valueName: "days"))
+    var retainAggregatesDays = StoreSettings().retainAggregatesDays
+
     @Option(help: ArgumentHelp("Also write every accepted event to this file as JSON Lines, as it arrives (for `teletop replay`).", valueName: "file"))
     var record: String?
 
     func validate() throws {
         guard retainEvents >= 0 else { throw ValidationError("--retain-events must be 0 or more, got \(retainEvents)") }
         guard (0...36_500).contains(retainDays) else { throw ValidationError("--retain-days must be 0 (no limit) to 36500, got \(retainDays)") }
+        guard (1...36_500).contains(retainAggregatesDays) else {
+            throw ValidationError("--retain-aggregates-days must be 1 to 36500, got \(retainAggregatesDays)")
+        }
         if inMemory && db != nil { throw ValidationError("--in-memory and --db contradict each other; give one") }
     }
 
     var settings: StoreSettings {
         StoreSettings(path: inMemory ? nil : db ?? StoreLocation.defaultPath(), retainEvents: retainEvents == 0 ? nil : retainEvents,
-                      retainDays: retainDays == 0 ? nil : retainDays, record: record)
+                      retainDays: retainDays == 0 ? nil : retainDays, retainAggregatesDays: retainAggregatesDays, record: record)
     }
 }

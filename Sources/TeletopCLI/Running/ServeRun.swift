@@ -19,7 +19,7 @@ struct ServeRun {
         for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, sig) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
-        let storage = try settings.store.start(logger: logger, log: log)
+        let storage = try settings.store.start(logger: logger, log: log, reportsUpgrade: true)
         let server = try settings.http.map { try $0.startServer(logger: logger, storage: storage, log: log) }
         let sources = InputSources(input, logger: logger, log: log)
         let started = ContinuousClock.now

@@ -40,6 +40,7 @@ struct StoreSettings: Equatable {
     /// nil: no limit.
     var retainEvents: Int? = 1_000_000
     var retainDays: Int? = 30
+    var retainAggregatesDays = 400
     var record: String?
 }
 

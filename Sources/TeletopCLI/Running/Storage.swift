@@ -1,4 +1,6 @@
+import Foundation
 import Logging
+import Synchronization
 import TeletopCore
 import TeletopStore
 import TeletopTUI
@@ -6,7 +8,9 @@ import TeletopTUI
 extension StoreSettings {
     /// Opens the store and puts its history into `logger` (before any event
     /// source starts, so restored and new events do not interleave).
-    func start(logger: EventLogger, log: Logger) throws -> Storage {
+    /// `reportsUpgrade`: a line on stderr per 10% of an older store's upgrade
+    /// (for `serve`; the dashboard shows it in its store line instead).
+    func start(logger: EventLogger, log: Logger, reportsUpgrade: Bool = false) throws -> Storage {
         var recorder: EventRecorder?
         if let record {
             do {
@@ -25,6 +29,8 @@ extension StoreSettings {
         var options = StoreWriter.Options()
         options.retainEvents = retainEvents
         options.retainDays = retainDays
+        options.retainAggregatesDays = retainAggregatesDays
+        if reportsUpgrade { options.upgradeProgress = UpgradeReport(path: path).hear }
         options.restoreRecent = logger.configuration.ringCapacity
         let writer = StoreWriter(path: path, logger: logger, options: options, log: log)
         return Storage(writer: writer, recorder: recorder)
@@ -47,7 +53,10 @@ struct Storage {
         if let writer {
             let s = writer.status
             let place = StoreLocation.abbreviated(s.path)
-            if let failure = s.failure {
+            if let upgrade = s.upgrade {
+                let done = upgrade.total == 0 ? "starting" : "\(upgrade.percent)% of \(Describe.count(upgrade.total, "event"))"
+                lines.append(SourceStatus(name: "STORE", state: "upgrading (rebuilding aggregates) \(done), \(Format.grouped(s.waiting)) waiting, \(place)", active: false))
+            } else if let failure = s.failure {
                 // The count first: the reason is long, and health's reasons show it whole.
                 lines.append(SourceStatus(name: "STORE", state: "failing, \(Format.grouped(s.waiting)) waiting: \(failure)", active: false))
             } else {
@@ -62,5 +71,28 @@ struct Storage {
             lines.append(SourceStatus(name: "RECORD", state: "\(recorder.path), \(Describe.count(recorder.written, "event"))", active: recorder.failure == nil))
         }
         return lines
+    }
+}
+
+/// `serve`'s account of an older store's upgrade: a line on stderr at the
+/// start and at each further tenth.
+final class UpgradeReport: Sendable {
+    let path: String
+    private let lastTenth = Mutex(-1)
+
+    init(path: String) {
+        self.path = path
+    }
+
+    func hear(_ progress: StoreUpgrade.Progress) {
+        let tenth = progress.total == 0 ? 0 : progress.percent / 10
+        let isNew = lastTenth.withLock { last in
+            defer { last = max(last, tenth) }
+            return tenth > last
+        }
+        guard isNew else { return }
+        let line = "teletop: upgrading \(path) (made by an older release), rebuilding its aggregates: "
+            + "\(progress.percent)% (\(Describe.grouped(progress.done)) of \(Describe.grouped(progress.total)) events)\n"
+        FileHandle.standardError.write(Data(line.utf8))
     }
 }

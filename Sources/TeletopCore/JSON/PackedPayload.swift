@@ -79,7 +79,7 @@ public struct PackedPayload: @unchecked Sendable, Equatable {
         }
     }
 
-    private static func writeJSON(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, into out: inout [UInt8]) {
+    static func writeJSON(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, into out: inout [UInt8]) {
         let tag = Tag(rawValue: b[i])!
         i += 1
         switch tag {

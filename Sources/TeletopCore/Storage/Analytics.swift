@@ -27,6 +27,58 @@ public protocol AnalyticsSource: Sendable {
     /// Events per minute for the `minutes` minutes before `now`, oldest first
     /// (a minute with no events is 0).
     func perMinute(minutes: Int, now: Timestamp) throws -> [Int]
+    /// Events per bucket over a window, oldest first, every bucket present
+    /// (0 when empty). `eventType` nil: every type.
+    func series(_ query: SeriesQuery) throws -> [SeriesPoint]
+}
+
+/// The bucket sizes the aggregates keep: minutes for the last day, hours and
+/// days for as long as aggregates are retained.
+public enum SeriesBucket: String, Sendable, CaseIterable {
+    case minute, hour, day
+
+    public var minutes: Int64 {
+        switch self {
+        case .minute: 1
+        case .hour: 60
+        case .day: 1_440
+        }
+    }
+
+    /// The longest window a series of this bucket may span (minute buckets
+    /// live for a day; a longer series would be mostly zeros anyway).
+    public var longestWindow: AnalyticsWindow {
+        switch self {
+        case .minute: .day
+        case .hour: .month
+        case .day: .all
+        }
+    }
+}
+
+public struct SeriesQuery: Sendable, Equatable {
+    public var eventType: String?
+    public var bucket: SeriesBucket
+    public var window: AnalyticsWindow
+    public var now: Timestamp
+
+    public init(eventType: String?, bucket: SeriesBucket, window: AnalyticsWindow, now: Timestamp) {
+        self.eventType = eventType
+        self.bucket = bucket
+        self.window = window
+        self.now = now
+    }
+}
+
+public struct SeriesPoint: Sendable, Equatable {
+    /// The bucket's first minute.
+    public var start: Timestamp
+    public var count: Int
+
+    public init(start: Timestamp, count: Int) {
+        self.start = start
+        self.count = count
+    }
 }
 
 public struct TopQuery: Sendable, Equatable {
@@ -76,12 +128,19 @@ public struct TopResult: Sendable, Equatable {
     public var total: Int
     /// Of those, how many had the field.
     public var withField: Int
+    /// Of those, how many had a value the aggregates did not keep as its own
+    /// (beyond the bucket's distinct values, too long, an object or array):
+    /// while it is above 0 the counts are lower bounds and the order may differ.
+    public var other: Int
 
-    public init(values: [TopValue], total: Int, withField: Int) {
+    public init(values: [TopValue], total: Int, withField: Int, other: Int = 0) {
         self.values = values
         self.total = total
         self.withField = withField
+        self.other = other
     }
+
+    public var approximate: Bool { other > 0 }
 
     public var jsonValues: JSONValue {
         .array(values.map { .object(["value": .string($0.value), "count": .int(Int64($0.count))]) })
@@ -90,7 +149,7 @@ public struct TopResult: Sendable, Equatable {
 
 /// The windows the analytics view and the API offer by name.
 public enum AnalyticsWindow: String, Sendable, CaseIterable {
-    case fiveMinutes = "5m", hour = "1h", day = "24h", week = "7d", all
+    case fiveMinutes = "5m", hour = "1h", day = "24h", week = "7d", month = "30d", all
 
     public var seconds: Int? {
         switch self {
@@ -98,6 +157,7 @@ public enum AnalyticsWindow: String, Sendable, CaseIterable {
         case .hour: 3600
         case .day: 86_400
         case .week: 604_800
+        case .month: 2_592_000
         case .all: nil
         }
     }

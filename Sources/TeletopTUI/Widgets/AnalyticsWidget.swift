@@ -59,7 +59,9 @@ struct AnalyticsWidget {
         let scope = (q.eventType.map { "\($0)." } ?? "") + q.field
         var x = rect.x
         x += grid.put(q.title, x: x, y: rect.y, maxWidth: rect.width, style: .title, asciiOnly: g.asciiOnly)
-        let events = Describe.count(panel.result.total, "event")
+        var events = Describe.count(panel.result.total, "event")
+        // Some values were counted only as "other": the bars are lower bounds.
+        if panel.result.approximate { events += ", approximate: \(Format.grouped(panel.result.other)) in other" }
         grid.put("  \(scope), \(events)", x: x, y: rect.y, maxWidth: rect.maxX - x, style: .muted, asciiOnly: g.asciiOnly,
                  clipMark: g.ellipsis)
         let values = panel.result.values.prefix(max(0, rect.height - 1))

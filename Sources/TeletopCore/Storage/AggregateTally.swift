@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The limits every aggregate keeps, whatever the traffic.
+public enum AggregateLimits {
+    /// Distinct values counted exactly per field, per bucket; beyond them an
+    /// event's value is added to the bucket's one "other" count. 1,000 keeps a
+    /// top 10 exact for any field of a few hundred values (chapters, block
+    /// types, the simulator's 300 users) and bounds a field of user ids to
+    /// 1,000 rows a bucket, however many users come.
+    public static let valuesPerBucket = 1_000
+    /// The same for the lifetime totals that answer `window=all`: they cover
+    /// every bucket at once, so they get room for more.
+    public static let valuesInLifetime = 10_000
+    /// Top-level fields of one event that are aggregated (the first ones, in payload order).
+    public static let fieldsPerEvent = 32
+    /// A longer value (a free-text query) is counted in "other", not stored as a key.
+    public static let valueBytes = 128
+}
+
+/// One batch of events counted the way the store's aggregates count them, in
+/// memory, before a single SQL statement: per minute and event type, how many;
+/// per minute, type, payload field and value, how many. A value that cannot
+/// be a key (an object, an array, a string over `AggregateLimits.valueBytes`)
+/// is counted under its field as "other".
+///
+/// Built for the store writer's hot loop: the keys live in one byte arena
+/// and an open-addressed table finds them, so counting an event allocates
+/// nothing once the arena has grown to the batch's distinct values.
+public struct AggregateTally: Sendable {
+    public struct Entry: Sendable {
+        public var minute: Int64
+        public var typeIndex: Int32
+        var fieldStart: Int32, fieldLength: Int32
+        var valueStart: Int32, valueLength: Int32
+        public var count: Int
+        /// Counted as "other": the value is not kept as a key.
+        public var isOther: Bool { valueLength == 0 }
+    }
+
+    public struct TypeCount: Equatable, Sendable {
+        public var minute: Int64
+        public var typeIndex: Int32
+        public var count: Int
+    }
+
+    /// Event types in first-seen order; `Entry.typeIndex` points here.
+    public private(set) var types: [String] = []
+    public private(set) var entries: [Entry] = []
+    public private(set) var typeCounts: [TypeCount] = []
+    public private(set) var events = 0
+    private var arena: [UInt8] = []
+    private var slots: [Int32] = Array(repeating: -1, count: 1024)
+    private var hashes: [UInt64] = []
+    private var lastType: String?
+    private var lastTypeIndex: Int32 = 0
+
+    public init() {}
+
+    public static func minute(of timestamp: Timestamp) -> Int64 {
+        let ms = timestamp.millisecondsSinceEpoch
+        return ms >= 0 ? ms / 60_000 : (ms - 59_999) / 60_000
+    }
+
+    public mutating func add(_ event: LoggedEvent) {
+        let minute = Self.minute(of: event.timestamp)
+        let type = typeIndex(event.eventType)
+        events += 1
+        if let last = typeCounts.indices.last, typeCounts[last].minute == minute, typeCounts[last].typeIndex == type {
+            typeCounts[last].count += 1
+        } else if let i = typeCounts.firstIndex(where: { $0.minute == minute && $0.typeIndex == type }) {
+            typeCounts[i].count += 1
+        } else {
+            typeCounts.append(TypeCount(minute: minute, typeIndex: type, count: 1))
+        }
+        var fields = 0
+        event.packedPayload.forEachMember { member in
+            fields += 1
+            guard fields <= AggregateLimits.fieldsPerEvent, member.key.count <= 64 else { return }
+            let keyable: Bool
+            switch member.tag {
+            case .object, .array: keyable = false
+            case .string: keyable = member.data.count <= AggregateLimits.valueBytes
+            default: keyable = true
+            }
+            count(minute, type, member.key, keyable ? member.encoded : UnsafeBufferPointer(start: nil, count: 0))
+        }
+    }
+
+    private mutating func typeIndex(_ name: String) -> Int32 {
+        if let lastType, lastType == name { return lastTypeIndex }
+        let index: Int
+        if let i = types.firstIndex(of: name) { index = i } else { types.append(name); index = types.count - 1 }
+        lastType = name
+        lastTypeIndex = Int32(index)
+        return lastTypeIndex
+    }
+
+    private mutating func count(_ minute: Int64, _ type: Int32, _ field: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bitPattern: minute) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(type)
+        for byte in field { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        h = (h ^ 0xff) &* 0x100_0000_01b3
+        for byte in value { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
+        while true {
+            let found = slots[slot]
+            if found < 0 { break }
+            let e = entries[Int(found)]
+            if hashes[Int(found)] == h, e.minute == minute, e.typeIndex == type, Int(e.fieldLength) == field.count,
+               Int(e.valueLength) == value.count, same(e.fieldStart, field), same(e.valueStart, value) {
+                entries[Int(found)].count += 1
+                return
+            }
+            slot = (slot + 1) & mask
+        }
+        let fieldStart = Int32(arena.count)
+        arena.append(contentsOf: field)
+        let valueStart = Int32(arena.count)
+        arena.append(contentsOf: value)
+        slots[slot] = Int32(entries.count)
+        entries.append(Entry(minute: minute, typeIndex: type, fieldStart: fieldStart, fieldLength: Int32(field.count),
+                             valueStart: valueStart, valueLength: Int32(value.count), count: 1))
+        hashes.append(h)
+        if entries.count * 2 > slots.count { grow() }
+    }
+
+    private func same(_ start: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return true }
+        return arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(start), base, bytes.count) == 0 }
+    }
+
+    private mutating func grow() {
+        slots = Array(repeating: -1, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (i, h) in hashes.enumerated() {
+            var slot = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(i)
+        }
+    }
+
+    public func fieldName(_ e: Entry) -> String {
+        arena.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[Int(e.fieldStart)..<Int(e.fieldStart + e.fieldLength)]), as: UTF8.self) }
+    }
+
+    /// The value as compact JSON text (`"ch-3"`, `4`, `true`), as the aggregates key it; nil for "other".
+    public func valueJSON(_ e: Entry) -> String? {
+        guard !e.isOther else { return nil }
+        var out: [UInt8] = []
+        arena.withUnsafeBufferPointer { b in
+            var i = 0
+            PackedPayload.writeJSON(UnsafeBufferPointer(rebasing: b[Int(e.valueStart)..<Int(e.valueStart + e.valueLength)]), &i, into: &out)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Empties the tally for the next batch, keeping its memory.
+    public mutating func removeAll() {
+        entries.removeAll(keepingCapacity: true)
+        typeCounts.removeAll(keepingCapacity: true)
+        hashes.removeAll(keepingCapacity: true)
+        arena.removeAll(keepingCapacity: true)
+        types.removeAll(keepingCapacity: true)
+        lastType = nil
+        events = 0
+        if slots.count > 1 << 16 { slots = Array(repeating: -1, count: 1024) } else { for i in slots.indices { slots[i] = -1 } }
+    }
+}

@@ -1,0 +1,59 @@
+import GRDB
+import GRDBSQLite
+
+/// A prepared statement on SQLite's C API, for the loops that run once per
+/// row or per distinct value: GRDB's arguments cost an array per call there.
+/// Lives for one transaction (finalized at `deinit`).
+final class SQLiteStatement {
+    let connection: OpaquePointer
+    private var statement: OpaquePointer?
+
+    init(_ db: Database, _ sql: String) throws {
+        guard let connection = db.sqliteConnection else { throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "no connection") }
+        self.connection = connection
+        try check(sqlite3_prepare_v2(connection, sql, -1, &statement, nil))
+    }
+
+    deinit { sqlite3_finalize(statement) }
+
+    func check(_ code: Int32) throws {
+        guard code == SQLITE_OK || code == SQLITE_DONE || code == SQLITE_ROW else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
+        }
+    }
+
+    @inline(__always) func bind(_ i: Int32, _ v: Int64) { sqlite3_bind_int64(statement, i, v) }
+    @inline(__always) func bind(_ i: Int32, _ v: String) { sqlite3_bind_text(statement, i, v, -1, EventStore.sqliteTransient) }
+    @inline(__always) func bindNull(_ i: Int32) { sqlite3_bind_null(statement, i) }
+    /// Bytes that outlive the step (SQLite does not copy them).
+    @inline(__always) func bindText(_ i: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
+        sqlite3_bind_text(statement, i, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+    }
+
+    /// Runs a statement that returns no rows (or ignores them), ready for the next bindings.
+    func run() throws {
+        let code = sqlite3_step(statement)
+        sqlite3_reset(statement)
+        try check(code)
+    }
+
+    /// Runs a statement and calls `row` for each result row.
+    func query(_ row: (SQLiteStatement) throws -> Void) throws {
+        defer { sqlite3_reset(statement) }
+        while true {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_DONE { return }
+            try check(code)
+            try row(self)
+        }
+    }
+
+    func int(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+    func text(_ column: Int32) -> String {
+        guard let p = sqlite3_column_text(statement, column) else { return "" }
+        return String(cString: p)
+    }
+
+    var changes: Int { Int(sqlite3_changes(connection)) }
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(connection) }
+}

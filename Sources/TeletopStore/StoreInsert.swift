@@ -1,0 +1,217 @@
+import GRDB
+import GRDBSQLite
+import TeletopCore
+
+/// What the writer remembers between batches so that a batch costs SQL only
+/// for what is new: the ids of type and field names, and, per open minute
+/// bucket, which values it already counts exactly (to apply the distinct
+/// limit without asking SQLite). Everything here is a cache of the file:
+/// it is dropped whenever a write fails, since the rolled-back transaction
+/// may have taken ids and values with it.
+struct WriteCache: Sendable {
+    struct BucketKey: Hashable {
+        var minute: Int64
+        var typeID: Int64
+        var fieldID: Int64
+    }
+
+    /// At most this many buckets' value sets, and this many bytes of values:
+    /// a replay that touches many old minutes evicts the oldest.
+    static let maxBuckets = 512
+    static let maxBytes = 16 << 20
+    /// Type and field names whose ids are remembered (names are at most 64 bytes or so).
+    static let maxNames = 4_096
+
+    var typeIDs: [String: Int64] = [:]
+    var fieldIDs: [String: Int64] = [:]
+    var members: [BucketKey: Set<String>] = [:]
+    var memberBytes = 0
+    /// Value sets dropped to stay in bounds (each is read back from the file when next needed).
+    var evicted = 0
+    var tally = AggregateTally()
+    /// (type, field) pairs known to be in `agg_field`.
+    var pairs: Set<[Int64]> = []
+    /// Per (type, field), the newest minute it has a bucket for: a later minute's
+    /// bucket is new, so its value set starts empty without asking SQLite.
+    var newest: [[Int64]: Int64] = [:]
+}
+
+extension EventStore {
+    /// The hot loop of the store, on SQLite's C API: each payload is written
+    /// as JSON straight from its packed bytes into one reused buffer and bound
+    /// without a copy; the aggregates are counted in memory on the way and
+    /// written after the rows, in the same transaction, once per distinct
+    /// (minute, type, field, value) of the batch.
+    static func insert(_ events: [LoggedEvent], _ db: Database, _ cache: inout WriteCache) throws {
+        let insert = try SQLiteStatement(db, "INSERT INTO event_row (type_id, ts, source, client_ts, payload) VALUES (?1, ?2, ?3, ?4, ?5)")
+        var json: [UInt8] = []
+        json.reserveCapacity(1024)
+        cache.tally.removeAll()
+        var perType: [String: Int] = [:]
+        // Batches are mostly runs of one type, and of one minute: count runs, not every event.
+        var runType = events[0].eventType
+        var runTypeID = try typeID(runType, db, &cache)
+        var runLength = 0
+        var minutes: [Int64: (first: Int64, last: Int64)] = [:]
+        var runMinute = AggregateTally.minute(of: events[0].timestamp)
+        var runFirst: Int64 = -1, runLast: Int64 = -1
+        for event in events {
+            if event.eventType != runType {
+                perType[runType, default: 0] += runLength
+                runType = event.eventType
+                runTypeID = try typeID(runType, db, &cache)
+                runLength = 0
+            }
+            runLength += 1
+            json.removeAll(keepingCapacity: true)
+            event.packedPayload.writeJSON(into: &json)
+            insert.bind(1, runTypeID)
+            insert.bind(2, event.timestamp.millisecondsSinceEpoch)
+            insert.bind(3, Int64(event.source.rawValue))
+            if let client = event.clientTimestamp { insert.bind(4, client.millisecondsSinceEpoch) } else { insert.bindNull(4) }
+            try json.withUnsafeBufferPointer { bytes in
+                insert.bindText(5, bytes)
+                try insert.run()
+            }
+            let id = insert.lastInsertRowID
+            let minute = AggregateTally.minute(of: event.timestamp)
+            if minute != runMinute {
+                if runFirst >= 0 { minutes[runMinute] = merge(minutes[runMinute], runFirst, runLast) }
+                runMinute = minute
+                runFirst = id
+            } else if runFirst < 0 {
+                runFirst = id
+            }
+            runLast = id
+            cache.tally.add(event)
+        }
+        perType[runType, default: 0] += runLength
+        minutes[runMinute] = merge(minutes[runMinute], runFirst, runLast)
+
+        let ranges = try SQLiteStatement(db, """
+            INSERT INTO event_minute (minute, first_id, last_id) VALUES (?1, ?2, ?3)
+            ON CONFLICT(minute) DO UPDATE SET first_id = min(first_id, excluded.first_id), last_id = max(last_id, excluded.last_id)
+            """)
+        for (minute, range) in minutes {
+            ranges.bind(1, minute); ranges.bind(2, range.first); ranges.bind(3, range.last)
+            try ranges.run()
+        }
+        let totals = try SQLiteStatement(db, """
+            INSERT INTO type_total (event_type, accepted) VALUES (?1, ?2)
+            ON CONFLICT(event_type) DO UPDATE SET accepted = accepted + excluded.accepted
+            """)
+        for (type, n) in perType {
+            totals.bind(1, type); totals.bind(2, Int64(n))
+            try totals.run()
+        }
+        try writeAggregates(db, &cache)
+    }
+
+    private static func merge(_ old: (first: Int64, last: Int64)?, _ first: Int64, _ last: Int64) -> (first: Int64, last: Int64) {
+        guard let old else { return (first, last) }
+        return (min(old.first, first), max(old.last, last))
+    }
+
+    /// The minute-level aggregates of `cache.tally`, with the distinct limit
+    /// applied: a value the bucket does not hold yet, once it holds
+    /// `AggregateLimits.valuesPerBucket`, is added to the bucket's "other".
+    static func writeAggregates(_ db: Database, _ cache: inout WriteCache) throws {
+        let tally = cache.tally
+        let typeIDs = try tally.types.map { try typeID($0, db, &cache) }
+        let counts = try SQLiteStatement(db, """
+            INSERT INTO agg_count (level, bucket, type_id, n) VALUES (0, ?1, ?2, ?3)
+            ON CONFLICT(level, bucket, type_id) DO UPDATE SET n = n + excluded.n
+            """)
+        let unfolded = try SQLiteStatement(db, "INSERT OR IGNORE INTO agg_unfolded (minute, type_id, field_id) VALUES (?1, ?2, ?3)")
+        for c in tally.typeCounts {
+            counts.bind(1, c.minute); counts.bind(2, typeIDs[Int(c.typeIndex)]); counts.bind(3, Int64(c.count))
+            try counts.run()
+            unfolded.bind(1, c.minute); unfolded.bind(2, typeIDs[Int(c.typeIndex)]); unfolded.bind(3, 0)
+            try unfolded.run()
+        }
+        let values = try SQLiteStatement(db, """
+            INSERT INTO agg_value (type_id, field_id, level, bucket, value, n) VALUES (?1, ?2, 0, ?3, ?4, ?5)
+            ON CONFLICT(type_id, field_id, level, bucket, value) DO UPDATE SET n = n + excluded.n
+            """)
+        var touched: Set<WriteCache.BucketKey> = []
+        var fieldIDsByName: [String: Int64] = [:]
+        for e in tally.entries {
+            let name = tally.fieldName(e)
+            let fieldID: Int64
+            if let id = fieldIDsByName[name] { fieldID = id } else {
+                fieldID = try Self.fieldID(name, db, &cache)
+                fieldIDsByName[name] = fieldID
+            }
+            let key = WriteCache.BucketKey(minute: e.minute, typeID: typeIDs[Int(e.typeIndex)], fieldID: fieldID)
+            var value = ""
+            if let json = tally.valueJSON(e), try admits(json, key, db, &cache) { value = json }
+            values.bind(1, key.typeID); values.bind(2, fieldID); values.bind(3, e.minute); values.bind(4, value); values.bind(5, Int64(e.count))
+            try values.run()
+            if touched.insert(key).inserted {
+                unfolded.bind(1, e.minute); unfolded.bind(2, key.typeID); unfolded.bind(3, fieldID)
+                try unfolded.run()
+                let pair = [key.typeID, fieldID]
+                if !cache.pairs.contains(pair) {
+                    try db.execute(sql: "INSERT OR IGNORE INTO agg_field (type_id, field_id) VALUES (?, ?)", arguments: [key.typeID, fieldID])
+                    cache.pairs.insert(pair)
+                }
+            }
+        }
+    }
+
+    /// Whether `value` is (or may become) one of the bucket's exact values.
+    private static func admits(_ value: String, _ key: WriteCache.BucketKey, _ db: Database, _ cache: inout WriteCache) throws -> Bool {
+        if cache.members[key] == nil {
+            if cache.members.count >= WriteCache.maxBuckets || cache.memberBytes > WriteCache.maxBytes { evictOldest(&cache) }
+            let pair = [key.typeID, key.fieldID]
+            if cache.newest[pair] == nil {
+                if cache.newest.count >= WriteCache.maxNames { cache.newest.removeAll() }
+                cache.newest[pair] = try Int64.fetchOne(db, sql: "SELECT max(bucket) FROM agg_value WHERE type_id = ? AND field_id = ? AND level = 0",
+                                                        arguments: [key.typeID, key.fieldID]) ?? .min
+            }
+            var known: Set<String> = []
+            if key.minute <= cache.newest[pair]! {
+                known = try String.fetchSet(db, sql: """
+                    SELECT value FROM agg_value WHERE type_id = ? AND field_id = ? AND level = 0 AND bucket = ? AND value != ''
+                    """, arguments: [key.typeID, key.fieldID, key.minute])
+            } else {
+                cache.newest[pair] = key.minute
+            }
+            cache.memberBytes += known.reduce(0) { $0 + $1.utf8.count + 16 }
+            cache.members[key] = known
+        }
+        if cache.members[key]!.contains(value) { return true }
+        guard cache.members[key]!.count < AggregateLimits.valuesPerBucket else { return false }
+        cache.members[key]!.insert(value)
+        cache.memberBytes += value.utf8.count + 16
+        return true
+    }
+
+    /// Drops the value sets of the oldest minute held.
+    private static func evictOldest(_ cache: inout WriteCache) {
+        guard let oldest = cache.members.keys.map(\.minute).min() else { return }
+        for key in cache.members.keys where key.minute == oldest {
+            cache.memberBytes -= cache.members[key]!.reduce(0) { $0 + $1.utf8.count + 16 }
+            cache.members[key] = nil
+            cache.evicted += 1
+        }
+    }
+
+    static func typeID(_ name: String, _ db: Database, _ cache: inout WriteCache) throws -> Int64 {
+        if let id = cache.typeIDs[name] { return id }
+        if cache.typeIDs.count >= WriteCache.maxNames { cache.typeIDs.removeAll(); cache.evicted += 1 }
+        try db.execute(sql: "INSERT OR IGNORE INTO event_type (name) VALUES (?)", arguments: [name])
+        let id = try Int64.fetchOne(db, sql: "SELECT id FROM event_type WHERE name = ?", arguments: [name])!
+        cache.typeIDs[name] = id
+        return id
+    }
+
+    static func fieldID(_ name: String, _ db: Database, _ cache: inout WriteCache) throws -> Int64 {
+        if let id = cache.fieldIDs[name] { return id }
+        if cache.fieldIDs.count >= WriteCache.maxNames { cache.fieldIDs.removeAll(); cache.evicted += 1 }
+        try db.execute(sql: "INSERT OR IGNORE INTO field (name) VALUES (?)", arguments: [name])
+        let id = try Int64.fetchOne(db, sql: "SELECT id FROM field WHERE name = ?", arguments: [name])!
+        cache.fieldIDs[name] = id
+        return id
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+import TeletopCore
+
+/// v3's upgrade of a store made by an older release, in the migration's one
+/// transaction: either the whole store is upgraded or none of it is, so no
+/// event is lost or counted twice, whatever stops the process part way.
+///
+/// The rows move into the lean table under the same ids, then the aggregates
+/// are rebuilt from them with the writer's own counting, in chunks, so that
+/// progress can be reported; the old table and its two indexes go.
+public enum StoreUpgrade {
+    public struct Progress: Sendable, Equatable {
+        /// Events rebuilt into aggregates so far, of `total`.
+        public var done: Int
+        public var total: Int
+
+        public var percent: Int { total == 0 ? 100 : min(100, done * 100 / total) }
+    }
+
+    static let chunk = 10_000
+
+    static func toAggregates(_ db: Database, progress: (Progress) -> Void) throws {
+        try db.execute(sql: StoreSchema.v3Tables)
+        try db.execute(sql: "INSERT INTO event_type (name) SELECT DISTINCT event_type FROM event ORDER BY event_type")
+        try db.execute(sql: """
+            INSERT INTO event_row (id, type_id, ts, source, client_ts, payload)
+            SELECT e.id, t.id, e.ts, e.source, e.client_ts, e.payload FROM event e JOIN event_type t ON t.name = e.event_type ORDER BY e.id
+            """)
+        try db.execute(sql: "DROP TABLE event")
+        try db.execute(sql: StoreSchema.eventView)
+        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM event_row") ?? 0
+        progress(Progress(done: 0, total: total))
+        var cache = WriteCache()
+        var after: Int64 = .min
+        var done = 0
+        var minutes: [Int64: (first: Int64, last: Int64)] = [:]
+        while true {
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT r.id, t.name, r.ts, r.source, r.payload FROM event_row r JOIN event_type t ON t.id = r.type_id
+                WHERE r.id > ? ORDER BY r.id LIMIT ?
+                """, arguments: [after, chunk])
+            guard let last = rows.last else { break }
+            after = last[0]
+            cache.tally.removeAll()
+            for row in rows {
+                let id: Int64 = row[0], ts: Int64 = row[2], text: String = row[4]
+                // A payload the store wrote is an object; anything else is counted with no fields.
+                let payload: JSONObject
+                if case .object(let o)? = try? JSONParser.parse(Array(text.utf8)) { payload = o } else { payload = [:] }
+                let stamp = Timestamp(millisecondsSinceEpoch: ts)
+                cache.tally.add(LoggedEvent(sequence: UInt64(max(0, id)), eventType: row[1], timestamp: stamp,
+                                            source: EventSource(rawValue: UInt8(clamping: row[3] as Int)) ?? .replay, unplanned: false,
+                                            packedPayload: PackedPayload(payload)))
+                let minute = AggregateTally.minute(of: stamp)
+                let range = minutes[minute]
+                minutes[minute] = (min(range?.first ?? id, id), max(range?.last ?? id, id))
+            }
+            try EventStore.writeAggregates(db, &cache)
+            done += rows.count
+            progress(Progress(done: done, total: total))
+        }
+        for (minute, range) in minutes {
+            try db.execute(sql: "INSERT INTO event_minute (minute, first_id, last_id) VALUES (?, ?, ?)", arguments: [minute, range.first, range.last])
+        }
+        // Folded into hours, days and the window sums as of now, so the first answers need no
+        // fallback. (A new file has nothing to fold: its writer's clock sets the windows.)
+        guard total > 0 else { return }
+        let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+        while try EventStore.fold(db, now: now) > 0 {}
+    }
+}
