@@ -99,6 +99,7 @@ public final class StoreWriter: Sendable {
     let log: Logger
     let state: Mutex<State>
     let done = DispatchSemaphore(value: 0)
+    let executor = WriterExecutor(label: "teletop.store.writer")
 
     /// Opens the store at `path` (a failure is reported in health and retried,
     /// never thrown), puts its history back into `logger`, and starts writing.
@@ -131,8 +132,8 @@ public final class StoreWriter: Sendable {
         case .success(let store): adopt(store)
         case .failure(let error): fail(error)
         }
-        Task.detached { [self] in await self.writeLoop() }
-        Task.detached { [self] in await self.tickLoop() }
+        Task.detached(executorPreference: executor) { [self] in await self.writeLoop() }
+        Task.detached(executorPreference: executor) { [self] in await self.tickLoop() }
     }
 
     /// Lifetime totals into the counters, the newest events into the feed.

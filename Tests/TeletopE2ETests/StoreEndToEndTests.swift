@@ -86,8 +86,23 @@ struct StoreEndToEndTests {
         let stored = seen.values.reduce(0, +)
         #expect(stored >= acked.count && stored <= acked.count + clients, "stored \(stored) for \(acked.count) acknowledged")
 
+        // The aggregates, written in the same transactions, agree with the rows: in total,
+        // and per value (chapter_id is i % 9 for each client's i-th event).
+        let (_, minuteSum) = try runTool(["sqlite3", db, "SELECT sum(n) FROM agg_count WHERE level = 0"], outputIn: dir)
+        #expect(Int(minuteSum.trimmingCharacters(in: .whitespacesAndNewlines)) == stored, "minute counts \(minuteSum) for \(stored) rows")
+        var perChapter: [Int: Int] = [:]
+        for line in exported.split(separator: "\n") {
+            guard let r = line.range(of: #""chapter_id":[0-9]+"#, options: .regularExpression) else { continue }
+            perChapter[Int(line[r].dropFirst(#""chapter_id":"#.count))!, default: 0] += 1
+        }
+
         // A restart counts what is stored: counters and rows agree.
         let (again, base2) = try startServe(["--db", db], log: "second.log")
+        let (_, top) = try runTool(["curl", "-sS", "\(base2)/api/telemetry/top?field=chapter_id&window=all&limit=20"], outputIn: dir)
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(top.utf8)) as? [String: Any], "\(top)")
+        #expect(answer["total"] as? Int == stored && answer["approximate"] as? Bool == false, "\(top)")
+        let counted = ((answer["values"] as? [[String: Any]]) ?? []).map { ($0["value"] as? Int ?? -1, $0["count"] as? Int ?? -1) }
+        #expect(Dictionary(uniqueKeysWithValues: counted) == perChapter, "\(top)")
         let (_, health) = try runTool(["curl", "-sS", "\(base2)/api/telemetry/health"], outputIn: dir)
         #expect(health.contains(#""events_logged":\#(stored)"#), "health after restart: \(health)")
         let (_, stats) = try runTool(["curl", "-sS", "\(base2)/api/telemetry/stats"], outputIn: dir)

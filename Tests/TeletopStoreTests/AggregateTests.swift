@@ -136,6 +136,18 @@ struct AggregateTests {
     /// those retention removed, which the aggregates keep counting.
     @Test func everyAggregateEqualsABruteForceCountOfTheRows() async throws {
         await propertyCheck(count: 12, input: Gen.int(in: 0...Int.max)) { seed in
+            let failed = try! await offPool { Self.checkAgainstBruteForce(seed: seed) }
+            #expect(failed.isEmpty, "seed \(seed): \(failed)")
+        }
+    }
+
+    /// The property, as a list of the lines whose check failed (empty: it held), so it can run off the shared threads.
+    static func checkAgainstBruteForce(seed: Int) -> [String] {
+        var failed: [String] = []
+        func check(_ ok: Bool, _ what: @autoclosure () -> String = "", line: Int = #line) {
+            if !ok { failed.append("AggregateTests.swift:\(line) \(what())") }
+        }
+        do {
             var rng = SplitMix64(seed: UInt64(seed))
             func pick(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
             let dir = TempDir()
@@ -152,46 +164,49 @@ struct AggregateTests {
                     batch.append(e)
                     facts.append(f)
                 }
-                try! await store.insert(batch)
+                try! store.insertBlocking(batch)
                 switch pick(4) {
-                case 0: try! await store.fold(now: Self.now.adding(milliseconds: -Int64(pick(3_600_000))))
-                case 1: _ = try! await store.prune(keep: 50 + pick(200), before: nil, chunk: 64)
+                case 0: try! store.foldBlocking(now: Self.now.adding(milliseconds: -Int64(pick(3_600_000))))
+                case 1:
+                    let keep = 50 + pick(200)
+                    _ = try! blocking { [store] in try await store.prune(keep: keep, before: nil, chunk: 64) }
                 case 2: store = try! EventStore(path: dir.file())  // a restart
                 default: break
                 }
             }
             // Before the last fold, answers already count everything (the unfolded part is added).
             let all = try! store.top(TopQuery(eventType: nil, field: "user_id", windowSeconds: nil, limit: 10, now: Self.now))
-            #expect(all.total == facts.count && all.withField == facts.count && all.other == 0)
+            check(all.total == facts.count && all.withField == facts.count && all.other == 0)
             var byUser: [String: Int] = [:]
             for f in facts { byUser[f.fields[0].1, default: 0] += 1 }
-            #expect(Dictionary(uniqueKeysWithValues: all.values.map { ($0.value, $0.count) }) == byUser)
+            check(Dictionary(uniqueKeysWithValues: all.values.map { ($0.value, $0.count) }) == byUser)
             let hour = try! store.top(TopQuery(eventType: nil, field: "note", windowSeconds: 3_600, limit: 10, now: Self.now))
             let since = AggregateTally.minute(of: Self.now.adding(milliseconds: -3_600_000))
             let recent = facts.filter { $0.minute >= since }
-            #expect(hour.total == recent.count)
-            #expect(hour.other == recent.filter { $0.fields.contains { $0.0 == "note" && $0.1.isEmpty } }.count)
-            #expect(hour.values.map(\.count).reduce(0, +) == recent.filter { $0.fields.contains { $0 == ("note", "true") } }.count)
+            check(hour.total == recent.count)
+            check(hour.other == recent.filter { $0.fields.contains { $0.0 == "note" && $0.1.isEmpty } }.count)
+            check(hour.values.map(\.count).reduce(0, +) == recent.filter { $0.fields.contains { $0 == ("note", "true") } }.count)
 
-            while try! await store.fold(now: Self.now) > 0 {}
+            while try! store.foldBlocking(now: Self.now) > 0 {}
             let nowMinute = AggregateTally.minute(of: Self.now)
-            #expect(try! Self.windowRows(store) == Self.expectedWindows(facts, nowMinute: nowMinute))
+            check(try! Self.windowRows(store) == Self.expectedWindows(facts, nowMinute: nowMinute))
             // Answers from the sums agree with the brute force too.
             let day = try! store.top(TopQuery(eventType: "ai_block_used", field: "chapter_id", windowSeconds: 86_400, limit: 10, now: Self.now))
             let dayStart = AggregateLevel.hour.bucket(of: AggregateTally.minute(of: Self.now.adding(milliseconds: -86_400_000)))
             let inDay = facts.filter { $0.type == "ai_block_used" && $0.minute >= dayStart }
-            #expect(day.total == inDay.count)
+            check(day.total == inDay.count)
             let byChapter = Self.counts(of: "chapter_id", in: inDay)
-            #expect(Dictionary(uniqueKeysWithValues: day.values.map { ($0.value, $0.count) }) == byChapter)
-            try! await store.pruneAggregates(now: Self.now, days: 400)
+            check(Dictionary(uniqueKeysWithValues: day.values.map { ($0.value, $0.count) }) == byChapter)
+            try! store.pruneAggregatesBlocking(now: Self.now, days: 400)
             let want = Self.expected(facts, minuteLevelSince: nowMinute - EventStore.minuteRetention)
-            #expect(try! Self.valueRows(store) == want.values)
-            #expect(try! Self.countRows(store) == want.counts)
+            check(try! Self.valueRows(store) == want.values)
+            check(try! Self.countRows(store) == want.counts)
             // Retention removed rows, never counts.
-            #expect(try! store.count() <= facts.count)
-            #expect(try! store.totals().values.reduce(0, +) == UInt64(facts.count))
-            #expect(try! store.integrityCheck() == "ok")
+            check(try! store.count() <= facts.count)
+            check(try! store.totals().values.reduce(0, +) == UInt64(facts.count))
+            check(try! store.integrityCheck() == "ok")
         }
+        return failed
     }
 
     @Test func aTopBelowTheDistinctLimitIsExactAndAboveItSaysApproximate() async throws {
@@ -275,41 +290,36 @@ struct AggregateTests {
     @Test func aStoreOfTheLastReleaseIsUpgradedOnceWithProgress() async throws {
         let dir = TempDir()
         let path = dir.file()
-        var rng = SplitMix64(seed: 11)
-        var facts: [Fact] = []
-        do {
-            // Exactly what the last release made: its migrations, then its INSERT.
+        // Exactly what the last release made: its migrations, then its INSERT (off the shared threads: it is slow in a debug build).
+        let facts: [Fact] = try await offPool {
+            var rng = SplitMix64(seed: 11)
+            var facts: [Fact] = []
             let old = try DatabaseQueue(path: path)
             try StoreSchema.migrator().migrate(old, upTo: "v2: client timestamps and a probe row")
-            var rows: [(String, Int64, String, Int?)] = []
-            for i in 0..<(2 * StoreUpgrade.chunk + 123) {
-                let (e, f) = Self.event(i, type: Self.types[i % 3], at: Self.now.adding(milliseconds: -Int64(i) * 997), &rng)
-                facts.append(f)
-                var json: [UInt8] = []
-                e.packedPayload.writeJSON(into: &json)
-                rows.append((e.eventType, e.timestamp.millisecondsSinceEpoch, String(decoding: json, as: UTF8.self), i % 2 == 0 ? nil : i))
-            }
-            let lines = rows
-            try await old.write { db in
-                for (type, ts, payload, client) in lines {
+            try old.write { db in
+                for i in 0..<(2 * StoreUpgrade.chunk + 123) {
+                    let (e, f) = Self.event(i, type: Self.types[i % 3], at: Self.now.adding(milliseconds: -Int64(i) * 997), &rng)
+                    facts.append(f)
+                    var json: [UInt8] = []
+                    e.packedPayload.writeJSON(into: &json)
                     try db.execute(sql: "INSERT INTO event (event_type, ts, source, payload, client_ts) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [type, ts, 0, payload, client])
+                                   arguments: [e.eventType, e.timestamp.millisecondsSinceEpoch, 0, String(decoding: json, as: UTF8.self),
+                                               i % 2 == 0 ? nil : i])
                 }
                 try db.execute(sql: "INSERT INTO type_total (event_type, accepted) SELECT event_type, count(*) FROM event GROUP BY event_type")
             }
+            return facts
         }
-        var exportedBefore: [String] = []
-        try EventStore(path: path, readOnly: true).export(ExportFilter()) { exportedBefore.append("\($0.eventType) \($0.timestamp) \($0.payloadJSON) \(String(describing: $0.clientTimestamp))") }
+        let exportedBefore = try await offPool { try Self.exportLines(EventStore(path: path, readOnly: true)) }
         #expect(EventStore.needsUpgrade(path: path))
 
         let heard = ProgressLog()
-        let store = try EventStore(path: path, upgradeProgress: heard.append)
+        let store = try await offPool { try EventStore(path: path, upgradeProgress: heard.append) }
         #expect(heard.all.first == StoreUpgrade.Progress(done: 0, total: facts.count))
         #expect(heard.all.last == StoreUpgrade.Progress(done: facts.count, total: facts.count))
         #expect(heard.all.count == 4, "a report per chunk of \(StoreUpgrade.chunk)")
         #expect(!EventStore.needsUpgrade(path: path))
-        var exportedAfter: [String] = []
-        try store.export(ExportFilter()) { exportedAfter.append("\($0.eventType) \($0.timestamp) \($0.payloadJSON) \(String(describing: $0.clientTimestamp))") }
+        let exportedAfter = try await offPool { try Self.exportLines(store) }
         #expect(exportedAfter == exportedBefore)
         #expect(try store.count() == facts.count)
         let want = Self.expected(facts, minuteLevelSince: .min)
@@ -320,9 +330,17 @@ struct AggregateTests {
         #expect(indexes.filter { !$0.hasPrefix("sqlite_autoindex") }.isEmpty, "the lean table has no secondary index: \(indexes)")
 
         let again = ProgressLog()
-        let reopened = try EventStore(path: path, upgradeProgress: again.append)
+        let reopened = try await offPool { try EventStore(path: path, upgradeProgress: again.append) }
         #expect(again.all.isEmpty)
         #expect(try reopened.count() == facts.count && Self.valueRows(reopened) == want.values)
+    }
+}
+
+extension AggregateTests {
+    static func exportLines(_ store: EventStore) throws -> [String] {
+        var lines: [String] = []
+        try store.export(ExportFilter()) { lines.append("\($0.eventType) \($0.timestamp) \($0.payloadJSON) \(String(describing: $0.clientTimestamp))") }
+        return lines
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import TeletopCore
 @testable import TeletopStore
 
@@ -49,3 +50,26 @@ func storeHealth(_ logger: EventLogger) -> ComponentHealth? {
 
 /// The writer's own log says what failed; tests check health instead, so it stays quiet.
 let quietLog = Logger(label: "teletop.store.test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// Runs blocking work (a store upgrade, thousands of inserts in a debug build)
+/// on a thread of its own: on the few threads Swift's tasks share, it would
+/// stall every other test running beside it.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+        Thread.detachNewThread { c.resume(with: Result { try body() }) }
+    }
+}
+
+/// Waits for async work from a thread that is not one of the shared ones (inside `offPool`).
+func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let done = DispatchSemaphore(value: 0)
+    let result = Mutex<Result<T, any Error>?>(nil)
+    Task.detached {
+        let r: Result<T, any Error>
+        do { r = .success(try await body()) } catch { r = .failure(error) }
+        result.withLock { $0 = r }
+        done.signal()
+    }
+    done.wait()
+    return try result.withLock { $0! }.get()
+}

@@ -224,7 +224,9 @@ struct StoreWriterTests {
         let queue = try #require(logger.snapshot().subscribers.first { $0.name == "store" })
         #expect(queue.queuedBytes <= 1 << 16)
         #expect(queue.queued < 20, "64 KiB holds about 16 events of 4 KB, not \(queue.queued)")
-        #expect(logger.snapshot().droppedByConsumer["store"] ?? 0 > 70)
+        // Held: what the queue's 64 KiB takes, and the batch being retried, which was taken
+        // from it (each about 16 events of 4 KB); the rest is dropped, and counted.
+        #expect(logger.snapshot().droppedByConsumer["store"] ?? 0 >= 60)
         #expect(logger.health().status == .unhealthy)
         #expect(logger.health().message.contains("store dropped"))
         try await other.writeWithoutTransaction { try $0.execute(sql: "COMMIT") }
