@@ -8,6 +8,9 @@
 #   follow: --follow FILE while benchmarks/feed_jsonl.py appends  target: 100% counted, lag < 50 ms
 #           100,000 lines/s for 20 s: lines counted when it stops
 #           and 2 s later, lag, CPU
+#   analytics: with ANALYTICS_DB=store.sqlite (a big store, e.g. kept by
+#           TELETOP_BENCH_KEEP=1 teletop-bench history): --no-sim on a copy of
+#           it, the analytics view open (refreshing every 5 s), CPU over 30 s    target <= 1% of a core
 # The store is on, as users run it, in a scratch XDG_DATA_HOME (never yours).
 # Loopback-free, bounded (~100 s), stops what it started. Needs tmux.
 set -euo pipefail
@@ -103,3 +106,18 @@ awk -v t=$((c1 - c0)) -v hz="$ticks" -v s="$((load_seconds + 2))" \
 echo "follow ingest-to-screen lag:     $(stats "${lags[@]}")  target < 50 ms"
 echo "follow peak RSS:                 $(peak_rss_mib "$pid") MiB"
 tmux_ send-keys -t follow q
+
+# The analytics view open on a big store, nothing arriving.
+if [[ -n ${ANALYTICS_DB:-} ]]; then
+  cp "$ANALYTICS_DB" "$work/analytics.sqlite"
+  events=$(sqlite3 "$work/analytics.sqlite" 'SELECT count(*) FROM event_row' 2>/dev/null || echo '?')
+  pid=$(start analytics --no-sim --db "$work/analytics.sqlite" --retain-events 0 --retain-days 0)
+  tmux_ send-keys -t analytics a
+  sleep 6
+  c0=$(cpu_ticks "$pid"); sleep "$idle_seconds"; c1=$(cpu_ticks "$pid")
+  note=$(screen analytics | grep -oE 'from the store in [0-9.]+ ms' | head -1 || true)
+  awk -v t=$((c1 - c0)) -v hz="$ticks" -v s="$idle_seconds" -v n="$events" \
+    'BEGIN { printf "analytics view open, %s events stored, %d s: CPU %.2f%% of a core\n", n, s, 100 * t / hz / s }'
+  echo "analytics refresh as the view reports it: $note"
+  tmux_ send-keys -t analytics q; sleep 0.5; tmux_ send-keys -t analytics q  # the view, then the dashboard
+fi

@@ -295,7 +295,10 @@ extension EventStore {
         var window: AggregateWindow?
     }
 
-    static func fold(_ db: Database, now: Timestamp?, limit: Int = 20_000) throws -> Int {
+    /// Groups folded in one transaction at most: a long backlog is folded in several.
+    public static let foldLimit = 20_000
+
+    static func fold(_ db: Database, now: Timestamp?, limit: Int = foldLimit) throws -> Int {
         let groups = try Row.fetchAll(db, sql: "SELECT minute, type_id, field_id FROM agg_unfolded LIMIT ?", arguments: [limit])
         var windows = try WindowWriter(db)
         let readCount = try SQLiteStatement(db, "SELECT n - folded FROM agg_count WHERE level = 0 AND bucket = ?1 AND type_id = ?2")

@@ -134,6 +134,7 @@ extension EventStore {
             ON CONFLICT(type_id, field_id, level, bucket, value) DO UPDATE SET n = n + excluded.n
             """)
         var touched: Set<WriteCache.BucketKey> = []
+        var other: [WriteCache.BucketKey: Int] = [:]
         var fieldIDsByName: [String: Int64] = [:]
         for e in tally.entries {
             let name = tally.fieldName(e)
@@ -143,10 +144,14 @@ extension EventStore {
                 fieldIDsByName[name] = fieldID
             }
             let key = WriteCache.BucketKey(minute: e.minute, typeID: typeIDs[Int(e.typeIndex)], fieldID: fieldID)
-            var value = ""
-            if let json = tally.valueJSON(e), try admits(json, key, db, &cache) { value = json }
-            values.bind(1, key.typeID); values.bind(2, fieldID); values.bind(3, e.minute); values.bind(4, value); values.bind(5, Int64(e.count))
-            try values.run()
+            if let json = tally.valueJSON(e), try admits(json, key, db, &cache) {
+                values.bind(1, key.typeID); values.bind(2, fieldID); values.bind(3, e.minute); values.bind(4, json); values.bind(5, Int64(e.count))
+                try values.run()
+            } else {
+                // A field of unique values (a sequence number, a request id) sends most of a
+                // batch here: one write per bucket, not one per value.
+                other[key, default: 0] += e.count
+            }
             if touched.insert(key).inserted {
                 unfolded.bind(1, e.minute); unfolded.bind(2, key.typeID); unfolded.bind(3, fieldID)
                 try unfolded.run()
@@ -156,6 +161,10 @@ extension EventStore {
                     cache.pairs.insert(pair)
                 }
             }
+        }
+        for (key, n) in other {
+            values.bind(1, key.typeID); values.bind(2, key.fieldID); values.bind(3, key.minute); values.bind(4, ""); values.bind(5, Int64(n))
+            try values.run()
         }
     }
 

@@ -412,7 +412,9 @@ public final class StoreWriter: Sendable {
             if ContinuousClock.now - lastFold >= options.foldInterval {
                 lastFold = .now
                 do {
-                    while try await store.fold(now: logger.clock.now()) > 0 {}
+                    // Passes until one leaves nothing behind; not until nothing is unfolded,
+                    // which, under steady ingest, is never.
+                    while try await store.fold(now: logger.clock.now()) >= EventStore.foldLimit {}
                 } catch {
                     log.warning("folding aggregates failed; will try again", metadata: ["error": "\(error)"])
                 }

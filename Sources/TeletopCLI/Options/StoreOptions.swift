@@ -19,7 +19,7 @@ struct StoreOptions: ParsableArguments {
     var retainDays = StoreSettings().retainDays!
 
     @Option(name: .customLong("retain-aggregates-days"), parsing: .unconditional,
-            help: ArgumentHelp("Keep the hourly and daily counts this many days, past the raw events (the 7d and 30d windows need 30).", valueName: "days"))
+            help: ArgumentHelp("Keep the hourly and daily counts this many days, past the raw events (at least 32 are kept: the 30d window needs them).", valueName: "days"))
     var retainAggregatesDays = StoreSettings().retainAggregatesDays
 
     @Option(help: ArgumentHelp("Also write every accepted event to this file as JSON Lines, as it arrives (for `teletop replay`).", valueName: "file"))

@@ -164,7 +164,7 @@ public enum KeyMap {
                    "j/k, PgDn/PgUp, g", "", footer: FooterItem("j/k", "scroll")),
 
         // The analytics view.
-        KeyBinding([.analytics], [(.char("w"), .nextWindow)], "w", "the window: 5m, 1h, 24h, 7d, all",
+        KeyBinding([.analytics], [(.char("w"), .nextWindow)], "w", "the window: 5m, 1h, 24h, 7d, 30d, all",
                    footer: FooterItem("w", "window"), section: .analytics),
         KeyBinding([.analytics], [(.char("r"), .reload)], "r", "ask the store again; it also asks every five seconds",
                    footer: FooterItem("r", "refresh"), section: .analytics),

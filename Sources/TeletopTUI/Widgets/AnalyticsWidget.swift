@@ -18,7 +18,7 @@ struct AnalyticsWidget {
         guard rect.height >= 6 else { return }
         let g = glyphs
         grid.fill(rect)
-        let windowText = window == .all ? "all stored history" : "last \(window.rawValue)"
+        let windowText = window == .all ? "all history this store counted" : "last \(window.rawValue)"
         var note = "loading"
         if let r = report, r.window == window {
             note = r.error == nil ? "from the store in \(Format.oneDecimal(r.elapsedMillis)) ms" : "no data"
