@@ -146,7 +146,7 @@ extension EventStore: AnalyticsSource {
         }
         let opened = counted.count
         for row in try Row.fetchAll(db, sql: """
-            SELECT value, n FROM agg_window WHERE win = ? AND type_id = ? AND field_id = ? AND value != '' ORDER BY n DESC LIMIT ?
+            SELECT value, n FROM agg_window WHERE win = ? AND type_id = ? AND field_id = ? AND value != '' ORDER BY n DESC, value LIMIT ?
             """, arguments: [w.rawValue, sumType, field, max(1, limit) + opened]) where counted[row[0]] == nil {
             counted[row[0]] = row[1]
         }

@@ -112,7 +112,9 @@ public final class StoreWriter: Sendable {
         var opened: Result<EventStore, StoreError>
         if EventStore.needsUpgrade(path: path) {
             // A big store takes a while to rebuild: in the write loop, with its
-            // progress in the status, while the dashboard or server runs.
+            // progress in the status, while the dashboard or server runs; a stop
+            // waits for it (see `stop`).
+            state.withLock { $0.status.upgrade = StoreUpgrade.Progress(done: 0, total: 0) }
             opened = .failure(StoreError(path: path, kind: .other, message: Self.upgradeText(StoreUpgrade.Progress(done: 0, total: 0))))
         } else {
             do {
@@ -312,7 +314,8 @@ public final class StoreWriter: Sendable {
         }
         answer(stranded, .notDurable(Self.refusalText(error.description)))
         publishHealth()
-        if first { log.error("store failed; retrying", metadata: ["error": "\(error)"]) }
+        let upgrading = state.withLock { $0.status.upgrade != nil }
+        if first && !upgrading { log.error("store failed; retrying", metadata: ["error": "\(error)"]) }
     }
 
     /// Health's line for the store, read from the state and published under

@@ -140,6 +140,34 @@ struct StoreRoutesTests {
         #expect(failing.snapshot().totalAccepted == 0)
     }
 
+    /// Issue 16: `/series` answers from the aggregates and says which window a bucket allows.
+    @Test func seriesAnswersPerBucketAndChecksItsQuery() async throws {
+        let logger = EventLogger(clock: clock)
+        let analytics = FakeAnalytics()
+        try await app(logger, analytics: analytics).test(.router) { client in
+            try await client.execute(uri: "/api/telemetry/series?event_type=error_event&bucket=hour&window=7d", method: .get) { response in
+                #expect(response.status == .ok)
+                let o = try object(response.body)
+                #expect(o["bucket"] as? String == "hour" && o["window"] as? String == "7d" && o["total"] as? Int == 5)
+                let points = try #require(o["points"] as? [[String: Any]])
+                #expect(points.map { $0["count"] as? Int } == [4, 1])
+                #expect(points.last?["start"] as? String == clock.now().iso8601)
+            }
+            try await client.execute(uri: "/api/telemetry/series?bucket=minute&window=30d", method: .get) { response in
+                #expect(response.status == .badRequest)
+                let message = try object(response.body)["message"] as? String ?? ""
+                #expect(message.contains("window") && message.contains("at most 24h for minute buckets"), "\(message)")
+            }
+            try await client.execute(uri: "/api/telemetry/series?bucket=week", method: .get) { response in
+                #expect(response.status == .badRequest)
+                let message = try object(response.body)["message"] as? String ?? ""
+                #expect(message.contains("minute, hour, day"), "\(message)")
+            }
+        }
+        let query = try #require(analytics.seriesQueries.withLock { $0.first })
+        #expect(query == SeriesQuery(eventType: "error_event", bucket: .hour, window: .week, now: clock.now()))
+    }
+
     @Test func topAnswersFromTheStoreAndChecksItsQuery() async throws {
         let logger = EventLogger(clock: clock)
         let analytics = FakeAnalytics()
@@ -151,6 +179,7 @@ struct StoreRoutesTests {
                 let values = try #require(o["values"] as? [[String: Any]])
                 #expect(values.first?["value"] as? Int == 3)
                 #expect(values.last?["value"] as? String == "ch-1")
+                #expect(o["approximate"] as? Bool == false && o["other"] as? Int == 0)
             }
             try await client.execute(uri: "/api/telemetry/top?window=1y", method: .get) { response in
                 #expect(response.status == .badRequest)

@@ -222,6 +222,19 @@ struct AnalyticsViewTests {
         #expect(grid[width - 3, nowRow! - 1].character != " ", "\(grid.lines[nowRow! - 1])")
     }
 
+    /// Issue 16: a panel whose counts used the aggregates' "other" says so, and how many.
+    @Test func anApproximatePanelSaysHowManyFellInOther() {
+        let s = fixture.session(width: 160, height: 45)
+        s.send(.key(.char("a")))
+        var report = Self.report()
+        report.panels[4].result.other = 1_234
+        s.send(.analyticsLoaded(report))
+        let busiest = s.render().lines.first { $0.contains("Busiest users") } ?? ""
+        #expect(busiest.contains("approximate: 1,234 in other"), "\(busiest)")
+        let chapters = s.render().lines.first { $0.contains("Top chapters") } ?? ""
+        #expect(!chapters.contains("approximate"), "an exact panel says nothing: \(chapters)")
+    }
+
     @Test func keysChangeTheWindowAskForDataAndLeave() {
         let s = fixture.session(width: 160, height: 45)
         #expect(s.render().lines.last?.contains("a analytics") == true, "the footer shows the key")
