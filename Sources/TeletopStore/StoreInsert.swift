@@ -207,20 +207,20 @@ extension EventStore {
     }
 
     static func typeID(_ name: String, _ db: Database, _ cache: inout WriteCache) throws -> Int64 {
-        if let id = cache.typeIDs[name] { return id }
-        if cache.typeIDs.count >= WriteCache.maxNames { cache.typeIDs.removeAll(); cache.evicted += 1 }
-        try db.execute(sql: "INSERT OR IGNORE INTO event_type (name) VALUES (?)", arguments: [name])
-        let id = try Int64.fetchOne(db, sql: "SELECT id FROM event_type WHERE name = ?", arguments: [name])!
-        cache.typeIDs[name] = id
-        return id
+        try id(of: name, in: "event_type", db, &cache.typeIDs, evicted: &cache.evicted)
     }
 
     static func fieldID(_ name: String, _ db: Database, _ cache: inout WriteCache) throws -> Int64 {
-        if let id = cache.fieldIDs[name] { return id }
-        if cache.fieldIDs.count >= WriteCache.maxNames { cache.fieldIDs.removeAll(); cache.evicted += 1 }
-        try db.execute(sql: "INSERT OR IGNORE INTO field (name) VALUES (?)", arguments: [name])
-        let id = try Int64.fetchOne(db, sql: "SELECT id FROM field WHERE name = ?", arguments: [name])!
-        cache.fieldIDs[name] = id
+        try id(of: name, in: "field", db, &cache.fieldIDs, evicted: &cache.evicted)
+    }
+
+    /// The id of a name in one of the name tables (`event_type`, `field`), made on first use.
+    private static func id(of name: String, in table: String, _ db: Database, _ known: inout [String: Int64], evicted: inout Int) throws -> Int64 {
+        if let id = known[name] { return id }
+        if known.count >= WriteCache.maxNames { known.removeAll(); evicted += 1 }
+        try db.execute(sql: "INSERT OR IGNORE INTO \(table) (name) VALUES (?)", arguments: [name])
+        let id = try Int64.fetchOne(db, sql: "SELECT id FROM \(table) WHERE name = ?", arguments: [name])!
+        known[name] = id
         return id
     }
 }
