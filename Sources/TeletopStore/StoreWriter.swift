@@ -217,11 +217,16 @@ public final class StoreWriter: Sendable {
             if pending.isEmpty {
                 // While failing, or with a client waiting, do not sleep in `next`:
                 // the probe and the client each need this loop to go round.
+                // The batch being written (or retried) holds at most the queue's byte
+                // bound, so the queue and the batch together hold at most twice it.
+                let bound = logger.configuration.queueBytes
                 pending = stopping || failing || hasDirect
-                    ? subscription.drain(max: options.maxBatch) : await subscription.next(max: options.maxBatch)
+                    ? subscription.drain(max: options.maxBatch, maxBytes: bound)
+                    : await subscription.next(max: options.maxBatch, maxBytes: bound)
                 if !pending.isEmpty && pending.count < options.maxBatch && !stopping && !hasDirect {
                     try? await Task.sleep(for: options.gatherWindow)
-                    pending += subscription.drain(max: options.maxBatch - pending.count)
+                    let held = pending.reduce(0) { $0 + $1.footprint }
+                    if held < bound { pending += subscription.drain(max: options.maxBatch - pending.count, maxBytes: bound - held) }
                 }
             }
             let direct = takeDirect()

@@ -67,10 +67,21 @@ public final class EventSubscription: Sendable {
         return accepted
     }
 
-    /// Takes up to `max` queued events, oldest first, without waiting.
-    public func drain(max: Int = .max) -> [LoggedEvent] {
+    /// Takes up to `max` queued events, oldest first, without waiting: at
+    /// most `maxBytes` of them by footprint (but at least one), so a consumer
+    /// holding what it took is bounded in bytes as the queue is.
+    public func drain(max: Int = .max, maxBytes: Int = .max) -> [LoggedEvent] {
         state.withLock { s in
-            let n = Swift.min(max, s.count)
+            var n = Swift.min(max, s.count)
+            if maxBytes < .max {
+                var bytes = 0, taken = 0
+                while taken < n {
+                    bytes += s.queue[s.head + taken].footprint
+                    if taken > 0 && bytes > maxBytes { break }
+                    taken += 1
+                }
+                n = taken
+            }
             guard n > 0 else { return [] }
             let out = Array(s.queue[s.head..<(s.head + n)])
             for event in out { s.bytes -= event.footprint }
@@ -91,11 +102,11 @@ public final class EventSubscription: Sendable {
     }
 
     /// Waits until at least one event is queued (or the subscription is
-    /// cancelled), then drains up to `max`. An empty result means cancelled.
+    /// cancelled), then drains up to `max` (and `maxBytes`). An empty result means cancelled.
     /// `wake()` also ends the wait with an empty result (check `isCancelled`).
-    public func next(max: Int = .max) async -> [LoggedEvent] {
+    public func next(max: Int = .max, maxBytes: Int = .max) async -> [LoggedEvent] {
         while true {
-            let batch = drain(max: max)
+            let batch = drain(max: max, maxBytes: maxBytes)
             if !batch.isEmpty { return batch }
             if isCancelled { return [] }
             let woken = state.withLock { s -> Bool in
