@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Measures the real dashboard as a user runs it: release build, 160x45 tmux
-# pane, figures read from /proc and from teletop's own health pane.
+# Measures the real dashboard as a user runs it: release build, 210x50 tmux
+# pane (200 columns or more: narrower, the health pane sits under the feed and
+# its frame and lag line may not fit), figures read from /proc and from
+# teletop's own health pane.
 #   idle:   CPU over 30 s with no events (--no-sim)            target ~0% (<= 1% of a core)
 #   100k/s: simulator at 100,000 events/s for 20 s: the rate    target: keeps up, lag < 50 ms
 #           reached, frame time and ingest-to-screen lag as the
@@ -31,7 +33,7 @@ ticks=$(getconf CLK_TCK)
 # start NAME ARGS...: teletop as the pane's own process; prints its PID.
 start() {
   local name=$1; shift
-  tmux_ new-session -d -s "$name" -x 160 -y 45 \
+  tmux_ new-session -d -s "$name" -x 210 -y 50 \
     env -u NO_COLOR TERM=tmux-256color XDG_DATA_HOME="$work/data-$name" "$bin" --port 0 --log-file "$work/$name.log" "$@"
   sleep 2
   tmux_ display -p -t "$name" '#{pane_pid}'

@@ -14,9 +14,10 @@ import TeletopCore
 extension TelemetryRoutes {
     static let maxTopLimit = 100
     static let queryTimeLimit: Duration = .seconds(10)
-    /// A full queue is waited on this long before 429: places come back as soon
-    /// as queries end or their clients leave, which a burst of abandoned
-    /// requests makes happen a moment after the honest one arrives.
+    /// A full queue is waited on this long before 429, by at most
+    /// `QueryGate.limit` requests: places come back as soon as queries end or
+    /// their clients leave, which a burst of abandoned requests makes happen a
+    /// moment after the honest one arrives.
     static let placeWait: Duration = .milliseconds(750)
     /// One query at a time: a burst of them queues here instead of competing with the writer.
     static let queries = DispatchQueue(label: "teletop.top")
@@ -102,6 +103,8 @@ final class QueryGate: Sendable {
     /// One running and four waiting.
     static let limit = 5
     fileprivate let count = Atomic<Int>(0)
+    /// Requests waiting for a place (at most `limit` more).
+    private let waiting = Atomic<Int>(0)
 
     /// A place in the queue, or nil when it is full.
     func enter() -> Ticket? {
@@ -110,14 +113,21 @@ final class QueryGate: Sendable {
         return nil
     }
 
-    /// A place, looked for again every 10 ms for up to `wait`; nil when none came free.
+    /// A place, looked for again every 10 ms for up to `wait`; nil when none
+    /// came free, or at once when `limit` others are waiting for one already.
     func enter(waitingUpTo wait: Duration) async -> Ticket? {
-        let giveUp = ContinuousClock.now + wait
-        while true {
-            if let ticket = enter() { return ticket }
-            if ContinuousClock.now >= giveUp { return nil }
-            try? await Task.sleep(for: .milliseconds(10))
+        if let ticket = enter() { return ticket }
+        guard waiting.add(1, ordering: .relaxed).newValue <= Self.limit else {
+            waiting.subtract(1, ordering: .relaxed)
+            return nil
         }
+        defer { waiting.subtract(1, ordering: .relaxed) }
+        let giveUp = ContinuousClock.now + wait
+        while ContinuousClock.now < giveUp {
+            try? await Task.sleep(for: .milliseconds(10))
+            if let ticket = enter() { return ticket }
+        }
+        return nil
     }
 
     /// Given back once, by whichever comes first: the query's end or its client leaving.

@@ -196,9 +196,10 @@ def test_concurrent_top_queries_are_bounded(big_store, serve):
     t0 = time.monotonic()
     assert server.request("GET", TOP_PATH, timeout=30).status == 200
     single = time.monotonic() - t0
-    # One query runs at a time and at most four wait: whoever is answered 200 is
-    # answered within five query times; the others are told to come back.
-    bound = 5 * single + 2
+    # One query runs at a time, four wait in the queue and at most five more wait
+    # briefly for a place: whoever is answered 200 is answered within ten query
+    # times (and the place wait); the others are told to come back.
+    bound = 10 * single + 2
     n = 20
     start = threading.Barrier(n)
 
@@ -227,7 +228,13 @@ def test_concurrent_top_queries_are_bounded(big_store, serve):
     slowest = max(e for _, e, _ in results)
     assert not problems, f"20 concurrent /top (slowest {slowest:.1f} s):\n" + "\n".join(problems)
     refused = sum(1 for r, _, _ in results if r is not None and r.status == 429)
-    assert refused >= n - 5, f"only {refused} of {n} concurrent /top were told to wait (the queue holds 5)"
+    # Since issue 16 a /top reads aggregates and takes about a millisecond, so
+    # places come free while the burst is still arriving and more than ten of
+    # twenty may be served. Only when one query outlasts the burst's arrival
+    # must the rest be refused; the bound itself is tested in-process with a
+    # query held until released (HardeningRoutesTests).
+    if single > 0.5:
+        assert refused >= n - 10, f"only {refused} of {n} concurrent /top were told to wait (5 in the queue, 5 waiting for a place)"
 
 
 # --- stream slots --------------------------------------------------------------------

@@ -44,16 +44,6 @@ public enum SeriesBucket: String, Sendable, CaseIterable {
         case .day: 1_440
         }
     }
-
-    /// The longest window a series of this bucket may span (minute buckets
-    /// live for a day; a longer series would be mostly zeros anyway).
-    public var longestWindow: AnalyticsWindow {
-        switch self {
-        case .minute: .day
-        case .hour: .month
-        case .day: .all
-        }
-    }
 }
 
 public struct SeriesQuery: Sendable, Equatable {
