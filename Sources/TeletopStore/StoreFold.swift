@@ -34,6 +34,15 @@ enum AggregateLevel: Int64 {
         case .day: 1_440
         }
     }
+
+    /// The level that keeps a series' buckets.
+    init(_ bucket: SeriesBucket) {
+        switch bucket {
+        case .minute: self = .minute
+        case .hour: self = .hour
+        case .day: self = .day
+        }
+    }
 }
 
 /// The windows kept as running sums; `rawValue` is the length in minutes, 0 the lifetime.

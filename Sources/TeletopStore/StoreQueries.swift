@@ -199,11 +199,7 @@ extension EventStore: AnalyticsSource {
     }
 
     public func series(_ query: SeriesQuery) throws -> [SeriesPoint] {
-        let level: AggregateLevel = switch query.bucket {
-        case .minute: .minute
-        case .hour: .hour
-        case .day: .day
-        }
+        let level = AggregateLevel(query.bucket)
         let nowMinute = AggregateTally.minute(of: query.now)
         var from: Int64
         if let seconds = query.window.seconds {
@@ -213,7 +209,7 @@ extension EventStore: AnalyticsSource {
                 ?? level.bucket(of: nowMinute)
         }
         // At most this many points: the newest.
-        from = max(from, level.bucket(of: nowMinute) - (Self.maxSeriesPoints - 1) * query.bucket.minutes)
+        from = max(from, level.bucket(of: nowMinute) - (Self.maxSeriesPoints - 1) * level.minutes)
         return try series(level: level, eventType: query.eventType, from: from, now: query.now)
     }
 
@@ -221,7 +217,7 @@ extension EventStore: AnalyticsSource {
 
     /// Dense counts per bucket of `level`, from the bucket starting at `from` to the one holding `now`.
     func series(level: AggregateLevel, eventType: String?, from: Int64, now: Timestamp) throws -> [SeriesPoint] {
-        let width = level == .minute ? 1 : (level == .hour ? 60 : 1_440) as Int64
+        let width = level.minutes
         let last = level.bucket(of: AggregateTally.minute(of: now))
         let count = max(0, Int((last - from) / width) + 1)
         var out = (0..<count).map { SeriesPoint(start: Timestamp(millisecondsSinceEpoch: (from + Int64($0) * width) * 60_000), count: 0) }

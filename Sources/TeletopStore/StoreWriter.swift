@@ -408,6 +408,7 @@ public final class StoreWriter: Sendable {
     func tickLoop() async {
         var lastPrune = ContinuousClock.now
         var lastFold = ContinuousClock.now
+        var evictionsLogged = 0
         while !state.withLock({ $0.finished }) {
             try? await Task.sleep(for: options.tick)
             subscription.wake()
@@ -417,6 +418,13 @@ public final class StoreWriter: Sendable {
             guard let store = state.withLock({ $0.store }) else { continue }
             let size = store.sizeOnDisk
             state.withLock { $0.status.sizeOnDisk = size }
+            // The write cache's bounds at work (a replay over many old minutes): say so.
+            let evictions = store.cacheEvictions
+            if evictions > evictionsLogged {
+                log.notice("aggregate write cache evicted value sets to stay in its bounds; they are read back from the file when needed",
+                           metadata: ["evicted": "\(evictions - evictionsLogged)", "total": "\(evictions)"])
+                evictionsLogged = evictions
+            }
             if ContinuousClock.now - lastFold >= options.foldInterval {
                 lastFold = .now
                 do {

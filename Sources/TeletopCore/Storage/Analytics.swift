@@ -36,14 +36,6 @@ public protocol AnalyticsSource: Sendable {
 /// days for as long as aggregates are retained.
 public enum SeriesBucket: String, Sendable, CaseIterable {
     case minute, hour, day
-
-    public var minutes: Int64 {
-        switch self {
-        case .minute: 1
-        case .hour: 60
-        case .day: 1_440
-        }
-    }
 }
 
 public struct SeriesQuery: Sendable, Equatable {
