@@ -3,6 +3,7 @@ import Testing
 
 /// Issue 17's CLI points through the real binary: what a mistake prints and
 /// the exit status it ends with.
+extension EndToEnd {
 @Suite("The command line of the real binary", .serialized)
 struct CLIEndToEndTests {
     /// Runs `sh -c script` with the binary as $T; returns (status, output).
@@ -60,4 +61,5 @@ struct CLIEndToEndTests {
         #expect(status == 0, "\(out)")
         #expect(out.hasPrefix(#"{"event_type":"error_event""#) && !out.contains("Broken pipe"), "\(out)")
     }
+}
 }

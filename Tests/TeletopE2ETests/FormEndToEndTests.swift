@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+extension EndToEnd {
 @Suite("The form in the real binary", .serialized)
 struct FormEndToEndTests {
     @Test func fillSubmitAndFixAnEvent() throws {
@@ -31,4 +32,5 @@ struct FormEndToEndTests {
         try t.keys("q")
         #expect(t.exitStatus() == "0")
     }
+}
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+extension EndToEnd {
 @Suite("The HTTP API of the real binary", .serialized)
 struct HTTPEndToEndTests {
     static let body = #"{"event_type": "ai_block_used", "payload": {"user_id": "user_123", "chapter_id": 1, "section_id": "what-is-physical-ai", "block_type": "ask-question", "query": "What is Physical AI?"}}"#
@@ -25,7 +26,9 @@ struct HTTPEndToEndTests {
         #expect(t.exitStatus() == "0")
     }
 }
+}
 
+extension EndToEnd {
 @Suite("Headless serve, send and curl", .serialized)
 struct ServeSendCurlTests {
     func object(_ text: String) throws -> [String: Any] {
@@ -92,4 +95,5 @@ struct ServeSendCurlTests {
         #expect(summary.contains("teletop serve stopped (Terminated)"))
         #expect(summary.contains("1 events accepted, 2 rejected"))
     }
+}
 }

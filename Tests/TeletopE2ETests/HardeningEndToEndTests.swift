@@ -3,6 +3,7 @@ import Testing
 import TeletopCore
 
 /// Issue 11 through the real binary: what a user of `teletop serve` sees.
+extension EndToEnd {
 @Suite("Hardening, through the real binary", .serialized)
 struct HardeningEndToEndTests {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("teletop-hardening-e2e-\(UUID())")
@@ -57,4 +58,5 @@ struct HardeningEndToEndTests {
         #expect(errors.isEmpty, "a clean stop logged: \(errors)")
         #expect(text.contains("serve stopped"))
     }
+}
 }

@@ -17,6 +17,7 @@ enum Lines {
     ].joined(separator: "\n") + "\n"
 }
 
+extension EndToEnd {
 @Suite("JSON Lines into the real binary", .serialized)
 struct JSONLinesEndToEndTests {
     func temporaryFile(_ text: String) throws -> URL {
@@ -96,4 +97,5 @@ struct JSONLinesEndToEndTests {
         try t.keys("Escape", "q")
         #expect(t.exitStatus() == "0")
     }
+}
 }

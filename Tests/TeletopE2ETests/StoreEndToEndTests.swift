@@ -5,6 +5,7 @@ import Testing
 /// The durable store as users meet it: a crash, a restart, export. `.ci/run`
 /// runs these with the rest of `swift test`; they need `sqlite3` (for
 /// `PRAGMA integrity_check` from outside teletop) and `tmux`.
+extension EndToEnd {
 @Suite("The store of the real binary", .serialized)
 struct StoreEndToEndTests {
     let dir: URL
@@ -221,6 +222,7 @@ struct StoreEndToEndTests {
             #expect(a?["timestamp"] as? String == b?["client_timestamp"] as? String, "the recorded time is kept as client_timestamp")
         }
     }
+}
 }
 
 /// One POST on its own connection; the status, or nil when the server is gone.

@@ -3,6 +3,7 @@ import Testing
 import TeletopTUI
 
 /// Issue 17's screen points through the real binary under tmux.
+extension EndToEnd {
 @Suite("The terminal a daily user expects, in tmux", .serialized)
 struct TerminalUXEndToEndTests {
     static let clusters = ["質問👍🏽", "🇯🇵", "👨\u{200D}👩\u{200D}👧\u{200D}👦", "e\u{301}té", "❤️ ok", "नमस्ते"]
@@ -157,4 +158,5 @@ struct TerminalUXEndToEndTests {
         let after = try t.capture()
         #expect(!after.contains("1 Feed") && !after.contains("3 Health"), "\(after)")
     }
+}
 }

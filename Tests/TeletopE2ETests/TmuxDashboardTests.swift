@@ -168,6 +168,7 @@ func countersTotal(_ screen: String) -> Int? {
     return Int(line[r].split(separator: " ").last!.replacingOccurrences(of: ",", with: ""))
 }
 
+extension EndToEnd {
 @Suite("The real binary under tmux", .serialized)
 struct TmuxDashboardTests {
     @Test func aSessionAsAPersonWouldUseIt() throws {
@@ -261,4 +262,5 @@ struct TmuxDashboardTests {
         let screen = try t.tmux(["capture-pane", "-p", "-J", "-S", "-100", "-t", t.name]).replacingOccurrences(of: "\n", with: "")
         #expect(screen.contains("TERM=dumb cannot move the cursor"))
     }
+}
 }
