@@ -15,11 +15,11 @@ extension TelemetryRoutes {
         case notStored(String)
     }
 
-    func admit(_ items: [Result<EventIngest.Decoded, IngestError>]) async -> [ItemOutcome] {
+    func admit(_ items: [Result<EventIngest.Decoded, IngestError>], source: EventSource = .http) async -> [ItemOutcome] {
         guard let durability else {
             // No store: straight through the core's one door.
             return items.map { item in
-                switch EventIngest.admit(item, into: logger, source: .http, stamp: .client) {
+                switch EventIngest.admit(item, into: logger, source: source, stamp: .client) {
                 case .accepted(let event): .accepted(event)
                 case .rejected(let issues): .rejected(issues)
                 }
@@ -32,12 +32,12 @@ extension TelemetryRoutes {
         var storeIndexes: [Int] = []
         var toStore: [LoggedEvent] = []
         for item in items {
-            switch EventIngest.vet(item, into: logger, source: .http, stamp: .client) {
+            switch EventIngest.vet(item, into: logger, source: source, stamp: .client) {
             case .failure(let error):
                 outcomes.append(.rejected(error.issues))  // counted by vet
             case .success(let v):
                 storeIndexes.append(outcomes.count)
-                toStore.append(LoggedEvent(sequence: 0, eventType: v.eventType, timestamp: now, source: .http,
+                toStore.append(LoggedEvent(sequence: 0, eventType: v.eventType, timestamp: now, source: source,
                                            unplanned: false, packedPayload: v.payload, clientTimestamp: v.clientTimestamp))
                 outcomes.append(.notStored(""))  // until the write says
             }
@@ -47,7 +47,7 @@ extension TelemetryRoutes {
         switch await durability.write(toStore) {
         case .durable:
             for (index, e) in zip(storeIndexes, toStore) {
-                switch logger.log(e.eventType, e.packedPayload, source: .http, timestamp: e.timestamp,
+                switch logger.log(e.eventType, e.packedPayload, source: source, timestamp: e.timestamp,
                                   clientTimestamp: e.clientTimestamp, stored: true) {
                 case .accepted(let event): outcomes[index] = .accepted(event)
                 case .rejected(let issues): outcomes[index] = .rejected(issues)

@@ -60,6 +60,7 @@ extension TelemetryRoutes {
         }
         overall.append(("event_types", .array(types)))
         overall.append(("health", snap.healthResponse.jsonValue))
+        overall.append(("sdk", sdkStatus))
         return Self.json(.object(JSONObject(overall.map { .init(key: $0.0, value: $0.1) })), status: .ok)
     }
 }

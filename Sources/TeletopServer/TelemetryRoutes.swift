@@ -18,8 +18,9 @@ public struct TelemetryRoutes: Sendable {
     public static let endpoints: [(path: String, method: HTTPRequest.Method)] = [
         ("/api/telemetry/log", .post), ("/api/telemetry/health", .get), ("/api/telemetry/batch", .post),
         ("/api/telemetry/events", .get), ("/api/telemetry/stats", .get), ("/api/telemetry/stream", .get),
-        ("/api/telemetry/top", .get), ("/api/telemetry/series", .get), ("/metrics", .get), ("/openapi.yaml", .get),
-    ]
+        ("/api/telemetry/top", .get), ("/api/telemetry/series", .get), ("/api/telemetry/fault", .post),
+        ("/metrics", .get), ("/openapi.yaml", .get),
+    ] + sdkPaths.map { ($0, .post) }
 
     /// The OpenAPI 3.1 document served at `/openapi.yaml`, with the loaded plan's schemas.
     public let openAPIDocument: String
@@ -37,10 +38,17 @@ public struct TelemetryRoutes: Sendable {
     public let durability: (any DurabilityGate)?
     /// Where `GET /api/telemetry/top` reads history (nil: no store).
     public let analytics: (any AnalyticsSource)?
+    /// The SDK endpoints' fault mode, shared with the dashboard's key.
+    public let faults: FaultSwitch
+    /// Ids of the SDK events taken lately, to mark a retry as a duplicate.
+    public let duplicates: DuplicateWindow
 
     public init(logger: EventLogger, maxBodyBytes: Int = 1 << 20, token: String? = nil, metrics: TelemetryMetrics? = nil,
-                durability: (any DurabilityGate)? = nil, analytics: (any AnalyticsSource)? = nil) {
+                durability: (any DurabilityGate)? = nil, analytics: (any AnalyticsSource)? = nil,
+                faults: FaultSwitch = FaultSwitch(), duplicates: DuplicateWindow = DuplicateWindow()) {
         self.logger = logger
+        self.faults = faults
+        self.duplicates = duplicates
         self.maxBodyBytes = maxBodyBytes
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
         self.metrics = metrics ?? TelemetryMetrics(logger: logger)
@@ -73,6 +81,9 @@ public struct TelemetryRoutes: Sendable {
         protected.get("/api/telemetry/top") { request, context in try await self.top(request, context) }
         protected.get("/api/telemetry/series") { request, context in try await self.series(request, context) }
         protected.get("/api/telemetry/stream") { request, context in try self.stream(request, context) }
+        protected.post("/api/telemetry/fault") { request, _ in try await self.setFault(request) }
+        // The SDKs authenticate their own way (write key, project key): see sdkAuthorized.
+        addSDKRoutes(to: router)
     }
 
     /// The routes as one responder whose every error, a 404 included, has the JSON error shape.
@@ -109,7 +120,8 @@ public struct TelemetryRoutes: Sendable {
     /// reason, never taken as complete.
     /// The caller releases the body's place in `bodyBudget` once it is answered.
     /// (Each header lookup costs thousands of instructions: Content-Length is read once.)
-    func readBody(_ request: Request) async throws -> (bytes: ByteBuffer, reservation: BodyBudget.Reservation) {
+    func readBody(_ request: Request, limit: Int? = nil) async throws -> (bytes: ByteBuffer, reservation: BodyBudget.Reservation) {
+        let maxBodyBytes = limit ?? self.maxBodyBytes
         let declared = request.headers[.contentLength].flatMap { Int($0) }
         if let declared, declared > maxBodyBytes {
             throw APIError(.contentTooLarge, "body_too_large", "the request body (\(declared) bytes) is larger than \(maxBodyBytes) bytes")

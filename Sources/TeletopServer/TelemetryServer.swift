@@ -21,6 +21,8 @@ public final class TelemetryServer: Sendable {
         /// The store, when there is one: writes are answered once durable.
         public var durability: (any DurabilityGate)?
         public var analytics: (any AnalyticsSource)?
+        /// The SDK endpoints' fault mode (`--fault`, the dashboard's key, `/api/telemetry/fault`).
+        public var faults = FaultSwitch()
         public init() {}
     }
 
@@ -48,8 +50,11 @@ public final class TelemetryServer: Sendable {
         self.log = log
         metrics = TelemetryMetrics(logger: logger)
         routes = TelemetryRoutes(logger: logger, maxBodyBytes: options.maxBodyBytes, token: options.token, metrics: metrics,
-                                 durability: options.durability, analytics: options.analytics)
+                                 durability: options.durability, analytics: options.analytics, faults: options.faults)
     }
+
+    /// Retries of SDK events taken lately, and the window that spots them.
+    public var duplicates: DuplicateWindow.Status { routes.duplicates.status }
 
     public var state: State { stateBox.withLock { $0 } }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TeletopCore
 
 /// `--host`, `--port`, `--no-http`, `--max-body`, shared by the dashboard and `serve`.
 struct HTTPOptions: ParsableArguments {
@@ -18,7 +19,15 @@ struct HTTPOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Require Authorization: Bearer <token> for writes and event reads (default: $TELETOP_TOKEN).", valueName: "token"))
     var token: String?
 
+    @Option(help: ArgumentHelp(
+        "Make the SDK endpoints fail on purpose, to watch an SDK retry: 503, 429, delay=MS or drop, optionally @PERCENT of requests (503@50%). The dashboard's F key and POST /api/telemetry/fault change it while running.",
+        valueName: "mode"))
+    var fault: String?
+
     func validate() throws {
+        if let fault {
+            do { _ = try SDKFault.parse(fault) } catch { throw ValidationError("--fault: \(error.description)") }
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535, got \(port)") }
         // An empty token would turn authentication off without a word.
         if let token, token.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -38,6 +47,7 @@ struct HTTPOptions: ParsableArguments {
 
     /// nil with `--no-http`.
     var settings: HTTPSettings? {
-        noHTTP ? nil : HTTPSettings(host: host, port: port, maxBodyBytes: maxBodyBytes, token: Self.token(token))
+        noHTTP ? nil : HTTPSettings(host: host, port: port, maxBodyBytes: maxBodyBytes, token: Self.token(token),
+                                    fault: fault.flatMap { try? SDKFault.parse($0) })
     }
 }

@@ -24,6 +24,10 @@ struct LoggerOptions: ParsableArguments {
         valueName: "size"))
     var queueBytes = ByteSize(bytes: LoggerSettings().queueBytes)
 
+    @Flag(name: .customLong("accept-unplanned"), help: ArgumentHelp(
+        "Watch first: take every event type, flagged as unplanned, while the plan's own types are still checked (for an app whose events are in no plan yet)."))
+    var acceptUnplanned = false
+
     func validate() throws {
         guard ringCapacity >= 1 else { throw ValidationError("--ring must be at least 1, got \(ringCapacity)") }
         guard ringBytes.bytes >= 1 << 16 else { throw ValidationError("--ring-bytes must be at least 64KiB, got \(ringBytes)") }
@@ -31,7 +35,7 @@ struct LoggerOptions: ParsableArguments {
     }
 
     var settings: LoggerSettings {
-        LoggerSettings(seed: seed, planPath: plan, ringCapacity: ringCapacity, ringBytes: ringBytes.bytes, queueBytes: queueBytes.bytes)
+        LoggerSettings(seed: seed, planPath: plan, acceptUnplanned: acceptUnplanned, ringCapacity: ringCapacity, ringBytes: ringBytes.bytes, queueBytes: queueBytes.bytes)
     }
 
     /// `--sim-rate`, whose default differs between the dashboard and `serve`.

@@ -9,6 +9,12 @@ extension LoggerSettings {
     }
 
     func loadPlan() throws -> TrackingPlan {
+        var plan = try loadPlanFile()
+        if acceptUnplanned { plan.acceptUnplanned = true }
+        return plan
+    }
+
+    private func loadPlanFile() throws -> TrackingPlan {
         guard let path = planPath else { return .contract }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw commandFailure("teletop: --plan \(path): cannot read the file")

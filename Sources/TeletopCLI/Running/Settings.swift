@@ -10,6 +10,8 @@ struct LoggerSettings: Equatable {
     var seed: UInt64 = 42
     /// A tracking plan file; nil: the contract's three types.
     var planPath: String?
+    /// `--accept-unplanned`: every type taken, the unplanned ones flagged.
+    var acceptUnplanned = false
     var ringCapacity = 10_000
     var ringBytes = 64 << 20
     var queueBytes = 32 << 20
@@ -31,6 +33,8 @@ struct HTTPSettings: Equatable {
     var maxBodyBytes = 1 << 20
     /// `--token`, else `$TELETOP_TOKEN`; nil for an open API.
     var token: String?
+    /// `--fault`: the SDK endpoints' fault mode at start.
+    var fault: SDKFault?
 }
 
 /// The store and the recorder.

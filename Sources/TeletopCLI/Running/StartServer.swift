@@ -15,6 +15,7 @@ extension HTTPSettings {
         options.token = token
         options.durability = storage.writer
         options.analytics = storage.writer
+        options.faults.fault = fault
         let server = TelemetryServer(logger: logger, options: options, log: log)
         do {
             try server.start()

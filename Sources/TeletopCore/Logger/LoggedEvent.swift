@@ -2,6 +2,8 @@
 /// so the contract's AnalyticsEvent shape stays exactly as specified.
 public enum EventSource: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case sim, form, http, stdin, file, replay
+    /// The analytics SDKs' own wire protocols (Segment, PostHog, OTLP logs), on the HTTP server.
+    case segment, posthog, otlp
 
     public var description: String {
         switch self {
@@ -11,6 +13,9 @@ public enum EventSource: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .stdin: "stdin"
         case .file: "file"
         case .replay: "replay"
+        case .segment: "segment"
+        case .posthog: "posthog"
+        case .otlp: "otlp"
         }
     }
 }

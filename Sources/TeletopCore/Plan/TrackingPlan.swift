@@ -160,7 +160,8 @@ final class FieldRules: @unchecked Sendable {
             let found = index(of: member.key, hint: position)
             position += 1
             guard let f = found else {
-                if !allowAdditionalFields { ok = false }
+                // `_sdk` carries what an SDK sent besides its properties: never the plan's to check.
+                if !allowAdditionalFields && !SDKMetadata.isKey(member.key) { ok = false }
                 return
             }
             seen |= 1 << UInt64(f)

@@ -86,7 +86,7 @@ extension EventTypeSpec {
             let found = rules.index(of: member.key, hint: position)
             position += 1
             guard let fieldIndex = found else {
-                if !allowAdditionalFields {
+                if !allowAdditionalFields && !SDKMetadata.isKey(member.key) {
                     let key = member.keyString
                     issues.append(ValidationIssue(field: "payload.\(key)", problem: .unexpectedField,
                         expected: "only \(fields.map(\.name).joined(separator: ", "))", got: "an unplanned field",
