@@ -21,6 +21,10 @@ public final class DashboardApp {
         public var apiNeedsToken = false
         /// Stored history for the analytics view (nil: no store).
         public var analytics: (any AnalyticsSource)?
+        /// The SDK endpoints' fault mode (nil: no HTTP API, so no SDK endpoints).
+        public var faults: FaultSwitch?
+        /// Where `P` writes the inferred plan (a new file each time).
+        public var planDirectory = "."
         /// teletop's own log (a file: nothing may print while curses owns the screen).
         public var log: @Sendable (String) -> Void = { _ in }
         public init() {}
@@ -52,6 +56,7 @@ public final class DashboardApp {
         state = DashboardState(width: backend.width, height: backend.height, snapshot: logger.snapshot(),
                                glyphs: backend.glyphs, logPath: options.logPath, plan: logger.plan,
                                apiBaseURL: options.apiBaseURL, apiNeedsToken: options.apiNeedsToken)
+        state.faultsAvailable = options.faults != nil
         // Events already there (restored from the store) arrived long ago: not a lag to measure.
         lag.lastShownSequence = logger.sequenceRange.newest
     }
@@ -127,6 +132,12 @@ public final class DashboardApp {
             options.log("copied \(what) to the clipboard: \(text)")
         case .loadAnalytics: requestAnalytics()
         case .loadFeed(let query): dispatch(.feedLoaded(feedSource.page(for: query)))
+        case .cycleFault:
+            let now = options.faults?.cycle()
+            options.log("fault mode of the SDK endpoints: \(now.map(\.description) ?? "off")")
+            dispatch(.notice(now.map { "fault mode on: \($0); F for the next, until off" } ?? "fault mode off: the SDK endpoints answer normally"))
+        case .writeInferredPlan:
+            dispatch(.notice(writeInferredPlan()))
         case .fire(let eventType, let payload):
             // Through the one door, like every other source; the outcome goes back into the state.
             let outcome = logger.log(eventType, payload, source: .form)
@@ -154,10 +165,32 @@ public final class DashboardApp {
     /// Gathers fresh data, renders and draws one frame, then reports its cost.
     public func drawFrame() {
         let start = monotonicNanos()
-        dispatch(.refreshed(Refresh(snapshot: logger.snapshot(), simulator: simulator?.status, sources: sourceLines())))
+        dispatch(.refreshed(Refresh(snapshot: logger.snapshot(), simulator: simulator?.status, sources: sourceLines(),
+                                    fault: options.faults?.fault)))
         backend.draw(render(state))
         let millis = Double(monotonicNanos() - start) / 1e6
         dispatch(.frameMeasured(FrameStats(frameMillis: millis, lagMillis: lag.measure(state, now: logger.clock.now()))))
+    }
+
+    /// `P`: the plan the events in memory imply, to a new file; the notice says where, or why not.
+    private func writeInferredPlan() -> String {
+        var inference = PlanInference()
+        for event in logger.recentEvents(limit: logger.configuration.ringCapacity) {
+            inference.add(eventType: event.eventType, payload: event.payload)
+        }
+        guard inference.events > 0 else { return "no events yet to infer a plan from" }
+        let c = logger.clock.now().civil
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let name = "teletop-plan-\(c.year)\(two(c.month))\(two(c.day))-\(two(c.hour))\(two(c.minute))\(two(c.second)).json"
+        let path = options.planDirectory + "/" + name
+        let bytes = Array(inference.plan.fileText.utf8)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return "could not write \(path): \(String(cString: strerror(errno)))" }
+        defer { close(fd) }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { return "could not write \(path): \(String(cString: strerror(errno)))" }
+        options.log("wrote the inferred plan to \(path)")
+        return "plan of \(inference.plan.eventTypes.count) types from \(Describe.grouped(inference.events)) recent events written to \(path): edit it, then --plan"
     }
 
     private func sourceLines() -> [SourceStatus] {

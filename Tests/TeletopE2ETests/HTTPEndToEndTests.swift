@@ -17,7 +17,7 @@ struct HTTPEndToEndTests {
         #expect(Set(reply.keys) == ["message", "event_type", "timestamp"])
         #expect(reply["event_type"] == "ai_block_used")
         let after = try t.waitFor { eventCount($0) == 1 }
-        #expect(after.contains("ai_block_used http   user_id=user_123"))
+        #expect(after.contains("ai_block_used http    user_id=user_123"))
         // The stored timestamp is the one the response gave.
         #expect(after.contains(String(reply["timestamp"]!.dropFirst(11).prefix(12))))
         let (_, health) = try runTool(["curl", "-sS", "http://\(address)/api/telemetry/health"], outputIn: t.dir)

@@ -12,9 +12,9 @@ struct Plan: ParsableCommand {
     /// `teletop plan infer FILE.jsonl...`: the plan the recorded events imply.
     struct Infer: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the plan that recorded events imply (types, fields, JSON types, required fields).",
+            abstract: "Write the plan that recorded events imply.",
             discussion: """
-                Reads JSON Lines (a recording, `teletop export`, or - for standard input). A field present in every \
+                Types, fields, JSON types and required fields, as a plan file. Reads JSON Lines (a recording, `teletop export`, or - for standard input). A field present in every \
                 event of its type is required; integers and decimals together are a number; strings that are all \
                 ISO-8601 times are a timestamp; mixed types or null are any. Edit the result, then load it with --plan.
                 """

@@ -46,8 +46,9 @@ struct DashboardRun {
         var options = DashboardApp.Options()
         options.logPath = settings.logFile
         options.log = { log.info("\($0)") }
-        options.sources = { (server.map { [$0.statusLine] } ?? []) + sources.statusLines + (replay.map { [$0.statusLine] } ?? []) + storage.statusLines }
+        options.sources = { (server.map { [$0.statusLine] + $0.sdkStatusLines } ?? []) + sources.statusLines + (replay.map { [$0.statusLine] } ?? []) + storage.statusLines }
         options.analytics = storage.writer
+        options.faults = server?.options.faults
         if let url = server?.baseURL { options.apiBaseURL = url }
         options.apiNeedsToken = server?.options.token != nil
         let app = DashboardApp(backend: backend, logger: logger, simulator: simulator, options: options)

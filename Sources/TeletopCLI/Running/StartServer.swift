@@ -34,6 +34,16 @@ extension HTTPSettings {
 }
 
 extension TelemetryServer {
+    /// The health pane's line for the SDK endpoints, once a retry has been seen
+    /// (or the id window has had to forget): how many were marked, and the window's state.
+    var sdkStatusLines: [SourceStatus] {
+        let d = duplicates
+        guard d.duplicates > 0 || d.evicted > 0 else { return [] }
+        var text = "\(Describe.grouped(d.duplicates)) retries marked as duplicates; ids kept \(Describe.grouped(d.ids))"
+        if d.evicted > 0 { text += ", \(Describe.grouped(d.evicted)) forgotten (oldest first)" }
+        return [SourceStatus(name: "SDK", state: text, active: true, short: "dup \(Describe.grouped(d.duplicates))")]
+    }
+
     /// The header's and health pane's line for the API.
     var statusLine: SourceStatus {
         switch state {

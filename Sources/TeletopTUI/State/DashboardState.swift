@@ -138,6 +138,12 @@ public struct DashboardState: Equatable, Sendable {
     /// The API wants a bearer token (`--token`).
     public var apiNeedsToken = false
 
+    // The SDK endpoints.
+    /// The fault mode on now (the header shows it while it is).
+    public var fault: SDKFault?
+    /// False without the HTTP API: there are no SDK endpoints to fault.
+    public var faultsAvailable = false
+
     // The analytics view.
     public var analyticsWindow: AnalyticsWindow = .hour
     /// The latest report loaded from the store (nil until the first arrives).

@@ -9,7 +9,7 @@ public enum Action: Hashable, Sendable {
     // The main view.
     case help, analytics, pauseOrResume, followTail, oldest, down, up, pageDown, pageUp, details
     case filter, cycleTypeFilter, clearFilters, focusNext, focusPrevious, focus(Pane), sortCounters
-    case newEvent, refire, toggleSimulator, simulatorFaster, simulatorSlower, burst, errorStorm
+    case newEvent, refire, toggleSimulator, simulatorFaster, simulatorSlower, burst, errorStorm, cycleFault, inferPlan
     case zoom, nextMatch, previousMatch, scrollLeft, scrollRight, copy
     // Overlays (help, detail, analytics, the type list), with down/up/pageDown/pageUp above.
     case close, top, nextWindow, reload, choose
@@ -30,7 +30,7 @@ public enum KeyContext: Hashable, Sendable, CaseIterable {
 
 /// When the footer shows a binding (it shows what can be done now, not everything).
 public enum FooterCondition: Sendable {
-    case always, notFollowing, paused, hasFired, hasFilter, hasDraft, simulator, zoomed, curlShown
+    case always, notFollowing, paused, hasFired, hasFilter, hasDraft, simulator, zoomed, curlShown, faultOn
 
     func holds(_ state: DashboardState) -> Bool {
         switch self {
@@ -43,6 +43,7 @@ public enum FooterCondition: Sendable {
         case .simulator: state.simulator != nil
         case .zoomed: state.zoomed
         case .curlShown: state.form?.showCurl == true
+        case .faultOn: state.fault != nil
         }
     }
 }
@@ -95,6 +96,7 @@ public enum HelpSection: String, Sendable, CaseIterable {
     case form = "In the form"
     case filter = "In the filter line (/)"
     case analytics = "In the analytics view (a)"
+    case sdk = "Analytics SDKs"
     case simulator = "Simulator"
 }
 
@@ -139,6 +141,12 @@ public enum KeyMap {
                              (.char("3"), .focus(.health))],
                    "Tab, Shift-Tab, 1 2 3", "move the focus between panes", footer: FooterItem("tab", "focus")),
         KeyBinding(KeyContext.mainViews, [(.escape, .clearFilters)], "Esc", "clear the filters", footer: FooterItem("esc", "clear filter", when: .hasFilter)),
+        KeyBinding(KeyContext.mainViews, [(.char("F"), .cycleFault)], "F",
+                   "fault mode of the SDK endpoints, to watch an SDK retry: 503, 429, a 2 s delay, dropped connections (each on half the requests), off",
+                   footer: FooterItem("F", "fault", when: .faultOn), section: .sdk),
+        KeyBinding(KeyContext.mainViews, [(.char("P"), .inferPlan)], "P",
+                   "write the plan the recent events imply (types, fields, JSON types, required) to a new file, to edit and load with --plan",
+                   section: .sdk),
         KeyBinding(KeyContext.mainViews, [(.char("o"), .sortCounters)], "o", "sort the counters (type, total, rate, share, rejected)"),
         // Everywhere (the table below lets these win over a mode's own bindings).
         KeyBinding([.everywhere], [(.ctrl("c"), .quit)], "Ctrl-C", "quit from anywhere (the terminal is restored)"),

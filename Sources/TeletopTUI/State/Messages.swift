@@ -27,11 +27,14 @@ public struct Refresh: Equatable, Sendable {
     public var snapshot: TelemetrySnapshot
     public var simulator: Simulator.Status?
     public var sources: [SourceStatus]
+    /// The SDK endpoints' fault mode, while one is on.
+    public var fault: SDKFault?
 
-    public init(snapshot: TelemetrySnapshot, simulator: Simulator.Status? = nil, sources: [SourceStatus] = []) {
+    public init(snapshot: TelemetrySnapshot, simulator: Simulator.Status? = nil, sources: [SourceStatus] = [], fault: SDKFault? = nil) {
         self.snapshot = snapshot
         self.simulator = simulator
         self.sources = sources
+        self.fault = fault
     }
 }
 
@@ -51,6 +54,8 @@ public enum Msg: Equatable, Sendable {
     case fired(FiredEvent, EventForm.Result)
     /// How long the last frame took and the ingest-to-screen lag the app measured.
     case frameMeasured(FrameStats)
+    /// What an effect did, for the one-line notice (a plan written, a fault mode changed).
+    case notice(String)
 }
 
 /// What `update` asks the outside world to do; the app carries these out.
@@ -70,4 +75,8 @@ public enum Effect: Equatable, Sendable {
     /// Load the feed page for this query, then report back with `.feedLoaded`
     /// (at once, before the next key: a key's effect is complete before the next is handled).
     case loadFeed(FeedQuery)
+    /// The SDK endpoints' next fault mode (503, 429, delay, drop, off), then `.notice` and the header.
+    case cycleFault
+    /// Write the plan the recent events imply to a new file, then `.notice` where.
+    case writeInferredPlan
 }

@@ -16,11 +16,15 @@ public func update(_ state: inout DashboardState, _ msg: Msg) -> [Effect] {
         state.snapshot = refresh.snapshot
         state.simulator = refresh.simulator
         state.sources = refresh.sources
+        state.fault = refresh.fault
         // New events, or events that left the ring: the loaded page is stale.
         let moved = old.lastSequence != refresh.snapshot.lastSequence || old.evicted != refresh.snapshot.evicted
         return moved || state.feed.events.isEmpty && refresh.snapshot.lastSequence > 0 ? [.loadFeed(state.feedQuery)] : []
     case .feedLoaded(let page):
         adopt(&state, page)
+        return []
+    case .notice(let text):
+        state.notice = text
         return []
     case .analyticsLoaded(let report):
         state.analytics = report
@@ -100,6 +104,13 @@ private func perform(_ state: inout DashboardState, _ action: Action) -> [Effect
     case .simulatorSlower: return [.stepSimulatorRate(up: false)]
     case .burst: return [.burst]
     case .errorStorm: return [.toggleErrorStorm]
+    case .cycleFault:
+        guard state.faultsAvailable else {
+            state.notice = "fault modes act on the SDK endpoints of the HTTP API, which is off (--no-http)"
+            return []
+        }
+        return [.cycleFault]
+    case .inferPlan: return [.writeInferredPlan]
     case .newEvent: openForm(&state)
     case .refire: return refire(&state)
     case .details:

@@ -7,8 +7,15 @@ struct DetailPopup {
     var glyphs: Glyphs
 
     var lines: [String] {
-        var lines = ["sequence \(event.sequence)   source \(event.source)" + (event.unplanned ? "   unplanned type" : ""), ""]
+        let payload = event.payload
+        var head = "sequence \(event.sequence)   source \(event.source)" + (event.unplanned ? "   unplanned type" : "")
+        if SDKMetadata.isDuplicate(payload) { head += "   DUPLICATE: a retry of an event already taken" }
+        var lines = [head, ""]
         lines += JSONWriter.pretty(event.analyticsEvent.jsonValue).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if let original = SDKMetadata.original(payload), let proto = SDKMetadata.of(payload)?["protocol"]?.stringValue {
+            lines += ["", "As the \(proto) SDK sent it:"]
+            lines += JSONWriter.pretty(.object(original)).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        }
         return lines
     }
 

@@ -4,10 +4,11 @@ import TeletopCore
 public enum FeedLine {
     /// `key=value` pairs in the order received. Strings are shown bare unless
     /// they contain spaces or quotes; nested values as compact JSON.
+    /// What an SDK sent besides its properties (`_sdk`) is left to the detail popup.
     public static func summary(_ payload: JSONObject) -> String {
         var out = ""
-        for (i, m) in payload.members.enumerated() {
-            if i > 0 { out += " " }
+        for m in payload.members where m.key != SDKMetadata.key {
+            if !out.isEmpty { out += " " }
             out += m.key
             out += "="
             out += value(m.value)

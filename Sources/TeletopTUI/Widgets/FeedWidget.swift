@@ -92,7 +92,9 @@ struct FeedWidget {
             if isHighlighted { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: .selected) }
             cell(event.timestamp.timeOfDay + " ", 13, .muted)
             typeCell(event.eventType, typeWidth + 1, Style(Theme.role(forEventType: event.eventType), bold: true))
-            cell(event.source.description + " ", 7, .muted)
+            cell(event.source.description + " ", 8, .muted)
+            // A retry of an SDK event already taken: marked, so a retry storm is plain to see.
+            if SDKMetadata.isDuplicate(event.payload) { cell("DUP ", 4, Style(.degraded, bold: true)) }
             let summaryX = x
             // Scrolled sideways by whole clusters; a line cut at the edge ends in "…".
             grid.put(Format.dropColumns(SafeText.clean(FeedLine.summary(event.payload), asciiOnly: glyphs.asciiOnly), scroll),

@@ -10,6 +10,8 @@ struct HeaderWidget {
     /// Events since the feed was paused; nil when it is not.
     var newWhilePaused: UInt64?
     var status: HealthStatus
+    /// On while the SDK endpoints fail on purpose: shown first, so no one misses it.
+    var fault: SDKFault?
     var glyphs: Glyphs
 
     init(_ state: DashboardState) {
@@ -21,6 +23,7 @@ struct HeaderWidget {
         rate = snap.rate1s
         newWhilePaused = state.pausedAt.map { _ in state.newWhilePaused }
         status = snap.health.status
+        fault = state.fault
         glyphs = state.glyphs
     }
 
@@ -47,6 +50,14 @@ struct HeaderWidget {
         var reserved = DisplayWidth.of(events) + DisplayWidth.of(rateText) + (paused.map { DisplayWidth.of($0) + 1 } ?? 0) + w + 1
         reserved += sources.compactMap(shortText).reduce(0) { $0 + DisplayWidth.of($1) }
         segment(" teletop \(version)", Style(.title, bold: true, reverse: true))
+        if let fault {
+            // The long form when there is room, else the short one; reserved like the status word.
+            let long = " FAULT MODE: \(fault.description) "
+            let short = " FAULT \(fault.spelled) "
+            let text = x + DisplayWidth.of(long) + reserved + 24 <= rect.maxX ? long : short
+            segment(" ", bar)
+            segment(text, Style(.unhealthy, bold: true, reverse: true))
+        }
         segment(sep + "up " + Format.uptime(seconds: uptimeSeconds), bar)
         for source in sources {
             let short = shortText(source)
