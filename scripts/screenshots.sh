@@ -125,6 +125,29 @@ sleep 3
 shoot broken store-failing
 tmux_ send-keys -t broken q
 
+# Events from the real SDKs (Segment, PostHog, OpenTelemetry), then with a
+# fault mode on: needs their Python packages (tests/hostile/run.sh makes the venv).
+python="${SDK_PYTHON:-.hostile-venv/bin/python}"
+if "$python" -c 'import segment.analytics, posthog, opentelemetry.sdk' 2>/dev/null; then
+  start sdk 160 45 --no-sim --in-memory --accept-unplanned
+  wait_for sdk 'HTTP 127'
+  port=$(tmux_ capture-pane -p -t sdk | grep -Eo 'HTTP 127\.0\.0\.1:[0-9]+' | head -1 | cut -d: -f2)
+  "$python" scripts/sdk-demo.py "http://127.0.0.1:$port" --rounds 4
+  wait_for sdk 'payment.captured'
+  shoot sdk sdk-feed
+  tmux_ send-keys -t sdk k k k Enter
+  wait_for sdk 'SDK sent it'
+  shoot sdk sdk-detail
+  tmux_ send-keys -t sdk Escape G F F F F
+  wait_for sdk 'FAULT MODE: dropped'
+  "$python" scripts/sdk-demo.py "http://127.0.0.1:$port" --rounds 6 --only segment
+  wait_for sdk 'DUP' 30
+  shoot sdk sdk-fault
+  tmux_ send-keys -t sdk q
+else
+  echo "screenshots.sh: no SDK packages for $python: the SDK scenes are skipped (run tests/hostile/run.sh first)" >&2
+fi
+
 # NO_COLOR and a non-UTF-8 locale: monochrome, ASCII borders and sparklines.
 tmux_ new-session -d -s plain -x 160 -y 45 \
   env NO_COLOR=1 LC_ALL=C LANG=C XDG_DATA_HOME="$work/data-plain" "$bin" --port 0 --log-file "$work/plain.log" --seed 7 --sim-rate 40
