@@ -140,7 +140,11 @@ if "$python" -c 'import segment.analytics, posthog, opentelemetry.sdk' 2>/dev/nu
   shoot sdk sdk-detail
   tmux_ send-keys -t sdk Escape G F F F F
   wait_for sdk 'FAULT MODE: dropped'
-  "$python" scripts/sdk-demo.py "http://127.0.0.1:$port" --rounds 6 --only segment
+  # Half the requests lose their answer: send until one did, and its retry shows.
+  for _ in 1 2 3 4 5 6 7 8; do
+    "$python" scripts/sdk-demo.py "http://127.0.0.1:$port" --rounds 1 --only segment
+    tmux_ capture-pane -p -t sdk | grep -q DUP && break
+  done
   wait_for sdk 'DUP' 30
   shoot sdk sdk-fault
   tmux_ send-keys -t sdk q
