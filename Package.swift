@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // The contract, the logger and everything that decides what an event means.
@@ -64,13 +65,20 @@ let package = Package(
             resources: [.copy("openapi.yaml")]
         ),
 
+        // The client side of the HTTP API (AsyncHTTPClient): links to running
+        // teletops for `attach`; the core sees it through AnalyticsSource.
+        .target(name: "TeletopRemote", dependencies: [
+            "TeletopCore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+
         // The commands (swift-argument-parser): Options/ parse and validate into
         // Running/Settings, Running/ starts what they describe. A library, so
         // the commands' parsing is tested; `teletop` itself is one line.
         .target(
             name: "TeletopCLI",
             dependencies: [
-                "TeletopCore", "TeletopTUI", "TeletopServer", "TeletopStore",
+                "TeletopCore", "TeletopTUI", "TeletopServer", "TeletopStore", "TeletopRemote",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -113,6 +121,7 @@ let package = Package(
             "TeletopCLI", "TeletopCore", "TeletopTUI", "TeletopServer", "TeletopStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .testTarget(name: "TeletopRemoteTests", dependencies: ["TeletopRemote", "TeletopCore"]),
         // Runs the built `teletop` under tmux; depends on it so `swift test` builds it first.
         .testTarget(name: "TeletopE2ETests", dependencies: ["teletop", "TeletopCore", "TeletopTUI"]),
     ],

@@ -40,6 +40,7 @@ extension TelemetryRoutes {
             [("rate_1s", .double(r1)), ("rate_10s", .double(r10)), ("rate_60s", .double(r60))]
         }
         var overall: [(String, JSONValue)] = [
+            ("instance", .string(instance)), ("started_at", .string(snap.startedAt.iso8601)),
             ("events_logged", .int(Int64(snap.eventsLogged))), ("rejected", .int(Int64(snap.totalRejected))),
             ("evicted", .int(Int64(snap.evicted))), ("evicted_for_bytes", .int(Int64(snap.evictedForBytes))),
             ("ring_bytes", .int(Int64(snap.ringBytes))), ("ring_byte_capacity", .int(Int64(snap.ringByteCapacity))),

@@ -3,24 +3,70 @@ import Synchronization
 import TeletopCore
 
 /// `GET /api/telemetry/stream?event_type=`: Server-Sent Events of accepted
-/// events as they arrive (`id:` the sequence, `event:` the type, `data:` the
-/// AnalyticsEvent), with a comment every 15 s so idle connections stay open.
-/// A client that closes its connection gives its slot back at once: the
-/// connection's close ends the stream, not the next write that fails.
+/// events as they arrive, with a comment every 15 s so idle connections stay open.
+///
+/// - First, `event: hello` with `{"instance", "oldest", "newest", "started_at"}`:
+///   this process (its sequences start over when it restarts) and its ring.
+/// - Each event: `id: INSTANCE/SEQUENCE/STAMP_MS`, `event:` its type, `data:`
+///   the AnalyticsEvent with its `sequence` and `source` beside.
+/// - A reconnecting client sends the last id back (`Last-Event-ID`, as
+///   EventSource does, or `?last_event_id=`). From the same instance, the
+///   events after that sequence still in the ring come first; from an earlier
+///   instance (a restart), those stamped at or after its time (a store
+///   restores the ring with the events' own stamps). What the ring no longer
+///   holds is announced as `event: gap` with `{"missed": n}` (null when a
+///   restart makes the number unknowable) before the rest.
+/// A client that closes its connection gives its slot back at once.
 extension TelemetryRoutes {
+    struct ResumePoint: Equatable {
+        var instance: String
+        var sequence: UInt64
+        var stampMillis: Int64
+
+        /// `INSTANCE/SEQUENCE/STAMP_MS`; a bare sequence means this instance.
+        init?(_ text: String, currentInstance: String) {
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            if parts.count == 1, let n = UInt64(text) {
+                self.init(instance: currentInstance, sequence: n, stampMillis: .min)
+                return
+            }
+            guard parts.count == 3, let n = UInt64(parts[1]), let t = Int64(parts[2]) else { return nil }
+            self.init(instance: String(parts[0]), sequence: n, stampMillis: t)
+        }
+
+        init(instance: String, sequence: UInt64, stampMillis: Int64) {
+            self.instance = instance
+            self.sequence = sequence
+            self.stampMillis = stampMillis
+        }
+    }
+
     func stream(_ request: Request, _ context: TeletopRequestContext) throws -> Response {
+        let eventType = request.uri.queryParameters["event_type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        let resumeText = request.headers.first { $0.name.canonicalName == "last-event-id" }?.value
+            ?? request.uri.queryParameters["last_event_id"].map(String.init)
+        let resume = try resumeText.flatMap { text -> ResumePoint? in
+            guard !text.isEmpty else { return nil }
+            guard let point = ResumePoint(text, currentInstance: self.instance) else {
+                throw APIError(.badRequest, "bad_query",
+                               "last_event_id: expected an id this stream sent (INSTANCE/SEQUENCE/STAMP), got \(Describe.string(text))")
+            }
+            return point
+        }
         guard streams.claim() else {
             throw APIError(.serviceUnavailable, "too_many_streams", "at most \(StreamSlots.limit) stream clients at once; try again later",
                            headers: [.retryAfter: "5"])
         }
-        let eventType = request.uri.queryParameters["event_type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         // A quarter of a consumer queue's byte bound: 32 stalled clients cannot pin more than 8 queues' worth.
+        // Subscribed before the ring is read, so nothing falls between the two.
         let subscription = logger.subscribe(name: "http stream", capacity: 65_536, byteCapacity: max(1, logger.configuration.queueBytes / 4))
         context.onClientGone { subscription.cancel() }
         streams.track(subscription)
         // Released when the body is done or, if the client vanished before the
         // body ever ran, when the response is thrown away: never leaked.
         let lease = StreamLease(subscription: subscription, slots: streams)
+        let logger = self.logger
+        let instance = self.instance
         let body = ResponseBody { writer in
             let subscription = lease.subscription
             let keepAlive = Task {
@@ -30,7 +76,34 @@ extension TelemetryRoutes {
                 }
             }
             defer { keepAlive.cancel() }
-            try await writer.write(ByteBuffer(string: ": teletop stream\(eventType.map { " of \($0)" } ?? "")\n\n"))
+            let range = logger.sequenceRange
+            let hello = JSONValue.object(["instance": .string(instance), "oldest": .int(Int64(range.oldest)),
+                                          "newest": .int(Int64(range.newest)), "started_at": .string(logger.snapshot().startedAt.iso8601)])
+            var head = Array(": teletop stream\(eventType.map { " of \($0)" } ?? "")\n\nevent: hello\ndata: ".utf8)
+            head += JSONWriter.compactBytes(hello) + [0x0A, 0x0A]
+            try await writer.write(ByteBuffer(bytes: head))
+            // What the client missed, from the ring, up to where the subscription takes over.
+            var sent: UInt64 = 0
+            if let resume {
+                let (gap, replay) = Self.catchUp(logger: logger, resume: resume, instance: instance, upTo: range.newest)
+                var out: [UInt8] = []
+                if let gap {
+                    out += Array("event: gap\ndata: ".utf8)
+                    out += JSONWriter.compactBytes(.object(["missed": gap.map { .int(Int64($0)) } ?? .null,
+                                                            "restarted": .bool(resume.instance != instance)]))
+                    out += [0x0A, 0x0A]
+                }
+                for event in replay where eventType == nil || event.eventType == eventType {
+                    Self.frame(event, instance: instance, into: &out)
+                    if out.count > 256 << 10 {
+                        try await writer.write(ByteBuffer(bytes: out))
+                        out.removeAll(keepingCapacity: true)
+                    }
+                }
+                sent = max(sent, replay.last?.sequence ?? 0)
+                if !out.isEmpty { try await writer.write(ByteBuffer(bytes: out)) }
+            }
+            sent = max(sent, range.newest)
             while true {
                 let batch = await subscription.next(max: 512)
                 if batch.isEmpty {
@@ -39,16 +112,59 @@ extension TelemetryRoutes {
                     continue
                 }
                 var out: [UInt8] = []
-                for event in batch where eventType == nil || event.eventType == eventType {
-                    out += Array("id: \(event.sequence)\nevent: \(event.eventType)\ndata: ".utf8)
-                    out += JSONWriter.compactBytes(event.analyticsEvent.jsonValue)
-                    out += [0x0A, 0x0A]
+                for event in batch where event.sequence > sent && (eventType == nil || event.eventType == eventType) {
+                    Self.frame(event, instance: instance, into: &out)
                 }
                 if !out.isEmpty { try await writer.write(ByteBuffer(bytes: out)) }
             }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+
+    /// One event as SSE: `id: INSTANCE/SEQUENCE/STAMP_MS`, its type, the AnalyticsEvent with sequence and source.
+    static func frame(_ event: LoggedEvent, instance: String, into out: inout [UInt8]) {
+        out += Array("id: \(instance)/\(event.sequence)/\(event.timestamp.millisecondsSinceEpoch)\nevent: \(event.eventType)\ndata: ".utf8)
+        guard case .object(var object) = event.analyticsEvent.jsonValue else { return }
+        object.members.append(.init(key: "sequence", value: .int(Int64(event.sequence))))
+        object.members.append(.init(key: "source", value: .string(event.source.description)))
+        out += JSONWriter.compactBytes(.object(object))
+        out += [0x0A, 0x0A]
+    }
+
+    /// The ring's events a resuming client has not seen (up to `newest`), and
+    /// how many it missed for good: nil when none, nil inside when unknowable.
+    static func catchUp(logger: EventLogger, resume: ResumePoint, instance: String, upTo newest: UInt64) -> (gap: UInt64??, events: [LoggedEvent]) {
+        let range = logger.sequenceRange
+        if resume.instance == instance {
+            guard resume.sequence < newest else { return (nil, []) }
+            // The ring starts at `oldest`: everything between the client's last and it is gone.
+            let oldest = range.oldest == 0 ? newest + 1 : range.oldest
+            let missed = oldest > resume.sequence + 1 ? oldest - resume.sequence - 1 : 0
+            var events: [LoggedEvent] = []
+            var after = resume.sequence
+            while after < newest {
+                let chunk = logger.events(after: after, limit: 4096).filter { $0.sequence <= newest }
+                guard let last = chunk.last else { break }
+                events += chunk
+                after = last.sequence
+            }
+            return (missed > 0 ? .some(missed) : nil, events)
+        }
+        // Another instance's sequence: by time. Events at the client's last
+        // millisecond come again (it skips those it has); whether any were lost
+        // before the ring's oldest cannot be known.
+        var events: [LoggedEvent] = []
+        var after: UInt64 = 0
+        while after < newest {
+            let chunk = logger.events(after: after, limit: 4096).filter { $0.sequence <= newest }
+            guard let last = chunk.last else { break }
+            events += chunk.filter { $0.timestamp.millisecondsSinceEpoch >= resume.stampMillis }
+            after = last.sequence
+        }
+        let oldestStamp = logger.events(after: 0, limit: 1).first?.timestamp.millisecondsSinceEpoch
+        let covered = oldestStamp.map { $0 <= resume.stampMillis } ?? false
+        return (covered ? nil : .some(nil), events)
     }
 }
 

@@ -19,6 +19,7 @@ public struct TelemetryRoutes: Sendable {
         ("/api/telemetry/log", .post), ("/api/telemetry/health", .get), ("/api/telemetry/batch", .post),
         ("/api/telemetry/events", .get), ("/api/telemetry/stats", .get), ("/api/telemetry/stream", .get),
         ("/api/telemetry/top", .get), ("/api/telemetry/series", .get), ("/api/telemetry/fault", .post),
+        ("/api/telemetry/plan", .get),
         ("/metrics", .get), ("/openapi.yaml", .get),
     ] + sdkPaths.map { ($0, .post) }
 
@@ -29,6 +30,12 @@ public struct TelemetryRoutes: Sendable {
     /// `Authorization: Bearer <token>`; health, stats and metrics stay open to monitors.
     public let token: String?
     let streams = StreamSlots()
+    /// This process among others on the same address: a stream's ids carry it, so a
+    /// client that reconnects after a restart knows the sequence numbers started over.
+    public let instance: String = {
+        var rng = SystemRandomNumberGenerator()
+        return String(rng.next() & 0xFFFF_FFFF_FFFF, radix: 16)
+    }()
     let queryGate = QueryGate()
     /// Bodies being read or handled at once, in bytes: many slow uploads cannot add up without bound.
     let bodyBudget: BodyBudget
@@ -69,6 +76,8 @@ public struct TelemetryRoutes: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: self.metrics.scrape())))
         }
+        // The plan file's JSON: what `attach` lists in its form (the OpenAPI document shows it already).
+        router.get("/api/telemetry/plan") { _, _ in Self.json(self.logger.plan.fileJSON, status: .ok) }
         router.get("/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: self.openAPIDocument)))
         }

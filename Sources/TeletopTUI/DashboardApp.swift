@@ -23,6 +23,17 @@ public final class DashboardApp {
         public var analytics: (any AnalyticsSource)?
         /// The SDK endpoints' fault mode (nil: no HTTP API, so no SDK endpoints).
         public var faults: FaultSwitch?
+        /// Attached (`teletop attach`): the collectors' names, by event origin.
+        public var origins: [String] = []
+        /// Attached: the figures the counters and health show (the collectors'
+        /// own, summed; one collector's when narrowed), instead of the logger's.
+        public var snapshot: ((_ only: UInt8?) -> TelemetrySnapshot)?
+        /// Attached: the form's events go to a collector; the outcome comes back later.
+        public var fire: (@Sendable (_ eventType: String, _ payload: JSONObject, _ only: UInt8?) async -> EventLogger.Outcome)?
+        /// Attached: the plan the form lists (the collectors'), instead of the logger's.
+        public var plan: TrackingPlan?
+        /// Why the simulator keys do nothing (attached).
+        public var simulatorAbsence: String?
         /// Where `P` writes the inferred plan (a new file each time).
         public var planDirectory = "."
         /// teletop's own log (a file: nothing may print while curses owns the screen).
@@ -41,6 +52,8 @@ public final class DashboardApp {
     public private(set) var state: DashboardState
     private var lag = LagMeter()
     private var quitRequested = false
+    /// Messages from work finished elsewhere (a remote fire), taken by the loop.
+    private let inbox = Inbox()
 
     static let quietAfterNanos: UInt64 = 2_000_000_000
     static let quietPollNanos: UInt64 = 100_000_000
@@ -53,10 +66,12 @@ public final class DashboardApp {
         self.options = options
         feedSource = FeedSource(logger: logger)
         analyticsLoader = AnalyticsLoader(source: options.analytics)
-        state = DashboardState(width: backend.width, height: backend.height, snapshot: logger.snapshot(),
-                               glyphs: backend.glyphs, logPath: options.logPath, plan: logger.plan,
+        state = DashboardState(width: backend.width, height: backend.height, snapshot: options.snapshot?(nil) ?? logger.snapshot(),
+                               glyphs: backend.glyphs, logPath: options.logPath, plan: options.plan ?? logger.plan,
                                apiBaseURL: options.apiBaseURL, apiNeedsToken: options.apiNeedsToken)
         state.faultsAvailable = options.faults != nil
+        state.origins = options.origins
+        state.simulatorAbsence = options.simulatorAbsence
         // Events already there (restored from the store) arrived long ago: not a lag to measure.
         lag.lastShownSequence = logger.sequenceRange.newest
     }
@@ -85,6 +100,10 @@ public final class DashboardApp {
                 if !quitRequested { event = backend.nextEvent(timeoutMilliseconds: 0) }
             }
             if quitRequested { break }
+            for msg in inbox.take() {
+                dirty = true
+                dispatch(msg)
+            }
             let range = logger.sequenceRange
             let second = logger.clock.now().secondsSinceEpoch
             // New events, or a new second (uptime, rates, ages), make a frame due.
@@ -138,6 +157,15 @@ public final class DashboardApp {
             dispatch(.notice(now.map { "fault mode on: \($0); F for the next, until off" } ?? "fault mode off: the SDK endpoints answer normally"))
         case .writeInferredPlan:
             dispatch(.notice(writeInferredPlan()))
+        case .fire(let eventType, let payload) where options.fire != nil:
+            // Attached: to the collector, off this thread; the outcome comes back through the inbox.
+            let fire = options.fire!
+            let only = state.onlyOrigin
+            let inbox = self.inbox
+            Task.detached {
+                let outcome = await fire(eventType, payload, only)
+                inbox.post(.fired(FiredEvent(eventType: eventType, payload: payload, accepted: outcome.event != nil), outcome))
+            }
         case .fire(let eventType, let payload):
             // Through the one door, like every other source; the outcome goes back into the state.
             let outcome = logger.log(eventType, payload, source: .form)
@@ -165,7 +193,7 @@ public final class DashboardApp {
     /// Gathers fresh data, renders and draws one frame, then reports its cost.
     public func drawFrame() {
         let start = monotonicNanos()
-        dispatch(.refreshed(Refresh(snapshot: logger.snapshot(), simulator: simulator?.status, sources: sourceLines(),
+        dispatch(.refreshed(Refresh(snapshot: options.snapshot?(state.onlyOrigin) ?? logger.snapshot(), simulator: simulator?.status, sources: sourceLines(),
                                     fault: options.faults?.fault)))
         backend.draw(render(state))
         let millis = Double(monotonicNanos() - start) / 1e6
@@ -195,7 +223,9 @@ public final class DashboardApp {
 
     private func sourceLines() -> [SourceStatus] {
         var lines: [SourceStatus] = []
-        if let s = simulator?.status {
+        if options.simulatorAbsence != nil {
+            // Attached: the links' lines say what matters.
+        } else if let s = simulator?.status {
             var text = s.enabled ? "on \(Format.rate(s.rate))/s" : "off"
             if s.enabled && s.bursting { text += " burst" }
             if s.enabled && s.errorStorm { text += " error-storm" }
@@ -205,6 +235,13 @@ public final class DashboardApp {
         }
         return lines + options.sources()
     }
+}
+
+/// Messages posted from other threads, taken by the loop before each frame.
+final class Inbox: Sendable {
+    private let messages = Mutex<[Msg]>([])
+    func post(_ msg: Msg) { messages.withLock { $0.append(msg) } }
+    func take() -> [Msg] { messages.withLock { m in defer { m.removeAll() }; return m } }
 }
 
 /// Ingest-to-screen lag: from the newest event's arrival to the end of the

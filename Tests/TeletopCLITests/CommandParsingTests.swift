@@ -64,14 +64,14 @@ struct CommandParsingTests {
         #expect(Teletop.unknownCommand("serv")?.contains("did you mean 'serve'?") == true)
         #expect(Teletop.unknownCommand("exprot")?.contains("did you mean 'export'?") == true)
         #expect(Teletop.unknownCommand("replya")?.contains("did you mean 'replay'?") == true)
-        #expect(Teletop.unknownCommand("xyzzy")?.contains("the commands are dashboard, serve, send, export, replay") == true)
+        #expect(Teletop.unknownCommand("xyzzy")?.contains("the commands are dashboard, serve, attach, send, export, replay, plan, check") == true)
         #expect(Teletop.unknownCommand("serve") == nil && Teletop.unknownCommand("--port") == nil && Teletop.unknownCommand("help") == nil)
     }
 
     /// Every command's --help is whole: its abstract and every option it takes.
     @Test func everyCommandHasHelp() throws {
         let expected: [(any ParsableCommand.Type, [String])] = [
-            (Teletop.self, ["dashboard", "serve", "send", "export", "replay", "plan", "check"]),
+            (Teletop.self, ["dashboard", "serve", "attach", "send", "export", "replay", "plan", "check"]),
             (Dashboard.self, ["--follow <file>", "--db <path>", "--plan <file>", "--port <n>", "--record <file>", "--sim-rate <per-second>",
                               "--no-sim", "--sim-rate", "--log-file", "--monochrome", "--stdin", "--follow", "--max-line", "--host", "--port",
                               "--no-http", "--max-body", "--token", "--db", "--in-memory", "--retain-events", "--retain-days", "--record",
@@ -82,6 +82,7 @@ struct CommandParsingTests {
             (Replay.self, ["<file>", "--speed", "--url", "--token", "--db"]),
             (Plan.Infer.self, ["<file>", "--output"]),
             (Check.self, ["<file>", "--plan", "--format"]),
+            (Attach.self, ["<url>", "--token", "--log-file", "--monochrome", "--no-mouse"]),
         ]
         for (command, words) in expected {
             let help = Teletop.helpMessage(for: command)

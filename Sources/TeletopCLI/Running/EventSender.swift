@@ -1,17 +1,18 @@
 import ArgumentParser
 import Foundation
 import TeletopCore
+import TeletopRemote
 
 /// `teletop send`'s requests: one event to /log, or a JSON Lines file to /batch.
 struct EventSender {
-    let client: MiniHTTPClient
+    let client: BlockingHTTPClient
     let headers: [String: String]
 
     init(url: String, token: String?) throws {
         // A server that answers early (413) and closes must not kill us with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
-        client = try MiniHTTPClient(url: url)
-        headers = MiniHTTPClient.headers(token: token)
+        do { client = try BlockingHTTPClient(url: url) } catch { throw SendError(error.description) }
+        headers = BlockingHTTPClient.headers(token: token)
     }
 
     func sendOne(_ eventType: String, _ payload: JSONObject) throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TeletopCore
+import TeletopRemote
 import TeletopTUI
 
 /// `teletop replay FILE --url URL`: the recording's events posted to that
@@ -13,8 +14,9 @@ struct ReplayOverHTTP {
 
     func send(fd: Int32) throws {
         signal(SIGPIPE, SIG_IGN)
-        let client = try MiniHTTPClient(url: url)
-        let headers = MiniHTTPClient.headers(token: token)
+        let client: BlockingHTTPClient
+        do { client = try BlockingHTTPClient(url: url) } catch { throw commandFailure("teletop replay: \(error.description)") }
+        let headers = BlockingHTTPClient.headers(token: token)
         var player = ReplayPlayer(speed: speed.factor)
         // Batches stay under the server's default 1 MiB body limit.
         player.maxBatch = 500

@@ -80,6 +80,16 @@ public struct HealthReport: Sendable, Equatable {
     public struct Reason: Sendable, Equatable {
         public var status: HealthStatus
         public var text: String
+        public init(status: HealthStatus, text: String) {
+            self.status = status
+            self.text = text
+        }
+    }
+
+    public init(status: HealthStatus, reasons: [Reason], message: String) {
+        self.status = status
+        self.reasons = reasons
+        self.message = message
     }
 
     public var status: HealthStatus

@@ -116,15 +116,16 @@ public final class EventLogger: Sendable {
     /// `line` is a JSON Lines line number, kept with a rejection.
     @discardableResult
     public func log(_ eventType: String, _ payload: JSONObject, source: EventSource, timestamp: Timestamp? = nil,
-                    clientTimestamp: Timestamp? = nil, stored: Bool = false, line: Int? = nil) -> Outcome {
-        log(eventType, PackedPayload(payload), source: source, timestamp: timestamp, clientTimestamp: clientTimestamp, stored: stored, line: line)
+                    clientTimestamp: Timestamp? = nil, stored: Bool = false, line: Int? = nil, origin: UInt8 = 0) -> Outcome {
+        log(eventType, PackedPayload(payload), source: source, timestamp: timestamp, clientTimestamp: clientTimestamp, stored: stored,
+            line: line, origin: origin)
     }
 
     /// The same door for a payload already packed (see `PayloadBuilder`): the
     /// fast path, which validates the bytes in place.
     @discardableResult
     public func log(_ eventType: String, _ packed: PackedPayload, source: EventSource, timestamp: Timestamp? = nil,
-                    clientTimestamp: Timestamp? = nil, stored: Bool = false, line: Int? = nil) -> Outcome {
+                    clientTimestamp: Timestamp? = nil, stored: Bool = false, line: Int? = nil, origin: UInt8 = 0) -> Outcome {
         let verdict = plan.validate(eventType: eventType, payload: packed)
         guard verdict.isValid else {
             recordRejection(source: source, eventType: eventType, line: line, issues: verdict.issues)
@@ -151,7 +152,7 @@ public final class EventLogger: Sendable {
             s.nextSequence += 1
             let stamp = timestamp ?? now
             let evicted = s.ring.append(EventRing.Slot(sequence: sequence, timestamp: stamp, payload: packed,
-                typeIndex: UInt16(typeIndex), source: source, unplanned: verdict.unplanned, clientTimestamp: clientTimestamp))
+                typeIndex: UInt16(typeIndex), source: source, unplanned: verdict.unplanned, clientTimestamp: clientTimestamp, origin: origin))
             let second = now.secondsSinceEpoch
             s.types[typeIndex].accepted += 1
             s.types[typeIndex].acceptedBuckets.add(at: second)
@@ -160,7 +161,8 @@ public final class EventLogger: Sendable {
             s.acceptedBuckets.add(at: second)
             s.lastEventAt = now
             let event = LoggedEvent(sequence: sequence, eventType: s.types[typeIndex].name, timestamp: stamp,
-                                    source: source, unplanned: verdict.unplanned, packedPayload: packed, clientTimestamp: clientTimestamp)
+                                    source: source, unplanned: verdict.unplanned, packedPayload: packed, clientTimestamp: clientTimestamp,
+                                    origin: origin)
             // Kinds of consumer that missed this event, each counted once: nothing is
             // built unless one did, and an array only when two kinds did.
             var missed: String?
@@ -345,7 +347,8 @@ public final class EventLogger: Sendable {
 
     private func event(from slot: EventRing.Slot, types: [TypeState]) -> LoggedEvent {
         LoggedEvent(sequence: slot.sequence, eventType: types[Int(slot.typeIndex)].name, timestamp: slot.timestamp,
-                    source: slot.source, unplanned: slot.unplanned, packedPayload: slot.payload, clientTimestamp: slot.clientTimestamp)
+                    source: slot.source, unplanned: slot.unplanned, packedPayload: slot.payload, clientTimestamp: slot.clientTimestamp,
+                    origin: slot.origin)
     }
 
     public var eventsLogged: Int { state.withLock { Int($0.totalAccepted + $0.restoredAccepted) } }
@@ -451,6 +454,20 @@ public final class EventLogger: Sendable {
 }
 
 public struct TypeStats: Sendable, Equatable {
+    public init(name: String, planned: Bool, accepted: UInt64, rejected: UInt64, rate1s: Double, rate10s: Double, rate60s: Double,
+                acceptedInWindow: Int, history: [Int], lastEventAt: Timestamp?) {
+        self.name = name
+        self.planned = planned
+        self.accepted = accepted
+        self.rejected = rejected
+        self.rate1s = rate1s
+        self.rate10s = rate10s
+        self.rate60s = rate60s
+        self.acceptedInWindow = acceptedInWindow
+        self.history = history
+        self.lastEventAt = lastEventAt
+    }
+
     public var name: String
     public var planned: Bool
     public var accepted: UInt64

@@ -17,6 +17,7 @@ struct EventRing {
         var source: EventSource
         var unplanned: Bool
         var clientTimestamp: Timestamp?
+        var origin: UInt8 = 0
 
         var footprint: Int { payload.count + LoggedEvent.fixedFootprint }
     }

@@ -33,9 +33,13 @@ public struct LoggedEvent: Sendable, Equatable {
     /// The time an HTTP client put in its request, kept beside teletop's own
     /// stamp (`timestamp`, which orders, windows and retains); nil when none was sent.
     public let clientTimestamp: Timestamp?
+    /// Which collector an attached dashboard had it from (an index into its
+    /// list of collectors); 0 for an event of this process.
+    public let origin: UInt8
 
     public init(sequence: UInt64, eventType: String, timestamp: Timestamp, source: EventSource, unplanned: Bool,
-                packedPayload: PackedPayload, clientTimestamp: Timestamp? = nil) {
+                packedPayload: PackedPayload, clientTimestamp: Timestamp? = nil, origin: UInt8 = 0) {
+        self.origin = origin
         self.sequence = sequence
         self.eventType = eventType
         self.timestamp = timestamp

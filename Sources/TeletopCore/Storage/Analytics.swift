@@ -122,7 +122,11 @@ public struct TopResult: Sendable, Equatable {
         self.other = other
     }
 
-    public var approximate: Bool { other > 0 }
+    /// Merged from several collectors' own top-N lists, at least one cut at the
+    /// limit: a value below one collector's cut may belong in the sum's.
+    public var partial = false
+
+    public var approximate: Bool { other > 0 || partial }
 
     public var jsonValues: JSONValue {
         .array(values.map { .object(["value": .string($0.value), "count": .int(Int64($0.count))]) })

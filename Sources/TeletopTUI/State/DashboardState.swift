@@ -138,6 +138,14 @@ public struct DashboardState: Equatable, Sendable {
     /// The API wants a bearer token (`--token`).
     public var apiNeedsToken = false
 
+    // Attached to collectors (`teletop attach`).
+    /// Their names, by origin; empty for a dashboard of this process.
+    public var origins: [String] = []
+    /// Every pane narrowed to this collector (`c` steps through them).
+    public var onlyOrigin: UInt8?
+    /// Why the simulator keys do nothing here (attached: the collectors run their own).
+    public var simulatorAbsence: String?
+
     // The SDK endpoints.
     /// The fault mode on now (the header shows it while it is).
     public var fault: SDKFault?
@@ -175,7 +183,7 @@ public struct DashboardState: Equatable, Sendable {
     /// The counters row Enter filters by: the chosen one, else the first.
     public var selectedCounter: String? { counterSelection ?? counterNames.first }
 
-    public var filter: FeedFilter { FeedFilter(eventType: typeFilter, text: textFilter) }
+    public var filter: FeedFilter { FeedFilter(eventType: typeFilter, text: textFilter, origin: onlyOrigin) }
 
     /// Events that arrived since the feed was paused.
     public var newWhilePaused: UInt64 {

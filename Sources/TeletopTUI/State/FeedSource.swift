@@ -5,13 +5,16 @@ public struct FeedFilter: Equatable, Sendable {
     public var eventType: String?
     /// Case-insensitive substring of the line as shown (type, source, payload summary).
     public var text: String
+    /// An attached dashboard narrowed to one collector: only its events.
+    public var origin: UInt8?
 
-    public init(eventType: String? = nil, text: String = "") {
+    public init(eventType: String? = nil, text: String = "", origin: UInt8? = nil) {
         self.eventType = eventType
         self.text = text
+        self.origin = origin
     }
 
-    public var isEmpty: Bool { eventType == nil && text.isEmpty }
+    public var isEmpty: Bool { eventType == nil && text.isEmpty && origin == nil }
 }
 
 /// Where the feed's window sits.
@@ -61,7 +64,7 @@ public final class FeedSource {
 
     public func page(for query: FeedQuery) -> FeedPage {
         let range = logger.sequenceRange
-        if query.filter.text.isEmpty {
+        if query.filter.text.isEmpty && query.filter.origin == nil {
             return unindexedPage(query, range: range)
         }
         syncIndex(query.filter, range: range)
@@ -131,7 +134,7 @@ public final class FeedSource {
                 scannedUpTo = range.newest
                 break
             }
-            for event in batch where FeedLine.matches(event, needle: needle) {
+            for event in batch where (filter.origin == nil || event.origin == filter.origin) && FeedLine.matches(event, needle: needle) {
                 matches.append(event.sequence)
             }
             scannedUpTo = last.sequence

@@ -9,7 +9,7 @@ public enum Action: Hashable, Sendable {
     // The main view.
     case help, analytics, pauseOrResume, followTail, oldest, down, up, pageDown, pageUp, details
     case filter, cycleTypeFilter, clearFilters, focusNext, focusPrevious, focus(Pane), sortCounters
-    case newEvent, refire, toggleSimulator, simulatorFaster, simulatorSlower, burst, errorStorm, cycleFault, inferPlan
+    case newEvent, refire, toggleSimulator, simulatorFaster, simulatorSlower, burst, errorStorm, cycleFault, inferPlan, narrowCollector
     case zoom, nextMatch, previousMatch, scrollLeft, scrollRight, copy
     // Overlays (help, detail, analytics, the type list), with down/up/pageDown/pageUp above.
     case close, top, nextWindow, reload, choose
@@ -30,7 +30,7 @@ public enum KeyContext: Hashable, Sendable, CaseIterable {
 
 /// When the footer shows a binding (it shows what can be done now, not everything).
 public enum FooterCondition: Sendable {
-    case always, notFollowing, paused, hasFired, hasFilter, hasDraft, simulator, zoomed, curlShown, faultOn
+    case always, notFollowing, paused, hasFired, hasFilter, hasDraft, simulator, zoomed, curlShown, faultOn, severalCollectors
 
     func holds(_ state: DashboardState) -> Bool {
         switch self {
@@ -44,6 +44,7 @@ public enum FooterCondition: Sendable {
         case .zoomed: state.zoomed
         case .curlShown: state.form?.showCurl == true
         case .faultOn: state.fault != nil
+        case .severalCollectors: state.origins.count > 1
         }
     }
 }
@@ -147,6 +148,9 @@ public enum KeyMap {
         KeyBinding(KeyContext.mainViews, [(.char("P"), .inferPlan)], "P",
                    "write the plan the recent events imply (types, fields, JSON types, required) to a new file, to edit and load with --plan",
                    section: .sdk),
+        KeyBinding(KeyContext.mainViews, [(.char("c"), .narrowCollector)], "c",
+                   "attached to several collectors: narrow every pane to one collector, the next, then all again",
+                   footer: FooterItem("c", "collector", when: .severalCollectors)),
         KeyBinding(KeyContext.mainViews, [(.char("o"), .sortCounters)], "o", "sort the counters (type, total, rate, share, rejected)"),
         // Everywhere (the table below lets these win over a mode's own bindings).
         KeyBinding([.everywhere], [(.ctrl("c"), .quit)], "Ctrl-C", "quit from anywhere (the terminal is restored)"),

@@ -99,11 +99,29 @@ private func perform(_ state: inout DashboardState, _ action: Action) -> [Effect
     case .focusPrevious: state.focus = Pane(rawValue: (state.focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count)!
     case .focus(let pane): state.focus = pane
     case .sortCounters: state.counterSort = CounterSort(rawValue: (state.counterSort.rawValue + 1) % CounterSort.allCases.count)!
-    case .toggleSimulator: return [.toggleSimulator]
-    case .simulatorFaster: return [.stepSimulatorRate(up: true)]
-    case .simulatorSlower: return [.stepSimulatorRate(up: false)]
-    case .burst: return [.burst]
-    case .errorStorm: return [.toggleErrorStorm]
+    case .toggleSimulator, .simulatorFaster, .simulatorSlower, .burst, .errorStorm:
+        // Attached: the collectors run their own simulators, if any; these keys say so.
+        if let why = state.simulatorAbsence {
+            state.notice = why
+            return []
+        }
+        switch action {
+        case .toggleSimulator: return [.toggleSimulator]
+        case .simulatorFaster: return [.stepSimulatorRate(up: true)]
+        case .simulatorSlower: return [.stepSimulatorRate(up: false)]
+        case .burst: return [.burst]
+        default: return [.toggleErrorStorm]
+        }
+    case .narrowCollector:
+        guard state.origins.count > 1 else {
+            state.notice = state.origins.isEmpty ? "c narrows an attached dashboard to one collector (teletop attach URL URL ...)"
+                                                 : "one collector only: nothing to narrow"
+            return []
+        }
+        let next = state.onlyOrigin.map { Int($0) + 1 } ?? 0
+        state.onlyOrigin = next < state.origins.count ? UInt8(next) : nil
+        state.notice = state.onlyOrigin.map { "only \(state.origins[Int($0)]): every pane; c for the next, then all" } ?? "every collector again"
+        return [.loadFeed(state.feedQuery)]
     case .cycleFault:
         guard state.faultsAvailable else {
             state.notice = "fault modes act on the SDK endpoints of the HTTP API, which is off (--no-http)"

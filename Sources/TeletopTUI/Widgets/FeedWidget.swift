@@ -19,6 +19,10 @@ struct FeedWidget {
     /// Columns the payloads are scrolled sideways.
     var scroll: Int
     var glyphs: Glyphs
+    /// Attached to several collectors: their names, for a column; and the one narrowed to.
+    var origins: [String]
+    var originWidth: Int
+    var onlyOrigin: String?
 
     /// The widest the filter text gets in the title before it scrolls.
     static let filterWidth = 40
@@ -37,10 +41,14 @@ struct FeedWidget {
         focused = state.focus == .feed
         scroll = state.feedScroll
         glyphs = state.glyphs
+        origins = state.origins
+        originWidth = min(24, state.origins.map { DisplayWidth.of($0) }.max() ?? 0)
+        onlyOrigin = state.onlyOrigin.flatMap { Int($0) < state.origins.count ? state.origins[Int($0)] : nil }
     }
 
     func draw(into grid: inout CellGrid, at rect: Rect) {
         var title = "1 Feed"
+        if let o = onlyOrigin { title += " only \(o)" }
         if let t = typeFilter { title += " type=\(t)" }
         var cursorColumn: Int?
         if !filterEditor.isEmpty || editingFilter {
@@ -93,6 +101,11 @@ struct FeedWidget {
             cell(event.timestamp.timeOfDay + " ", 13, .muted)
             typeCell(event.eventType, typeWidth + 1, Style(Theme.role(forEventType: event.eventType), bold: true))
             cell(event.source.description + " ", 8, .muted)
+            // Attached to several collectors: which one it came from.
+            if origins.count > 1 {
+                let name = Int(event.origin) < origins.count ? origins[Int(event.origin)] : "?"
+                cell(name + " ", originWidth + 1, Style(.title))
+            }
             // A retry of an SDK event already taken: marked, so a retry storm is plain to see.
             if SDKMetadata.isDuplicate(event.payload) { cell("DUP ", 4, Style(.degraded, bold: true)) }
             let summaryX = x

@@ -1,0 +1,57 @@
+import Testing
+import TeletopCore
+@testable import TeletopRemote
+
+@Suite("The client side of attach")
+struct RemoteTests {
+    @Test func addressesTakeANameAndATokenOfTheirOwn() throws {
+        let a = try CollectorAddress("http://127.0.0.1:7311", defaultToken: nil)
+        #expect(a.base == "http://127.0.0.1:7311" && a.name == "127.0.0.1:7311" && a.token == nil)
+        let b = try CollectorAddress("eu=http://:s3cret@10.0.0.5:7400/", defaultToken: "env")
+        #expect(b.base == "http://10.0.0.5:7400" && b.name == "eu" && b.token == "s3cret")
+        let c = try CollectorAddress("localhost:9000", defaultToken: "env")
+        #expect(c.base == "http://localhost:9000" && c.token == "env")
+        #expect(throws: CollectorAddress.ParseError.self) { try CollectorAddress("ftp://x:1", defaultToken: nil) }
+        #expect(throws: CollectorAddress.ParseError.self) { try CollectorAddress("=http://x:1", defaultToken: nil) }
+    }
+
+    @Test func sseIsParsedAsBytesArriveInAnyCut() {
+        let text = ": teletop stream\n\nevent: hello\ndata: {\"instance\":\"a\"}\n\nid: a/1/5\r\nevent: x\ndata: one\ndata: two\n\n: keep-alive\n\n"
+        let bytes = Array(text.utf8)
+        for cut in [1, 3, 7, bytes.count] {
+            var parser = SSEParser()
+            var events: [SSEParser.Event] = []
+            var i = 0
+            while i < bytes.count {
+                parser.feed(bytes[i..<min(bytes.count, i + cut)]) { events.append($0) }
+                i += cut
+            }
+            #expect(events.map(\.event) == ["hello", "x"], "cut \(cut)")
+            #expect(events.last?.id == "a/1/5" && events.last?.data == Array("one\ntwo".utf8))
+        }
+        // An over-long line is dropped with its event, not held.
+        var parser = SSEParser(maxLineBytes: 16)
+        var got: [SSEParser.Event] = []
+        parser.feed(Array("data: \(String(repeating: "x", count: 100))\n\ndata: ok\n\n".utf8)) { got.append($0) }
+        #expect(got.map(\.data) == [Array("ok".utf8)] && parser.droppedLines == 1)
+    }
+
+    @Test func collectorStatsAreReadFromTeletopsOwnShapeOnly() throws {
+        let stats = try #require(CollectorStats(try JSONParser.parse(Array(#"""
+            {"instance": "abc", "events_logged": 12, "rejected": 2, "rate_1s": 1.5, "rate_10s": 1, "rate_60s": 0.5,
+             "event_types": [{"event_type": "a", "planned": true, "accepted": 10, "rejected": 2, "rate_1s": 1.5, "rate_10s": 1, "rate_60s": 0.5,
+                              "last_event_at": "2026-12-02T10:00:00.000Z"}],
+             "health": {"status": "degraded", "message": "too many errors", "events_logged": 12}}
+            """#.utf8))))
+        #expect(stats.instance == "abc" && stats.eventsLogged == 12 && stats.types[0].accepted == 10 && stats.health == .degraded)
+        #expect(CollectorStats(try JSONParser.parse(Array(#"{"status": "ok"}"#.utf8))) == nil, "another server's JSON is not teletop's stats")
+    }
+
+    @Test func theFingerprintIgnoresTheSequenceARestartRenumbers() {
+        let a = Array(#"{"event_type":"x","payload":{},"timestamp":"t","sequence":5,"source":"http"}"#.utf8)
+        let b = Array(#"{"event_type":"x","payload":{},"timestamp":"t","sequence":1,"source":"http"}"#.utf8)
+        let c = Array(#"{"event_type":"y","payload":{},"timestamp":"t","sequence":1,"source":"http"}"#.utf8)
+        #expect(CollectorLink.fingerprint(a) == CollectorLink.fingerprint(b))
+        #expect(CollectorLink.fingerprint(a) != CollectorLink.fingerprint(c))
+    }
+}
