@@ -104,6 +104,7 @@ extension TelemetryRoutes {
                 if !out.isEmpty { try await writer.write(ByteBuffer(bytes: out)) }
             }
             sent = max(sent, range.newest)
+            var overflowTold: UInt64 = 0
             while true {
                 let batch = await subscription.next(max: 512)
                 if batch.isEmpty {
@@ -112,6 +113,14 @@ extension TelemetryRoutes {
                     continue
                 }
                 var out: [UInt8] = []
+                // A client too slow for its queue lost events here: it is told how many, before the rest.
+                let overflow = subscription.stats.overflow
+                if overflow > overflowTold {
+                    out += Array("event: gap\ndata: ".utf8)
+                    out += JSONWriter.compactBytes(.object(["missed": .int(Int64(overflow - overflowTold)), "restarted": false, "slow": true]))
+                    out += [0x0A, 0x0A]
+                    overflowTold = overflow
+                }
                 for event in batch where event.sequence > sent && (eventType == nil || event.eventType == eventType) {
                     Self.frame(event, instance: instance, into: &out)
                 }

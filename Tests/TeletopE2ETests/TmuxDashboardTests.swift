@@ -16,7 +16,8 @@ final class TmuxSession {
 
     /// `arguments` and `environment` are split on spaces (no quoting needed in these tests).
     /// `stdinFile` becomes teletop's standard input (the terminal stays its keyboard).
-    init(_ arguments: String, environment: String = "", stdinFile: String? = nil, width: Int = 160, height: Int = 45) throws {
+    /// `subcommand`: `attach URL ...`, say (then no --no-http is added: attach serves nothing).
+    init(_ arguments: String, subcommand: [String] = [], environment: String = "", stdinFile: String? = nil, width: Int = 160, height: Int = 45) throws {
         name = "teletop-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         dir = FileManager.default.temporaryDirectory.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -29,11 +30,11 @@ final class TmuxSession {
         let settings: [String] = environment.split(separator: " ").map(String.init)
         var flags: [String] = arguments.split(separator: " ").map(String.init)
         // Suites run side by side: no two may claim the default port.
-        if !flags.contains("--port") { flags.append("--no-http") }
+        if !flags.contains("--port") && subcommand.isEmpty { flags.append("--no-http") }
         // A store of its own in the session's folder: never the user's, never another test's.
         var command: [String] = ["env", "-u", "NO_COLOR", "XDG_DATA_HOME=\(dir.path)/data"]
         command += settings
-        command += [Self.binary.path, "--log-file", log]
+        command += [Self.binary.path] + subcommand + ["--log-file", log]
         command += flags
         // tmux 3.3 loses the exit status of a pane whose terminal closes first: a shell records it.
         // Ctrl-C signals the whole foreground group; the trap (reset to default in teletop) keeps the shell alive.

@@ -96,7 +96,7 @@ struct AttachRun {
         case .unauthorized(let why): text = "unauthorized: \(why)"
         case .notTeletop(let why): text = "not a teletop: \(why)"
         }
-        if s.missed > 0 { text += "; missed \(Describe.grouped(s.missed)) events while disconnected" }
+        if s.missed > 0 { text += "; missed \(Describe.grouped(s.missed)) events while disconnected or too slow" }
         if s.missedUnknown { text += "; it restarted: events in its gap may be missing" }
         let short: String
         switch s.state {
