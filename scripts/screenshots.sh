@@ -152,6 +152,23 @@ else
   echo "screenshots.sh: no SDK packages for $python: the SDK scenes are skipped (run tests/hostile/run.sh first)" >&2
 fi
 
+# Attached to two headless collectors, one of them killed: reconnecting.
+eu_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+us_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+XDG_DATA_HOME="$work/data-eu" "$bin" serve --port "$eu_port" --sim-rate 30 --seed 7 --log-file "$work/eu.log" > /dev/null 2>&1 & eu_pid=$!
+XDG_DATA_HOME="$work/data-us" "$bin" serve --port "$us_port" --sim-rate 12 --seed 9 --in-memory --log-file "$work/us.log" > /dev/null 2>&1 & us_pid=$!
+sleep 1.5
+tmux_ new-session -d -s attach -x 160 -y 45 env -u NO_COLOR TERM=tmux-256color "$bin" attach --log-file "$work/attach.log" \
+  "eu=http://127.0.0.1:$eu_port" "us=http://127.0.0.1:$us_port"
+wait_for attach 'us connected'
+sleep 6
+kill "$us_pid"; wait "$us_pid" 2>/dev/null || true
+wait_for attach 'us reconnecting'
+sleep 1
+shoot attach attach
+tmux_ send-keys -t attach q
+kill "$eu_pid"; wait "$eu_pid" 2>/dev/null || true
+
 # NO_COLOR and a non-UTF-8 locale: monochrome, ASCII borders and sparklines.
 tmux_ new-session -d -s plain -x 160 -y 45 \
   env NO_COLOR=1 LC_ALL=C LANG=C XDG_DATA_HOME="$work/data-plain" "$bin" --port 0 --log-file "$work/plain.log" --seed 7 --sim-rate 40
