@@ -131,14 +131,54 @@ extension TelemetryRoutes {
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 
-    /// One event as SSE: `id: INSTANCE/SEQUENCE/STAMP_MS`, its type, the AnalyticsEvent with sequence and source.
+    /// One event as SSE: `id: INSTANCE/SEQUENCE/STAMP_MS`, its type, the
+    /// AnalyticsEvent with sequence and source. Written straight from the
+    /// packed payload (no JSON tree in between): at 50,000 events a second
+    /// the stream's cost is this function.
     static func frame(_ event: LoggedEvent, instance: String, into out: inout [UInt8]) {
-        out += Array("id: \(instance)/\(event.sequence)/\(event.timestamp.millisecondsSinceEpoch)\nevent: \(event.eventType)\ndata: ".utf8)
-        guard case .object(var object) = event.analyticsEvent.jsonValue else { return }
-        object.members.append(.init(key: "sequence", value: .int(Int64(event.sequence))))
-        object.members.append(.init(key: "source", value: .string(event.source.description)))
-        out += JSONWriter.compactBytes(.object(object))
-        out += [0x0A, 0x0A]
+        out.append(contentsOf: "id: ".utf8)
+        out.append(contentsOf: instance.utf8)
+        out.append(UInt8(ascii: "/"))
+        digits(event.sequence, into: &out)
+        out.append(UInt8(ascii: "/"))
+        let millis = event.timestamp.millisecondsSinceEpoch
+        if millis < 0 { out.append(UInt8(ascii: "-")) }
+        digits(millis.magnitude, into: &out)
+        out.append(contentsOf: "\nevent: ".utf8)
+        out.append(contentsOf: event.eventType.utf8)
+        out.append(contentsOf: "\ndata: {\"event_type\":".utf8)
+        JSONWriter.writeString(event.eventType, into: &out)
+        out.append(contentsOf: ",\"payload\":".utf8)
+        event.packedPayload.writeJSON(into: &out)
+        out.append(contentsOf: ",\"timestamp\":\"".utf8)
+        out.append(contentsOf: event.timestamp.iso8601.utf8)
+        if let client = event.clientTimestamp {
+            out.append(contentsOf: "\",\"client_timestamp\":\"".utf8)
+            out.append(contentsOf: client.iso8601.utf8)
+        }
+        out.append(contentsOf: "\",\"sequence\":".utf8)
+        digits(event.sequence, into: &out)
+        out.append(contentsOf: ",\"source\":\"".utf8)
+        out.append(contentsOf: event.source.description.utf8)
+        out.append(contentsOf: "\"}\n\n".utf8)
+    }
+
+    static func digits(_ n: UInt64, into out: inout [UInt8]) {
+        if n < 10 {
+            out.append(UInt8(ascii: "0") + UInt8(n))
+            return
+        }
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { raw in
+            var i = raw.count
+            var v = n
+            while v > 0 {
+                i -= 1
+                raw[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            }
+            out.append(contentsOf: raw[i...])
+        }
     }
 
     /// The ring's events a resuming client has not seen (up to `newest`), and

@@ -50,3 +50,22 @@ struct StreamResumeTests {
         #expect(unknown == .some(nil), "older than the ring: how many were lost cannot be known")
     }
 }
+
+extension StreamResumeTests {
+    /// The frame written from packed bytes reads back as the AnalyticsEvent with its sequence and source.
+    @Test func aFrameIsTheEventAsJSON() throws {
+        let logger = EventLogger(clock: clock)
+        let event = try #require(logger.log("error_event", ["error_type": "t\"q", "error_message": "é \u{1}", "chapter_id": 3],
+                                            source: .segment, clientTimestamp: Timestamp(year: 2026, month: 1, day: 2)).event)
+        var out: [UInt8] = []
+        TelemetryRoutes.frame(event, instance: "abc", into: &out)
+        let text = String(decoding: out, as: UTF8.self)
+        #expect(text.hasPrefix("id: abc/1/\(event.timestamp.millisecondsSinceEpoch)\nevent: error_event\ndata: "))
+        #expect(text.hasSuffix("\n\n"))
+        let data = text.split(separator: "\n")[2].dropFirst("data: ".count)
+        let value = try JSONParser.parse(Array(data.utf8))
+        #expect(value["payload"] == .object(event.payload))
+        #expect(value["timestamp"] == .string(event.timestamp.iso8601) && value["client_timestamp"] == "2026-01-02T00:00:00.000Z")
+        #expect(value["sequence"] == .int(1) && value["source"] == "segment" && value["event_type"] == "error_event")
+    }
+}
