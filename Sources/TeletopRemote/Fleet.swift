@@ -149,6 +149,18 @@ public final class Fleet: Sendable {
         }
     }
 
+    /// Each type's lifetime total per collector, in link order.
+    public func breakdown() -> [String: [UInt64]] {
+        var out: [String: [UInt64]] = [:]
+        for link in links {
+            guard let stats = link.status.stats else { continue }
+            for t in stats.types {
+                out[t.name, default: Array(repeating: 0, count: links.count)][Int(link.index)] = t.accepted
+            }
+        }
+        return out
+    }
+
     /// The link that takes the form's events: the narrowed one, else the first connected.
     public func target(only: UInt8?) -> CollectorLink? {
         if let only { return links.first { $0.index == only } }

@@ -28,6 +28,8 @@ public final class DashboardApp {
         /// Attached: the figures the counters and health show (the collectors'
         /// own, summed; one collector's when narrowed), instead of the logger's.
         public var snapshot: ((_ only: UInt8?) -> TelemetrySnapshot)?
+        /// Attached to several: each type's lifetime total per collector, by origin.
+        public var breakdown: (() -> [String: [UInt64]])?
         /// Attached: the form's events go to a collector; the outcome comes back later.
         public var fire: (@Sendable (_ eventType: String, _ payload: JSONObject, _ only: UInt8?) async -> EventLogger.Outcome)?
         /// Attached: the plan the form lists (the collectors'), instead of the logger's.
@@ -194,7 +196,7 @@ public final class DashboardApp {
     public func drawFrame() {
         let start = monotonicNanos()
         dispatch(.refreshed(Refresh(snapshot: options.snapshot?(state.onlyOrigin) ?? logger.snapshot(), simulator: simulator?.status, sources: sourceLines(),
-                                    fault: options.faults?.fault)))
+                                    fault: options.faults?.fault, breakdown: options.breakdown?() ?? [:])))
         backend.draw(render(state))
         let millis = Double(monotonicNanos() - start) / 1e6
         dispatch(.frameMeasured(FrameStats(frameMillis: millis, lagMillis: lag.measure(state, now: logger.clock.now()))))

@@ -52,6 +52,10 @@ struct AttachEndToEndTests {
         #expect(screen.contains("ai_block_used http    eu user_id=eu_user_0"))
         #expect(screen.contains("ai_block_used http    us user_id=us_user_1"))
         _ = try t.waitFor { countersTotal($0) == 5 }
+        // The detail of a type: its events, and where they came from.
+        try t.keys("2", "Enter")
+        _ = try t.waitFor { $0.contains("ai_block_used by collector: eu 3 (60%), us 2 (40%)") }
+        try t.keys("Escape", "1")
         // kill -9 one: the dashboard says it is reconnecting, stays up, and takes it back.
         stop(eu, signal: SIGKILL)
         _ = try t.waitFor { $0.contains("eu reconnecting") }
@@ -64,6 +68,31 @@ struct AttachEndToEndTests {
         // Its restored ring covered the break: nothing missed, no event twice.
         #expect(!after.contains("missed"))
         #expect(after.components(separatedBy: "eu_user_2").count == 2, "an event seen before the restart is not shown again")
+        try t.keys("q")
+        #expect(t.exitStatus() == "0")
+    }
+
+    /// A collector stopped (SIGSTOP) for 20 s: the dashboard says it is not
+    /// answering, stays usable, and takes the link back when it is continued.
+    @Test func aStoppedCollectorIsShownAndComesBack() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (collector, base) = try serve(["--in-memory", "--sim-rate", "20"], log: "c.log")
+        defer { kill(collector, SIGCONT); stop(collector) }
+        let t = try TmuxSession("", subcommand: ["attach", "c=\(base)"])
+        _ = try t.waitFor { $0.contains("c connected") && (eventCount($0) ?? 0) > 5 }
+        kill(collector, SIGSTOP)
+        let stalled = try t.waitFor(15) { $0.contains("not answering for") }
+        #expect(stalled.contains("DEGRADED"))
+        // Still a dashboard: the help opens and closes.
+        try t.keys("?")
+        _ = try t.waitFor { $0.contains("Keys") }
+        try t.keys("q")
+        // Stopped for 20 s in all (the stream's read timeout is 25 s: the link holds).
+        Thread.sleep(forTimeInterval: 15)
+        let before = eventCount(try t.capture()) ?? 0
+        kill(collector, SIGCONT)
+        let back = try t.waitFor(15) { $0.contains("c connected") && !$0.contains("not answering") && (eventCount($0) ?? 0) > before }
+        #expect(back.contains("HEALTHY"))
         try t.keys("q")
         #expect(t.exitStatus() == "0")
     }

@@ -31,6 +31,7 @@ struct AttachRun {
         options.log = { log.info("\($0)") }
         options.origins = fleet.names
         options.snapshot = { fleet.snapshot(only: $0) }
+        if addresses.count > 1 { options.breakdown = { fleet.breakdown() } }
         options.sources = { fleet.links.map(Self.statusLine) }
         options.plan = plan
         options.simulatorAbsence = "attached: the simulator keys are not available here (each collector runs its own, with serve --sim-rate)"

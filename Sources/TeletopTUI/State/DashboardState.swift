@@ -143,6 +143,8 @@ public struct DashboardState: Equatable, Sendable {
     public var origins: [String] = []
     /// Every pane narrowed to this collector (`c` steps through them).
     public var onlyOrigin: UInt8?
+    /// Each type's lifetime total per collector (by origin), for its detail.
+    public var breakdown: [String: [UInt64]] = [:]
     /// Why the simulator keys do nothing here (attached: the collectors run their own).
     public var simulatorAbsence: String?
 

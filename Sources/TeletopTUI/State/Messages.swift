@@ -29,12 +29,16 @@ public struct Refresh: Equatable, Sendable {
     public var sources: [SourceStatus]
     /// The SDK endpoints' fault mode, while one is on.
     public var fault: SDKFault?
+    /// Attached to several collectors: each type's lifetime total per collector, by origin.
+    public var breakdown: [String: [UInt64]]
 
-    public init(snapshot: TelemetrySnapshot, simulator: Simulator.Status? = nil, sources: [SourceStatus] = [], fault: SDKFault? = nil) {
+    public init(snapshot: TelemetrySnapshot, simulator: Simulator.Status? = nil, sources: [SourceStatus] = [], fault: SDKFault? = nil,
+                breakdown: [String: [UInt64]] = [:]) {
         self.snapshot = snapshot
         self.simulator = simulator
         self.sources = sources
         self.fault = fault
+        self.breakdown = breakdown
     }
 }
 

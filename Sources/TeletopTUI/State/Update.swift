@@ -17,6 +17,7 @@ public func update(_ state: inout DashboardState, _ msg: Msg) -> [Effect] {
         state.simulator = refresh.simulator
         state.sources = refresh.sources
         state.fault = refresh.fault
+        state.breakdown = refresh.breakdown
         // New events, or events that left the ring: the loaded page is stale.
         let moved = old.lastSequence != refresh.snapshot.lastSequence || old.evicted != refresh.snapshot.evicted
         return moved || state.feed.events.isEmpty && refresh.snapshot.lastSequence > 0 ? [.loadFeed(state.feedQuery)] : []
@@ -266,6 +267,12 @@ private func move(_ state: inout DashboardState, by delta: Int) {
 /// Enter on a counters row: the feed, filtered to that type (as k9s and htop drill down).
 private func drillDown(_ state: inout DashboardState) {
     guard let name = state.selectedCounter else { return }
+    // Attached to several collectors: where this type's events came from, with the feed of them.
+    if state.origins.count > 1, let counts = state.breakdown[name] {
+        let total = max(1, counts.reduce(0, +))
+        let parts = zip(state.origins, counts).map { "\($0) \(Format.grouped($1)) (\(Int((Double($1) * 100 / Double(total)).rounded()))%)" }
+        state.notice = "\(name) by collector: " + parts.joined(separator: ", ")
+    }
     state.typeFilter = name
     state.focus = .feed
     state.follow = true

@@ -61,7 +61,9 @@ struct AnalyticsWidget {
         x += grid.put(q.title, x: x, y: rect.y, maxWidth: rect.width, style: .title, asciiOnly: g.asciiOnly)
         var events = Describe.count(panel.result.total, "event")
         // Some values were counted only as "other": the bars are lower bounds.
-        if panel.result.approximate { events += ", approximate: \(Format.grouped(panel.result.other)) in other" }
+        if panel.result.other > 0 { events += ", approximate: \(Format.grouped(panel.result.other)) in other" }
+        // Merged from several collectors' own top lists, one cut at the limit.
+        if panel.result.partial { events += ", approximate: merged from each collector's top \(panel.result.values.count)" }
         grid.put("  \(scope), \(events)", x: x, y: rect.y, maxWidth: rect.maxX - x, style: .muted, asciiOnly: g.asciiOnly,
                  clipMark: g.ellipsis)
         let values = panel.result.values.prefix(max(0, rect.height - 1))
