@@ -1,7 +1,5 @@
 import AsyncHTTPClient
-import Dispatch
 import NIOCore
-import Synchronization
 
 /// `teletop send` and `replay --url`: one request at a time from a thread
 /// that may block (the CLI's main thread, the replay player's), on
@@ -43,23 +41,19 @@ public struct BlockingHTTPClient: Sendable {
         for (k, v) in headers { request.headers.add(name: k, value: v) }
         let base = self.base
         let timeout = timeoutSeconds
-        let done = DispatchSemaphore(value: 0)
-        let result = Mutex<Result<Reply, any Error>?>(nil)
         let sending = request
-        Task.detached {
-            let r: Result<Reply, any Error>
-            do {
+        // The request's own timeout bounds it; the wait a little longer, so that one speaks first.
+        do {
+            return try Fleet.blocking(Double(timeout) + 5) {
                 let response = try await HTTPClient.shared.execute(sending, timeout: .seconds(timeout))
                 let bytes = try await response.body.collect(upTo: 64 << 20)
-                r = .success(Reply(status: Int(response.status.code), body: String(buffer: bytes)))
-            } catch {
-                r = .failure(Self.worded(error, base: base))
+                return Reply(status: Int(response.status.code), body: String(buffer: bytes))
             }
-            result.withLock { $0 = r }
-            done.signal()
+        } catch let error as RemoteError {
+            throw error
+        } catch {
+            throw Self.worded(error, base: base)
         }
-        done.wait()
-        return try result.withLock { $0! }.get()
     }
 
     static func worded(_ error: any Error, base: String) -> RemoteError {

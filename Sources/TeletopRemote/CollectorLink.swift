@@ -1,3 +1,4 @@
+import Foundation
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
@@ -66,10 +67,13 @@ public final class CollectorLink: Sendable {
     let client: HTTPClient
     let clock: any TelemetryClock
     let onEvent: @Sendable ([RemoteEvent]) -> Void
+    /// The stream's `q`: the collector filters before sending.
+    let query: String?
     private let state = Mutex(Private())
 
     public init(index: UInt8, address: CollectorAddress, client: HTTPClient, clock: any TelemetryClock = SystemClock(),
-                onEvent: @escaping @Sendable ([RemoteEvent]) -> Void) {
+                query: String? = nil, onEvent: @escaping @Sendable ([RemoteEvent]) -> Void) {
+        self.query = query
         self.index = index
         self.address = address
         self.client = client
@@ -151,7 +155,8 @@ public final class CollectorLink: Sendable {
     }
 
     private func streamOnce(connected: () -> Void) async throws {
-        var request = HTTPClientRequest(url: address.base + "/api/telemetry/stream")
+        let q = query.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) }.map { "?q=" + $0 } ?? ""
+        var request = HTTPClientRequest(url: address.base + "/api/telemetry/stream" + q)
         request.headers.add(name: "Accept", value: "text/event-stream")
         authorize(&request)
         if let last = state.withLock({ $0.lastID }) { request.headers.add(name: "Last-Event-ID", value: last) }

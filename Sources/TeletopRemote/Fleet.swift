@@ -14,7 +14,7 @@ public final class Fleet: Sendable {
     public let mirror: EventLogger
     let client: HTTPClient
 
-    public init(addresses: [CollectorAddress], ringCapacity: Int = 10_000, ringBytes: Int = 64 << 20) {
+    public init(addresses: [CollectorAddress], query: String? = nil, ringCapacity: Int = 10_000, ringBytes: Int = 64 << 20) {
         let client = HTTPClient(eventLoopGroupProvider: .singleton,
                                 configuration: .init(timeout: .init(connect: .seconds(3), read: .seconds(25))))
         self.client = client
@@ -23,7 +23,7 @@ public final class Fleet: Sendable {
                                  configuration: .init(ringCapacity: ringCapacity, ringBytes: ringBytes))
         self.mirror = mirror
         links = addresses.enumerated().map { i, address in
-            CollectorLink(index: UInt8(i), address: address, client: client) { events in
+            CollectorLink(index: UInt8(i), address: address, client: client, query: query) { events in
                 for e in events {
                     mirror.log(e.eventType, e.payload, source: e.source, timestamp: e.timestamp, clientTimestamp: e.clientTimestamp, origin: e.origin)
                 }

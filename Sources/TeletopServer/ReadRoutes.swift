@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import TeletopCore
 
@@ -26,11 +27,50 @@ extension TelemetryRoutes {
                                               got: Describe.string(text), message: "since: expected an ISO-8601 timestamp like 2025-01-27T00:00:00.000Z, got \(Describe.string(text))"))
             }
         }
+        let q = try Self.query(request)
         guard issues.isEmpty else { throw APIError(issues: issues, code: "bad_query") }
         let eventType = query["event_type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        var found = logger.recentEvents(limit: limit, eventType: eventType)
+        var found: [LoggedEvent]
+        if let q {
+            // The ring newest first, in chunks, until `limit` match or it is all read.
+            found = []
+            var upTo: UInt64? = nil
+            while found.count < limit {
+                let chunk = logger.events(upTo: upTo, limit: 4096, eventType: eventType)
+                guard let oldest = chunk.first else { break }
+                found = chunk.filter(q.matches).suffix(limit - found.count) + found
+                if oldest.sequence <= 1 { break }
+                upTo = oldest.sequence - 1
+            }
+        } else {
+            found = logger.recentEvents(limit: limit, eventType: eventType)
+        }
         if let since { found = found.filter { $0.timestamp >= since } }
         return Self.json(.array(found.reversed().map(\.analyticsEvent.jsonValue)), status: .ok)
+    }
+
+    /// `?q=`: the query language; nil when absent or empty, a 400 naming the position when it does not read.
+    static func query(_ request: Request) throws -> EventQuery? {
+        guard let text = formValue("q", in: request.uri.query), !text.isEmpty else { return nil }
+        do {
+            return try EventQuery.parse(text)
+        } catch {
+            throw APIError(issues: [ValidationIssue(field: "q", problem: .malformedJSON, expected: "a query (see the README's query language)",
+                                                    got: Describe.string(text), message: "q: \(error.description)")], code: "bad_query")
+        }
+    }
+
+    /// A query-string value as forms encode it: `+` is a space, `%2B` a plus (the
+    /// framework's own decoding leaves `+` as it is, which would read `a+or+b` as one word).
+    static func formValue(_ name: String, in query: String?) -> String? {
+        guard let query else { return nil }
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0] == name else { continue }
+            let spaced = parts[1].replacingOccurrences(of: "+", with: " ")
+            return spaced.removingPercentEncoding ?? spaced
+        }
+        return nil
     }
 
     /// Totals, rejections and rates, overall and per event type.

@@ -43,6 +43,8 @@ extension TelemetryRoutes {
 
     func stream(_ request: Request, _ context: TeletopRequestContext) throws -> Response {
         let eventType = request.uri.queryParameters["event_type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        // The query language: the collector filters before sending (attach --where).
+        let q = try Self.query(request)
         let resumeText = request.headers.first { $0.name.canonicalName == "last-event-id" }?.value
             ?? request.uri.queryParameters["last_event_id"].map(String.init)
         let resume = try resumeText.flatMap { text -> ResumePoint? in
@@ -93,7 +95,7 @@ extension TelemetryRoutes {
                                                             "restarted": .bool(resume.instance != instance)]))
                     out += [0x0A, 0x0A]
                 }
-                for event in replay where eventType == nil || event.eventType == eventType {
+                for event in replay where (eventType == nil || event.eventType == eventType) && (q?.matches(event) ?? true) {
                     Self.frame(event, instance: instance, into: &out)
                     if out.count > 256 << 10 {
                         try await writer.write(ByteBuffer(bytes: out))
@@ -121,7 +123,7 @@ extension TelemetryRoutes {
                     out += [0x0A, 0x0A]
                     overflowTold = overflow
                 }
-                for event in batch where event.sequence > sent && (eventType == nil || event.eventType == eventType) {
+                for event in batch where event.sequence > sent && (eventType == nil || event.eventType == eventType) && (q?.matches(event) ?? true) {
                     Self.frame(event, instance: instance, into: &out)
                 }
                 if !out.isEmpty { try await writer.write(ByteBuffer(bytes: out)) }

@@ -121,7 +121,7 @@ func timestampFormat(iterations: Int) -> Double {
 
 func fmt(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
 
-/// `teletop-bench [name ...]` runs only the named figures (log1, logobj, log2, parse, bytes, timestamp, lines, store, snapshot, frame).
+/// `teletop-bench [name ...]` runs only the named figures (log1, logobj, log2, parse, bytes, timestamp, lines, store, query, snapshot, frame).
 /// `history` (stores of 1M and 10M events, a few minutes) and `history1m` run only when named.
 let wanted = Set(CommandLine.arguments.dropFirst())
 func run(_ name: String) -> Bool { wanted.isEmpty || wanted.contains(name) }
@@ -165,6 +165,12 @@ if run("store") {
 }
 if wanted.contains("history") || wanted.contains("history1m") {
     printHistory(sizes: wanted.contains("history") ? [1_000_000, 10_000_000] : [1_000_000])
+}
+if run("query") {
+    let q = queryFigures()
+    print("query over the 10,000-event ring            \(fmt(q.ringMillis, 3)) ms     <= 2 ms")
+    print("query, field terms, events/s                \(fmt(q.perSecond / 1e6)) M/s     >= 5 M/s")
+    print("query, free text (the line is built), /s   \(fmt(q.freeTextPerSecond / 1e6)) M/s")
 }
 if run("snapshot") {
     let snap = snapshotTime()

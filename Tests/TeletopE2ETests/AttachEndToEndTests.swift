@@ -11,17 +11,8 @@ struct AttachEndToEndTests {
         return d
     }()
 
-    /// `teletop serve ARGS` on `port` (0: any), its PID and base URL from its log.
     func serve(_ args: [String], port: Int = 0, log name: String) throws -> (pid_t, String) {
-        let log = dir.appendingPathComponent(name).path
-        let pid = try spawn([TmuxSession.binary.path, "serve", "--port", "\(port)"] + args, output: log)
-        for _ in 0..<300 {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if let r = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) { return (pid, String(text[r])) }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        kill(pid, SIGKILL)
-        throw TmuxError(message: "serve never said where it listens: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        try startServe(args, port: port, in: dir, log: name)
     }
 
     func stop(_ pid: pid_t, signal: Int32 = SIGTERM) {

@@ -19,15 +19,7 @@ struct StoreEndToEndTests {
 
     /// Starts `teletop serve --port 0 ARGS` and returns its PID and base URL (from its log).
     func startServe(_ args: [String], log name: String) throws -> (pid_t, String) {
-        let log = dir.appendingPathComponent(name).path
-        let pid = try spawn([TmuxSession.binary.path, "serve", "--port", "0"] + args, output: log)
-        for _ in 0..<200 {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if let r = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) { return (pid, String(text[r])) }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        kill(pid, SIGKILL)
-        throw TmuxError(message: "serve never said where it listens: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        try TeletopE2ETests.startServe(args, in: dir, log: name)
     }
 
     func stop(_ pid: pid_t, signal: Int32 = SIGTERM) -> Int32 {

@@ -100,6 +100,20 @@ final class TmuxSession {
 /// Foundation's Process: Process learns of an exit through a descriptor the
 /// child inherits, and a tmux server the child starts keeps that open, so
 /// waitUntilExit would wait for the server to end.
+/// `teletop serve --port PORT ARGS` (0: any free port), its output in `dir/log`;
+/// its PID and base URL, read from its log once it listens.
+func startServe(_ args: [String], port: Int = 0, in dir: URL, log name: String) throws -> (pid_t, String) {
+    let log = dir.appendingPathComponent(name).path
+    let pid = try spawn([TmuxSession.binary.path, "serve", "--port", "\(port)"] + args, output: log)
+    for _ in 0..<300 {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        if let r = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) { return (pid, String(text[r])) }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    kill(pid, SIGKILL)
+    throw TmuxError(message: "serve never said where it listens: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+}
+
 func runTool(_ argv: [String], outputIn dir: URL) throws -> (Int32, String) {
     let outPath = dir.appendingPathComponent("tool-\(UInt32.random(in: 0...UInt32.max)).out").path
     defer { unlink(outPath) }

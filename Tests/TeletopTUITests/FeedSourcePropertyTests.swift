@@ -52,9 +52,11 @@ struct FeedSourcePropertyTests {
     /// The same answer from first principles: filter everything the ring holds, then window it.
     static func bruteForce(_ q: FeedQuery, logger: EventLogger) -> (sequences: [UInt64], matching: Int) {
         let retained = logger.events(after: 0, limit: Int.max)
-        let needle = Array(q.filter.text.lowercased().utf8)
+        // Plain texts (no query syntax): a case-insensitive substring of the line as shown.
+        let needle = q.filter.text.lowercased()
         let matches = retained.filter { e in
-            (q.filter.eventType == nil || e.eventType == q.filter.eventType) && FeedLine.matches(e, needle: needle)
+            (q.filter.eventType == nil || e.eventType == q.filter.eventType)
+                && (needle.isEmpty || (e.eventType + " " + e.source.description + " " + FeedLine.summary(e.payload)).lowercased().contains(needle))
         }.map(\.sequence)
         let matching = !q.filter.text.isEmpty ? matches.count : q.filter.eventType == nil ? retained.count : -1
         let cap = q.anchor.cap ?? .max

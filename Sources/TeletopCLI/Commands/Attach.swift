@@ -20,6 +20,10 @@ struct Attach: ParsableCommand {
     @Option(help: ArgumentHelp("The collectors' token (default: $TELETOP_TOKEN); a URL's own token wins.", valueName: "token"))
     var token: String?
 
+    @Option(name: .customLong("where"), help: ArgumentHelp(
+        "Only events this query matches, filtered by the collectors before they send (the / language).", valueName: "query"))
+    var query: String?
+
     @Option(name: .customLong("log-file"), help: ArgumentHelp("Where teletop writes its own log (never to the screen).", valueName: "path"))
     var logFile: String = LogFile.defaultPath
 
@@ -31,6 +35,9 @@ struct Attach: ParsableCommand {
 
     func validate() throws {
         if urls.isEmpty { throw ValidationError("give at least one collector's URL, like http://127.0.0.1:7311") }
+        if let query {
+            do { _ = try EventQuery.parse(query) } catch { throw ValidationError("--where \(query): \(error.description)") }
+        }
         if urls.count > 64 { throw ValidationError("at most 64 collectors at once, got \(urls.count)") }
         var names: Set<String> = []
         for address in try addresses() {
@@ -48,6 +55,6 @@ struct Attach: ParsableCommand {
     }
 
     func run() throws {
-        try AttachRun(addresses: try addresses(), logFile: logFile, monochrome: monochrome, mouse: !noMouse).run()
+        try AttachRun(addresses: try addresses(), query: query, logFile: logFile, monochrome: monochrome, mouse: !noMouse).run()
     }
 }

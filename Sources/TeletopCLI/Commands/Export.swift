@@ -30,6 +30,9 @@ struct Export: ParsableCommand {
     @Option(help: ArgumentHelp("Only events before this time (same forms as --since).", valueName: "time"))
     var until: String?
 
+    @Option(help: ArgumentHelp("Only events this query matches (the dashboard's / language: chapter_id=3 and not source=sim).", valueName: "query"))
+    var `where`: String?
+
     @Option(help: ArgumentHelp("jsonl or csv.", valueName: "format"))
     var format: Format = .jsonl
 
@@ -38,6 +41,9 @@ struct Export: ParsableCommand {
 
     /// Here, not in `run`, so a bad value is reported with export's own usage.
     func validate() throws {
+        if let text = `where` {
+            do { _ = try EventQuery.parse(text) } catch { throw ValidationError("--where \(text): \(error.description)") }
+        }
         let now = SystemClock().now()
         for (flag, text) in [("--since", since), ("--until", until)] {
             if let text, TimeArgument.parse(text, now: now) == nil {
@@ -50,6 +56,7 @@ struct Export: ParsableCommand {
         let now = SystemClock().now()
         let filter = ExportFilter(eventType: eventType, since: since.flatMap { TimeArgument.parse($0, now: now) },
                                   until: until.flatMap { TimeArgument.parse($0, now: now) })
-        try Exporter(path: db ?? StoreLocation.defaultPath(), filter: filter, format: format, output: output).run()
+        let query = try `where`.map { text -> EventQuery in try EventQuery.parse(text) }
+        try Exporter(path: db ?? StoreLocation.defaultPath(), filter: filter, query: query, format: format, output: output).run()
     }
 }

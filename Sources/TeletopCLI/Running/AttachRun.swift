@@ -8,13 +8,15 @@ import TeletopTUI
 /// then the dashboard over them; each stopped on the way out.
 struct AttachRun {
     let addresses: [CollectorAddress]
+    /// `--where`: sent as the stream's `q`, so each collector filters before sending.
+    let query: String?
     let logFile: String
     let monochrome: Bool
     let mouse: Bool
 
     func run() throws {
         let log = try LogFile.bootstrap(path: logFile)
-        let fleet = Fleet(addresses: addresses)
+        let fleet = Fleet(addresses: addresses, query: query)
         fleet.start()
         defer { fleet.stop() }
         // The form lists the collectors' plans; a collector not up yet leaves the contract's.

@@ -8,6 +8,8 @@ import TeletopStore
 struct Exporter {
     let path: String
     let filter: ExportFilter
+    /// `--where`: evaluated on each row's payload (parsed only when there is a query).
+    let query: EventQuery?
     let format: Export.Format
     let output: String?
 
@@ -36,6 +38,7 @@ struct Exporter {
         var writeFailure: BufferedOutput.WriteError?
         do {
             try store.export(filter) { row in
+                if let query, !Self.matches(query, row) { return }
                 switch format {
                 case .jsonl: Self.writeJSONLine(row, into: &out)
                 case .csv: Self.writeCSVLine(row, into: &out)
@@ -58,6 +61,12 @@ struct Exporter {
         if let output {
             FileHandle.standardError.write(Data("exported \(Describe.count(count, "event")) to \(output)\n".utf8))
         }
+    }
+
+    static func matches(_ query: EventQuery, _ row: ExportRow) -> Bool {
+        guard case .object(let payload)? = try? JSONParser.parse(Array(row.payloadJSON.utf8)) else { return false }
+        return query.matches(LoggedEvent(sequence: 0, eventType: row.eventType, timestamp: row.timestamp, source: row.source ?? .replay,
+                                         unplanned: false, packedPayload: PackedPayload(payload), clientTimestamp: row.clientTimestamp))
     }
 
     /// `{"event_type":…,"payload":…,"timestamp":…}`: the stored payload text goes out as it is.

@@ -111,6 +111,9 @@ public struct DashboardState: Equatable, Sendable {
     public var selectedRow = 0
     /// The `/` filter's text, edited like a form field.
     public var filterEditor = LineEditor()
+    public var appliedFilter = ""
+    /// Where the text after `/` does not read as a query, shown inline.
+    public var filterError: QueryError?
     public var typeFilter: String?
     public var counterSort: CounterSort = .name
     /// Columns the feed's payloads are scrolled sideways (Left/Right).
@@ -177,7 +180,9 @@ public struct DashboardState: Equatable, Sendable {
 
     public var isTooSmall: Bool { width < DashboardLayout.minimumWidth || height < DashboardLayout.minimumHeight }
 
-    public var textFilter: String { filterEditor.text }
+    /// The filter in force: the last text typed after `/` that read as a query
+    /// (while a half-typed one does not, the last good one stays applied).
+    public var textFilter: String { appliedFilter }
 
     /// The counters' type names in their shown order.
     public var counterNames: [String] { counterSort.order(snapshot.types).map(\.name) }

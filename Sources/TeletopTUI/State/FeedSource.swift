@@ -127,14 +127,15 @@ public final class FeedSource {
             matches.removeFirst(matchHead)
             matchHead = 0
         }
-        let needle = Array(filter.text.lowercased().utf8)
+        // The text was checked as it was typed; a query that does not parse is taken as plain text.
+        let query = (try? EventQuery.parse(filter.text)) ?? EventQuery.plainText(filter.text)
         while scannedUpTo < range.newest {
             let batch = logger.events(after: scannedUpTo, limit: 4096, eventType: filter.eventType)
             guard let last = batch.last else {
                 scannedUpTo = range.newest
                 break
             }
-            for event in batch where (filter.origin == nil || event.origin == filter.origin) && FeedLine.matches(event, needle: needle) {
+            for event in batch where (filter.origin == nil || event.origin == filter.origin) && query.matches(event) {
                 matches.append(event.sequence)
             }
             scannedUpTo = last.sequence

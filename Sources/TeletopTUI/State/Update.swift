@@ -60,10 +60,25 @@ private func reloadIfMoved(_ state: DashboardState, from before: FeedQuery) -> [
     state.feedQuery != before ? [.loadFeed(state.feedQuery)] : []
 }
 
+/// The filter line's text as a query: applied when it reads as one; else the
+/// error is shown and the last good filter stays.
+func applyFilterText(_ state: inout DashboardState) {
+    let text = state.filterEditor.text
+    do {
+        _ = try EventQuery.parse(text)
+        state.appliedFilter = text
+        state.filterError = nil
+    } catch {
+        state.filterError = error
+    }
+}
+
 /// Keys the map does not name: typing, in the two places that take text.
 private func edit(_ state: inout DashboardState, _ key: Key) -> [Effect] {
     switch state.keyContext {
-    case .filter: _ = state.filterEditor.handle(key)
+    case .filter:
+        _ = state.filterEditor.handle(key)
+        applyFilterText(&state)
     case .formFields: editForm(&state, key)
     default: break
     }
@@ -88,13 +103,21 @@ private func perform(_ state: inout DashboardState, _ action: Action) -> [Effect
             state.selected = nil
         }
     case .filter: state.mode = .filtering
-    case .keepFilter: state.mode = .normal
+    case .keepFilter:
+        // Enter keeps what is applied: a text that does not read as a query goes back to it.
+        if state.filterError != nil {
+            state.filterEditor = LineEditor(state.appliedFilter)
+            state.filterError = nil
+        }
+        state.mode = .normal
     case .discardFilter:
         state.filterEditor = LineEditor()
+        applyFilterText(&state)
         state.mode = .normal
     case .cycleTypeFilter: cycleTypeFilter(&state)
     case .clearFilters:
         state.filterEditor = LineEditor()
+        applyFilterText(&state)
         state.typeFilter = nil
     case .focusNext: state.focus = Pane(rawValue: (state.focus.rawValue + 1) % Pane.allCases.count)!
     case .focusPrevious: state.focus = Pane(rawValue: (state.focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count)!

@@ -7,6 +7,9 @@ struct FeedWidget {
     var highlighted: Int?
     var typeFilter: String?
     var filterEditor: LineEditor
+    var filterError: QueryError?
+    /// Highlighted in the lines: only a plain free-text filter.
+    var highlightText: String?
     var editingFilter: Bool
     /// Matching retained events when filtered (-1: not counted).
     var matching: Int?
@@ -31,6 +34,8 @@ struct FeedWidget {
         (events, highlighted) = state.visibleFeed
         typeFilter = state.typeFilter
         filterEditor = state.filterEditor
+        filterError = state.mode == .filtering ? state.filterError : nil
+        highlightText = (try? EventQuery.parse(state.appliedFilter)).flatMap { $0.isPlainText ? state.appliedFilter : nil }
         editingFilter = state.mode == .filtering
         matching = !state.filter.isEmpty && state.feed.matching >= 0 ? state.feed.matching : nil
         paused = state.pausedAt != nil
@@ -61,7 +66,9 @@ struct FeedWidget {
         if scroll > 0 { title += " →\(scroll)" }
         title += paused ? " (paused)" : following ? " (following)" : " (scrolled, G follows)"
         // Say plainly that the feed is bounded and what fell out of it.
-        let note = "\(Format.grouped(retained)) of \(Format.grouped(ringCapacity)) held, \(Format.grouped(evicted)) evicted"
+        var note = "\(Format.grouped(retained)) of \(Format.grouped(ringCapacity)) held, \(Format.grouped(evicted)) evicted"
+        // A half-typed query: where and what, while the last good filter stays applied.
+        if let filterError { note = "\(glyphs.asciiOnly ? "x" : "✘") \(filterError.description); the last good filter stays" }
         grid.box(rect, title: title, note: note, focused: focused, glyphs: glyphs)
         if let cursorColumn {
             // The box puts " title " at x + 2; the cursor is drawn into the grid, as in the form.
@@ -113,8 +120,8 @@ struct FeedWidget {
             grid.put(Format.dropColumns(SafeText.clean(FeedLine.summary(event.payload), asciiOnly: glyphs.asciiOnly), scroll),
                      x: x, y: y, maxWidth: inner.maxX - x, style: isHighlighted ? Style.selected : .plain, asciiOnly: glyphs.asciiOnly,
                      clipMark: glyphs.ellipsis)
-            if !filterEditor.isEmpty {
-                Self.highlight(filterEditor.text, in: &grid, y: y, from: inner.x, to: inner.maxX, payloadX: summaryX, selected: isHighlighted)
+            if let highlightText {
+                Self.highlight(highlightText, in: &grid, y: y, from: inner.x, to: inner.maxX, payloadX: summaryX, selected: isHighlighted)
             }
         }
     }
