@@ -77,6 +77,12 @@ wait_for main 'Keys'
 shoot main help
 tmux_ send-keys -t main Escape Space
 
+# The / filter with a query, half typed: where and what, the last good one applied.
+tmux_ send-keys -t main / 'chapter_id=3 and latency_ms>'
+wait_for main 'expected a value'
+shoot main query-error
+tmux_ send-keys -t main Escape
+
 # The new-event form with a wrong value marked under its field.
 tmux_ send-keys -t main n
 wait_for main 'choose a type'

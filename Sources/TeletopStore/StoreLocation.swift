@@ -14,6 +14,12 @@ public enum StoreLocation {
         return "\(home)/.local/share/teletop/\(fileName)"
     }
 
+    /// `…/teletop/filters` beside the default store: the `/` filter's recent filters, kept across runs.
+    public static func filterHistoryPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let store = defaultPath(environment: environment)
+        return String(store.dropLast(fileName.count)) + "filters"
+    }
+
     /// The path with the home folder written `~`, for narrow screens.
     public static func abbreviated(_ path: String, home: String? = ProcessInfo.processInfo.environment["HOME"]) -> String {
         guard let home, !home.isEmpty, home != "/", path.hasPrefix(home + "/") else { return path }

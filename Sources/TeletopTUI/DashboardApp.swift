@@ -36,6 +36,8 @@ public final class DashboardApp {
         public var plan: TrackingPlan?
         /// Why the simulator keys do nothing (attached).
         public var simulatorAbsence: String?
+        /// The recent filters kept across runs (one per line); nil: kept for this run only.
+        public var filterHistoryPath: String?
         /// Where `P` writes the inferred plan (a new file each time).
         public var planDirectory = "."
         /// teletop's own log (a file: nothing may print while curses owns the screen).
@@ -73,6 +75,7 @@ public final class DashboardApp {
                                apiBaseURL: options.apiBaseURL, apiNeedsToken: options.apiNeedsToken)
         state.faultsAvailable = options.faults != nil
         state.origins = options.origins
+        if let path = options.filterHistoryPath { state.filterHistory = Self.loadFilterHistory(path) }
         state.simulatorAbsence = options.simulatorAbsence
         // Events already there (restored from the store) arrived long ago: not a lag to measure.
         lag.lastShownSequence = logger.sequenceRange.newest
@@ -157,6 +160,10 @@ public final class DashboardApp {
             let now = options.faults?.cycle()
             options.log("fault mode of the SDK endpoints: \(now.map(\.description) ?? "off")")
             dispatch(.notice(now.map { "fault mode on: \($0); F for the next, until off" } ?? "fault mode off: the SDK endpoints answer normally"))
+        case .saveFilterHistory(let filters):
+            if let path = options.filterHistoryPath, let problem = Self.saveFilterHistory(filters, to: path) {
+                options.log("could not keep the recent filters in \(path): \(problem)")
+            }
         case .writeInferredPlan:
             dispatch(.notice(writeInferredPlan()))
         case .fire(let eventType, let payload) where options.fire != nil:
@@ -200,6 +207,46 @@ public final class DashboardApp {
         backend.draw(render(state))
         let millis = Double(monotonicNanos() - start) / 1e6
         dispatch(.frameMeasured(FrameStats(frameMillis: millis, lagMillis: lag.measure(state, now: logger.clock.now()))))
+    }
+
+    /// The recent filters, oldest first: one a line, at most the last 50.
+    static func loadFilterHistory(_ path: String) -> [String] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 << 10)
+        while bytes.count < 1 << 20 {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        let lines = bytes.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }.filter { !$0.isEmpty }
+        return Array(lines.suffix(DashboardState.filterHistoryLimit))
+    }
+
+    /// Written whole to a temporary file, then renamed: a crash never leaves half a list. nil, or what failed.
+    static func saveFilterHistory(_ filters: [String], to path: String) -> String? {
+        let dir = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        if !dir.isEmpty { mkdirAll(dir) }
+        let temp = path + ".tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        // A filter never holds a newline (the line editor takes none): one a line.
+        let bytes = Array(filters.map { $0.replacingNewlines() }.joined(separator: "\n").utf8) + [0x0A]
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == bytes.count else { return String(cString: strerror(errno)) }
+        guard rename(temp, path) == 0 else { return String(cString: strerror(errno)) }
+        return nil
+    }
+
+    private static func mkdirAll(_ dir: String) {
+        var current = dir.hasPrefix("/") ? "" : "."
+        for part in dir.split(separator: "/") {
+            current += "/" + part
+            mkdir(current, 0o700)
+        }
     }
 
     /// `P`: the plan the events in memory imply, to a new file; the notice says where, or why not.
@@ -276,4 +323,11 @@ func monotonicNanos() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+extension String {
+    /// A newline or carriage return as a space: a stored filter is one line.
+    func replacingNewlines() -> String {
+        String(map { $0 == "\n" || $0 == "\r" || $0 == "\r\n" ? " " : $0 })
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TeletopCore
 @testable import TeletopTUI
@@ -46,5 +47,39 @@ struct QueryFilterTests {
         s.refresh()
         #expect(!s.state.feed.events.isEmpty)
         #expect(s.state.feed.events.allSatisfy { $0.source == .form || $0.eventType == "error_event" })
+    }
+}
+
+extension QueryFilterTests {
+    @Test func upAndDownWalkTheFiltersKeptBefore() {
+        let s = fixture.session(width: 160, height: 45)
+        for text in ["chapter_id=3", "source=form", "chapter_id=3"] {
+            s.send(.key(.char("/")))
+            s.type(text)
+            let effects = s.send(.key(.enter))
+            #expect(effects.contains { if case .saveFilterHistory = $0 { true } else { false } } || s.state.filterHistory.last == text)
+            s.send(.key(.char("/")))
+            s.send(.key(.escape))
+        }
+        // Kept once each, the newest last.
+        #expect(s.state.filterHistory == ["source=form", "chapter_id=3"])
+        s.send(.key(.char("/")))
+        s.send(.key(.up))
+        #expect(s.state.filterEditor.text == "chapter_id=3" && s.state.textFilter == "chapter_id=3")
+        s.send(.key(.up))
+        #expect(s.state.filterEditor.text == "source=form")
+        s.send(.key(.up))
+        #expect(s.state.filterEditor.text == "source=form", "the oldest stays")
+        s.send(.key(.down))
+        s.send(.key(.down))
+        #expect(s.state.filterEditor.text.isEmpty, "past the newest: the empty line")
+    }
+
+    @Test func theHistoryFileRoundTrips() throws {
+        let path = "/tmp/teletop-history-\(UInt32.random(in: 0...UInt32.max))/sub/filters"
+        defer { _ = try? FileManager.default.removeItem(atPath: String(path.dropLast("/sub/filters".count))) }
+        #expect(DashboardApp.saveFilterHistory(["a=1", "two\nlines"], to: path) == nil)
+        #expect(DashboardApp.loadFilterHistory(path) == ["a=1", "two lines"])
+        #expect(DashboardApp.loadFilterHistory("/nonexistent/x").isEmpty)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TeletopCore
+import TeletopStore
 import TeletopRemote
 import TeletopTUI
 
@@ -30,6 +31,7 @@ struct AttachRun {
         log.info("attach started", metadata: ["collectors": "\(addresses.map(\.base).joined(separator: " "))"])
         var options = DashboardApp.Options()
         options.logPath = logFile
+        options.filterHistoryPath = StoreLocation.filterHistoryPath()
         options.log = { log.info("\($0)") }
         options.origins = fleet.names
         options.snapshot = { fleet.snapshot(only: $0) }

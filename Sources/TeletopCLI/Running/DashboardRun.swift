@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TeletopCore
+import TeletopStore
 import TeletopTUI
 
 /// A dashboard from its settings: the logger, the store's history first, the
@@ -45,6 +46,7 @@ struct DashboardRun {
         log.info("dashboard started", metadata: ["sim": "\(settings.simEnabled)", "rate": "\(settings.simRate)", "seed": "\(settings.logger.seed)"])
         var options = DashboardApp.Options()
         options.logPath = settings.logFile
+        options.filterHistoryPath = StoreLocation.filterHistoryPath()
         options.log = { log.info("\($0)") }
         options.sources = { (server.map { [$0.statusLine] + $0.sdkStatusLines } ?? []) + sources.statusLines + (replay.map { [$0.statusLine] } ?? []) + storage.statusLines }
         options.analytics = storage.writer

@@ -112,6 +112,10 @@ public struct DashboardState: Equatable, Sendable {
     /// The `/` filter's text, edited like a form field.
     public var filterEditor = LineEditor()
     public var appliedFilter = ""
+    /// Filters kept with Enter, newest last, across runs (the app loads and saves them).
+    public var filterHistory: [String] = []
+    /// Where Up/Down is in `filterHistory` while the filter line is open (nil: the line being typed).
+    public var historyIndex: Int?
     /// Where the text after `/` does not read as a query, shown inline.
     public var filterError: QueryError?
     public var typeFilter: String?
@@ -183,6 +187,7 @@ public struct DashboardState: Equatable, Sendable {
     /// The filter in force: the last text typed after `/` that read as a query
     /// (while a half-typed one does not, the last good one stays applied).
     public var textFilter: String { appliedFilter }
+    public static let filterHistoryLimit = 50
 
     /// The counters' type names in their shown order.
     public var counterNames: [String] { counterSort.order(snapshot.types).map(\.name) }

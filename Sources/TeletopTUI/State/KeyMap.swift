@@ -14,7 +14,7 @@ public enum Action: Hashable, Sendable {
     // Overlays (help, detail, analytics, the type list), with down/up/pageDown/pageUp above.
     case close, top, nextWindow, reload, choose
     // The filter line.
-    case keepFilter, discardFilter
+    case keepFilter, discardFilter, olderFilter, newerFilter
     // The form's fields.
     case nextField, previousField, submit, rawJSON, curl, closeKeepingDraft
 }
@@ -185,6 +185,8 @@ public enum KeyMap {
 
         // The filter line: keys the map does not name go to its line editor.
         KeyBinding([.filter], [(.enter, .keepFilter)], "Enter", "keep the filter", footer: FooterItem("enter", "keep"), section: .filter),
+        KeyBinding([.filter], [(.up, .olderFilter), (.down, .newerFilter)], "Up/Down",
+                   "the filters kept before, this run's and earlier runs' (the last 50)", footer: FooterItem("↑↓", "recent"), section: .filter),
         KeyBinding([.filter], [(.escape, .discardFilter)], "Esc", "clear it; other keys edit the line as in the form",
                    footer: FooterItem("esc", "clear"), section: .filter),
 

@@ -79,6 +79,8 @@ public enum Effect: Equatable, Sendable {
     /// Load the feed page for this query, then report back with `.feedLoaded`
     /// (at once, before the next key: a key's effect is complete before the next is handled).
     case loadFeed(FeedQuery)
+    /// Keep these recent filters for the next run.
+    case saveFilterHistory([String])
     /// The SDK endpoints' next fault mode (503, 429, delay, drop, off), then `.notice` and the header.
     case cycleFault
     /// Write the plan the recent events imply to a new file, then `.notice` where.

@@ -110,6 +110,28 @@ private func perform(_ state: inout DashboardState, _ action: Action) -> [Effect
             state.filterError = nil
         }
         state.mode = .normal
+        state.historyIndex = nil
+        let kept = state.appliedFilter
+        guard !kept.isEmpty, state.filterHistory.last != kept else { return [] }
+        state.filterHistory.removeAll { $0 == kept }
+        state.filterHistory.append(kept)
+        if state.filterHistory.count > DashboardState.filterHistoryLimit {
+            state.filterHistory.removeFirst(state.filterHistory.count - DashboardState.filterHistoryLimit)
+        }
+        return [.saveFilterHistory(state.filterHistory)]
+    case .olderFilter, .newerFilter:
+        let history = state.filterHistory
+        guard !history.isEmpty else { return [] }
+        let current = state.historyIndex ?? history.count
+        let next = action == .olderFilter ? max(0, current - 1) : current + 1
+        if next >= history.count {
+            state.historyIndex = nil
+            state.filterEditor = LineEditor()
+        } else {
+            state.historyIndex = next
+            state.filterEditor = LineEditor(history[next])
+        }
+        applyFilterText(&state)
     case .discardFilter:
         state.filterEditor = LineEditor()
         applyFilterText(&state)
