@@ -264,18 +264,12 @@ public final class CollectorLink: Sendable {
                            source: source, sequence: UInt64(max(0, o["sequence"]?.intValue ?? 0)), origin: index)
     }
 
-    /// The event's identity at one stamp, to skip what a restarted collector sends again.
+    /// The event's identity at one stamp, to skip what a restarted collector
+    /// sends again: its data less the sequence, which a restart renumbers.
     static func fingerprint(_ bytes: [UInt8]) -> UInt64 {
-        // The data less its sequence, which a restart renumbers: hash up to `"sequence"`.
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
         let marker = Array(#","sequence":"#.utf8)
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == marker[0] && i + marker.count <= bytes.count && Array(bytes[i..<(i + marker.count)]) == marker { break }
-            h = (h ^ UInt64(bytes[i])) &* 0x100_0000_01b3
-            i += 1
-        }
-        return h
+        let end = bytes.indices.first { bytes[$0...].starts(with: marker) } ?? bytes.count
+        return Fingerprint.of(bytes[..<end])
     }
 
     // MARK: the figures

@@ -62,14 +62,33 @@ public final class Fleet: Sendable {
     }
 
     /// Every collector's plan, joined (the first one's type wins a name both have): for the form.
-    public func plan(waitingUpTo seconds: Double = 3) -> TrackingPlan? {
+    public func plan(waitingUpTo seconds: Int64 = 2) -> TrackingPlan? {
         var types: [EventTypeSpec] = []
-        for link in links {
-            guard let (status, value) = try? Self.blocking(seconds, { try await link.getJSON("/api/telemetry/plan", timeout: .seconds(Int64(seconds))) }),
-                  status == 200, let value, let plan = try? TrackingPlan.load(json: JSONWriter.compactBytes(value)) else { continue }
+        for answer in Self.getJSON("/api/telemetry/plan", from: links, timeout: seconds) {
+            guard case .success(let (status, value)) = answer, status == 200, let value,
+                  let plan = try? TrackingPlan.load(json: JSONWriter.compactBytes(value)) else { continue }
             for t in plan.eventTypes where !types.contains(where: { $0.name == t.name }) { types.append(t) }
         }
         return types.isEmpty ? nil : TrackingPlan(eventTypes: types)
+    }
+
+    /// The same GET to every link at once, their answers in link order: a
+    /// collector that does not answer costs `timeout` once, not once per link
+    /// (at start-up, the screen waits for the plans).
+    static func getJSON(_ pathAndQuery: String, from links: [CollectorLink], timeout: Int64) -> [Result<(Int, JSONValue?), any Error>] {
+        let all = try? blocking(Double(timeout) + 2) {
+            await withTaskGroup(of: (Int, Result<(Int, JSONValue?), any Error>).self) { group in
+                for (i, link) in links.enumerated() {
+                    group.addTask {
+                        do { return (i, .success(try await link.getJSON(pathAndQuery, timeout: .seconds(timeout)))) } catch { return (i, .failure(error)) }
+                    }
+                }
+                var out = [Result<(Int, JSONValue?), any Error>](repeating: .failure(RemoteError("no answer")), count: links.count)
+                for await (i, r) in group { out[i] = r }
+                return out
+            }
+        }
+        return all ?? Array(repeating: .failure(RemoteError("no answer within \(timeout) s")), count: links.count)
     }
 
     /// The collectors' own figures, summed, over the merged feed's snapshot

@@ -35,13 +35,13 @@ public struct RemoteAnalytics: AnalyticsSource {
         guard !links.isEmpty else { throw RemoteError("no collector is connected") }
         var out: [JSONValue] = []
         var problems: [String] = []
-        for link in links {
-            do {
-                let (status, value) = try Fleet.blocking { try await link.getJSON(pathAndQuery) }
+        for (link, answer) in zip(links, Fleet.getJSON(pathAndQuery, from: links, timeout: 10)) {
+            switch answer {
+            case .success(let (status, value)):
                 if status == 200, let value { out.append(value) } else {
                     problems.append("\(link.address.name): \(value?["message"]?.stringValue ?? "status \(status)")")
                 }
-            } catch {
+            case .failure(let error):
                 problems.append("\(link.address.name): \(error)")
             }
         }

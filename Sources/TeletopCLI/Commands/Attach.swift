@@ -24,14 +24,8 @@ struct Attach: ParsableCommand {
         "Only events this query matches, filtered by the collectors before they send (the / language).", valueName: "query"))
     var query: String?
 
-    @Option(name: .customLong("log-file"), help: ArgumentHelp("Where teletop writes its own log (never to the screen).", valueName: "path"))
-    var logFile: String = LogFile.defaultPath
-
-    @Flag(help: "No colours (NO_COLOR=1 does the same).")
-    var monochrome = false
-
-    @Flag(name: .customLong("no-mouse"), help: "Do not take clicks and the wheel.")
-    var noMouse = false
+    @OptionGroup
+    var screen: ScreenOptions
 
     func validate() throws {
         if urls.isEmpty { throw ValidationError("give at least one collector's URL, like http://127.0.0.1:7311") }
@@ -55,6 +49,6 @@ struct Attach: ParsableCommand {
     }
 
     func run() throws {
-        try AttachRun(addresses: try addresses(), query: query, logFile: logFile, monochrome: monochrome, mouse: !noMouse).run()
+        try AttachRun(addresses: try addresses(), query: query, logFile: screen.logFile, monochrome: screen.monochrome, mouse: !screen.noMouse).run()
     }
 }

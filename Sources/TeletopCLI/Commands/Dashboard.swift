@@ -12,14 +12,8 @@ struct Dashboard: ParsableCommand {
     @Option(name: .customLong("sim-rate"), parsing: .unconditional, help: ArgumentHelp("Simulated events per second.", valueName: "per-second"))
     var simRate: Double = Simulator.defaultRate
 
-    @Option(name: .customLong("log-file"), help: ArgumentHelp("Where teletop writes its own log (never to the screen).", valueName: "path"))
-    var logFile: String = LogFile.defaultPath
-
-    @Flag(help: "No colours (NO_COLOR=1 does the same).")
-    var monochrome = false
-
-    @Flag(name: .customLong("no-mouse"), help: "Do not take clicks and the wheel (the terminal's own selection then works as usual).")
-    var noMouse = false
+    @OptionGroup
+    var screen: ScreenOptions
 
     @OptionGroup(title: "Input")
     var input: InputOptions
@@ -36,7 +30,7 @@ struct Dashboard: ParsableCommand {
     func validate() throws { try LoggerOptions.validate(simRate: simRate) }
 
     var settings: DashboardSettings {
-        DashboardSettings(logger: core.settings, simRate: simRate, simEnabled: !noSim, logFile: logFile, monochrome: monochrome, mouse: !noMouse,
+        DashboardSettings(logger: core.settings, simRate: simRate, simEnabled: !noSim, logFile: screen.logFile, monochrome: screen.monochrome, mouse: !screen.noMouse,
                           input: input.settings, http: http.settings, store: store.settings)
     }
 

@@ -63,11 +63,8 @@ public enum OTLPLogsMapping {
         if !scope.isEmpty { meta["scope"] = .object(scope) }
         meta["fields_from"] = .string("attributes")
         let nanos = nanoseconds(record["timeUnixNano"]).flatMap { $0 > 0 ? $0 : nil } ?? nanoseconds(record["observedTimeUnixNano"])
-        let stamp = nanos.flatMap { n -> Timestamp? in
-            let t = Timestamp(millisecondsSinceEpoch: Int64(n / 1_000_000))
-            return EventIngest.clientTimestampIssue(t) == nil ? t : nil
-        }
-        let key = "otlp:" + String(fingerprint(JSONWriter.compactBytes(.object(["r": .object(resource), "s": .object(scope), "l": value]))), radix: 16)
+        let stamp = SDKEvent.clientStamp(nanos.map { Timestamp(millisecondsSinceEpoch: Int64($0 / 1_000_000)) })
+        let key = "otlp:" + String(Fingerprint.of(JSONWriter.compactBytes(.object(["r": .object(resource), "s": .object(scope), "l": value]))), radix: 16)
         return .success(SDKEvent(eventType: eventType, fields: attributes, metadata: meta, clientTimestamp: stamp, dedupeKey: key))
     }
 
@@ -112,12 +109,5 @@ public enum OTLPLogsMapping {
         case .double(let d)? where d >= 0 && d < 1.8e19: UInt64(d)
         default: nil
         }
-    }
-
-    /// FNV-1a, 64 bits: a record's identity for spotting a retry, not a security hash.
-    static func fingerprint(_ bytes: [UInt8]) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
     }
 }

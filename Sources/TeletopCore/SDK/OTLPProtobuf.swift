@@ -223,19 +223,7 @@ public enum OTLPProtobuf {
             return String(decoding: out, as: UTF8.self)
         }
 
-        var base64: String {
-            let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-            var out: [UInt8] = []
-            var i = position
-            while i < end {
-                let n = min(3, end - i)
-                var chunk: UInt32 = 0
-                for k in 0..<3 { chunk = chunk << 8 | UInt32(k < n ? bytes[i + k] : 0) }
-                for k in 0..<4 { out.append(k <= n ? table[Int(chunk >> UInt32(18 - 6 * k) & 63)] : UInt8(ascii: "=")) }
-                i += 3
-            }
-            return String(decoding: out, as: UTF8.self)
-        }
+        var base64: String { Base64.encode(bytes[position..<end]) }
 
         mutating func readVarint() throws(DecodeError) -> UInt64 {
             var result: UInt64 = 0

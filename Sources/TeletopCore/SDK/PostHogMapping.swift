@@ -84,7 +84,7 @@ public enum PostHogMapping {
         }
         for member in inherited.members where meta[member.key] == nil { meta.members.append(member) }
         meta["fields_from"] = .string("properties")
-        let stamp = o["timestamp"]?.stringValue.flatMap { Timestamp(iso8601: $0) }.flatMap { EventIngest.clientTimestampIssue($0) == nil ? $0 : nil }
+        let stamp = SDKEvent.clientStamp(iso: o["timestamp"])
         let key = o["uuid"]?.stringValue.map { "posthog:" + $0 }
         return .success(SDKEvent(eventType: SDKEventName.eventType(for: name), fields: fields, metadata: meta,
                                  clientTimestamp: stamp, dedupeKey: key))

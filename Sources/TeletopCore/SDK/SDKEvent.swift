@@ -23,6 +23,17 @@ public struct SDKEvent: Sendable, Equatable {
         self.dedupeKey = dedupeKey
     }
 
+    /// An SDK's own time for an event when it is within the client-timestamp
+    /// bounds (else it stays only in `_sdk`: an SDK's odd clock never refuses its event).
+    static func clientStamp(_ t: Timestamp?) -> Timestamp? {
+        t.flatMap { EventIngest.clientTimestampIssue($0) == nil ? $0 : nil }
+    }
+
+    /// The same from an ISO-8601 string member (Segment's and PostHog's `timestamp`).
+    static func clientStamp(iso value: JSONValue?) -> Timestamp? {
+        clientStamp(value?.stringValue.flatMap { Timestamp(iso8601: $0) })
+    }
+
     /// The contract event: fields, then `_sdk`. A property that is itself
     /// called `_sdk` is kept inside the metadata as `shadowed_property`.
     public func decoded(duplicate: Bool = false) -> EventIngest.Decoded {

@@ -102,7 +102,7 @@ public enum SegmentMapping {
         }
         for member in inherited.members where meta[member.key] == nil { meta.members.append(member) }
         meta["fields_from"] = .string(fieldsKey ?? "none")
-        let stamp = o["timestamp"]?.stringValue.flatMap { Timestamp(iso8601: $0) }.flatMap { EventIngest.clientTimestampIssue($0) == nil ? $0 : nil }
+        let stamp = SDKEvent.clientStamp(iso: o["timestamp"])
         let key = o["messageId"]?.stringValue.map { "segment:" + $0 }
         return .success(SDKEvent(eventType: eventType, fields: fields, metadata: meta, clientTimestamp: stamp, dedupeKey: key))
     }

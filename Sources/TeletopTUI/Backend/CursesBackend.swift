@@ -2,6 +2,7 @@
 // created the backend: ncurses is not thread-safe.
 @preconcurrency import CNcurses
 import Synchronization
+import TeletopCore
 
 #if canImport(Glibc)
 import Glibc

@@ -111,7 +111,8 @@ public struct DashboardState: Equatable, Sendable {
     public var selectedRow = 0
     /// The `/` filter's text, edited like a form field.
     public var filterEditor = LineEditor()
-    public var appliedFilter = ""
+    /// The filter in force, parsed once when applied.
+    public var appliedFilter = EventQuery.all
     /// Filters kept with Enter, newest last, across runs (the app loads and saves them).
     public var filterHistory: [String] = []
     /// Where Up/Down is in `filterHistory` while the filter line is open (nil: the line being typed).
@@ -186,7 +187,7 @@ public struct DashboardState: Equatable, Sendable {
 
     /// The filter in force: the last text typed after `/` that read as a query
     /// (while a half-typed one does not, the last good one stays applied).
-    public var textFilter: String { appliedFilter }
+    public var textFilter: String { appliedFilter.text }
     public static let filterHistoryLimit = 50
 
     /// The counters' type names in their shown order.
@@ -195,7 +196,7 @@ public struct DashboardState: Equatable, Sendable {
     /// The counters row Enter filters by: the chosen one, else the first.
     public var selectedCounter: String? { counterSelection ?? counterNames.first }
 
-    public var filter: FeedFilter { FeedFilter(eventType: typeFilter, text: textFilter, origin: onlyOrigin) }
+    public var filter: FeedFilter { FeedFilter(eventType: typeFilter, query: appliedFilter, origin: onlyOrigin) }
 
     /// Events that arrived since the feed was paused.
     public var newWhilePaused: UInt64 {

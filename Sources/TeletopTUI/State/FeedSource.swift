@@ -3,16 +3,24 @@ import TeletopCore
 /// Which events the feed shows.
 public struct FeedFilter: Equatable, Sendable {
     public var eventType: String?
-    /// Case-insensitive substring of the line as shown (type, source, payload summary).
-    public var text: String
+    /// The `/` filter, parsed once when it was applied: a query, or plain text
+    /// matched against the line as shown.
+    public var query: EventQuery
     /// An attached dashboard narrowed to one collector: only its events.
     public var origin: UInt8?
 
-    public init(eventType: String? = nil, text: String = "", origin: UInt8? = nil) {
+    public init(eventType: String? = nil, query: EventQuery = .all, origin: UInt8? = nil) {
         self.eventType = eventType
-        self.text = text
+        self.query = query
         self.origin = origin
     }
+
+    /// From a text, as the filter line applies it (one that does not read as a query is plain text).
+    public init(eventType: String? = nil, text: String, origin: UInt8? = nil) {
+        self.init(eventType: eventType, query: (try? EventQuery.parse(text)) ?? .plainText(text), origin: origin)
+    }
+
+    public var text: String { query.text }
 
     public var isEmpty: Bool { eventType == nil && text.isEmpty && origin == nil }
 }
@@ -127,8 +135,7 @@ public final class FeedSource {
             matches.removeFirst(matchHead)
             matchHead = 0
         }
-        // The text was checked as it was typed; a query that does not parse is taken as plain text.
-        let query = (try? EventQuery.parse(filter.text)) ?? EventQuery.plainText(filter.text)
+        let query = filter.query
         while scannedUpTo < range.newest {
             let batch = logger.events(after: scannedUpTo, limit: 4096, eventType: filter.eventType)
             guard let last = batch.last else {

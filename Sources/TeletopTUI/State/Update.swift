@@ -65,8 +65,7 @@ private func reloadIfMoved(_ state: DashboardState, from before: FeedQuery) -> [
 func applyFilterText(_ state: inout DashboardState) {
     let text = state.filterEditor.text
     do {
-        _ = try EventQuery.parse(text)
-        state.appliedFilter = text
+        state.appliedFilter = try EventQuery.parse(text)
         state.filterError = nil
     } catch {
         state.filterError = error
@@ -106,12 +105,12 @@ private func perform(_ state: inout DashboardState, _ action: Action) -> [Effect
     case .keepFilter:
         // Enter keeps what is applied: a text that does not read as a query goes back to it.
         if state.filterError != nil {
-            state.filterEditor = LineEditor(state.appliedFilter)
+            state.filterEditor = LineEditor(state.appliedFilter.text)
             state.filterError = nil
         }
         state.mode = .normal
         state.historyIndex = nil
-        let kept = state.appliedFilter
+        let kept = state.appliedFilter.text
         guard !kept.isEmpty, state.filterHistory.last != kept else { return [] }
         state.filterHistory.removeAll { $0 == kept }
         state.filterHistory.append(kept)

@@ -35,7 +35,7 @@ struct FeedWidget {
         typeFilter = state.typeFilter
         filterEditor = state.filterEditor
         filterError = state.mode == .filtering ? state.filterError : nil
-        highlightText = (try? EventQuery.parse(state.appliedFilter)).flatMap { $0.isPlainText ? state.appliedFilter : nil }
+        highlightText = state.appliedFilter.isPlainText ? state.appliedFilter.text : nil
         editingFilter = state.mode == .filtering
         matching = !state.filter.isEmpty && state.feed.matching >= 0 ? state.feed.matching : nil
         paused = state.pausedAt != nil
@@ -107,6 +107,7 @@ struct FeedWidget {
             if isHighlighted { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: .selected) }
             cell(event.timestamp.timeOfDay + " ", 13, .muted)
             typeCell(event.eventType, typeWidth + 1, Style(Theme.role(forEventType: event.eventType), bold: true))
+            let payload = event.payload  // unpacked once for the row's marks and its line
             cell(event.source.description + " ", 8, .muted)
             // Attached to several collectors: which one it came from.
             if origins.count > 1 {
@@ -114,10 +115,10 @@ struct FeedWidget {
                 cell(name + " ", originWidth + 1, Style(.title))
             }
             // A retry of an SDK event already taken: marked, so a retry storm is plain to see.
-            if SDKMetadata.isDuplicate(event.payload) { cell("DUP ", 4, Style(.degraded, bold: true)) }
+            if SDKMetadata.isDuplicate(payload) { cell("DUP ", 4, Style(.degraded, bold: true)) }
             let summaryX = x
             // Scrolled sideways by whole clusters; a line cut at the edge ends in "…".
-            grid.put(Format.dropColumns(SafeText.clean(FeedLine.summary(event.payload), asciiOnly: glyphs.asciiOnly), scroll),
+            grid.put(Format.dropColumns(SafeText.clean(FeedLine.summary(payload), asciiOnly: glyphs.asciiOnly), scroll),
                      x: x, y: y, maxWidth: inner.maxX - x, style: isHighlighted ? Style.selected : .plain, asciiOnly: glyphs.asciiOnly,
                      clipMark: glyphs.ellipsis)
             if let highlightText {

@@ -1,8 +1,10 @@
-/// Standard base64 (RFC 4648), for OSC 52: the TUI module has no Foundation.
-enum Base64 {
+/// Standard base64 (RFC 4648), without Foundation: OSC 52 in the dashboard,
+/// OTLP's bytes values in the SDK mapping.
+public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
+        let bytes = Array(bytes)
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var i = 0
