@@ -121,7 +121,9 @@ let package = Package(
             "TeletopCLI", "TeletopCore", "TeletopTUI", "TeletopServer", "TeletopStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "TeletopRemoteTests", dependencies: ["TeletopRemote", "TeletopCore"]),
+        .testTarget(name: "TeletopRemoteTests", dependencies: [
+            "TeletopRemote", "TeletopCore", .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         // Runs the built `teletop` under tmux; depends on it so `swift test` builds it first.
         .testTarget(name: "TeletopE2ETests", dependencies: ["teletop", "TeletopCore", "TeletopTUI"]),
     ],

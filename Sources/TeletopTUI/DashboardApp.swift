@@ -40,6 +40,10 @@ public final class DashboardApp {
         public var filterHistoryPath: String?
         /// Where `P` writes the inferred plan (a new file each time).
         public var planDirectory = "."
+        /// The alert rules running (nil: none given): the header, the alerts view and the bell show them.
+        public var alerts: AlertMonitor?
+        /// Ring the bell when an alert fires.
+        public var bell = true
         /// teletop's own log (a file: nothing may print while curses owns the screen).
         public var log: @Sendable (String) -> Void = { _ in }
         public init() {}
@@ -77,6 +81,9 @@ public final class DashboardApp {
         state.origins = options.origins
         if let path = options.filterHistoryPath { state.filterHistory = Self.loadFilterHistory(path) }
         state.simulatorAbsence = options.simulatorAbsence
+        state.bell = options.bell
+        state.alerts = options.alerts?.current
+        state.newestAlert = state.alerts?.history.last?.id ?? 0
         // Events already there (restored from the store) arrived long ago: not a lag to measure.
         lag.lastShownSequence = logger.sequenceRange.newest
     }
@@ -164,6 +171,7 @@ public final class DashboardApp {
             if let path = options.filterHistoryPath, let problem = Self.saveFilterHistory(filters, to: path) {
                 options.log("could not keep the recent filters in \(path): \(problem)")
             }
+        case .bell: backend.bell()
         case .writeInferredPlan:
             dispatch(.notice(writeInferredPlan()))
         case .fire(let eventType, let payload) where options.fire != nil:
@@ -203,7 +211,8 @@ public final class DashboardApp {
     public func drawFrame() {
         let start = monotonicNanos()
         dispatch(.refreshed(Refresh(snapshot: options.snapshot?(state.onlyOrigin) ?? logger.snapshot(), simulator: simulator?.status, sources: sourceLines(),
-                                    fault: options.faults?.fault, breakdown: options.breakdown?() ?? [:])))
+                                    fault: options.faults?.fault, breakdown: options.breakdown?() ?? [:],
+                                    alerts: options.alerts?.current)))
         backend.draw(render(state))
         let millis = Double(monotonicNanos() - start) / 1e6
         dispatch(.frameMeasured(FrameStats(frameMillis: millis, lagMillis: lag.measure(state, now: logger.clock.now()))))

@@ -20,6 +20,7 @@ public func render(_ state: DashboardState) -> CellGrid {
     case .detail(let event, let scroll): DetailPopup(event: event, scroll: scroll, glyphs: state.glyphs).draw(into: &grid)
     case .form: FormWidget(state)?.draw(into: &grid)
     case .analytics: AnalyticsWidget(state).draw(into: &grid, at: layout.body)
+    case .alerts: AlertsWidget(state).draw(into: &grid, at: layout.body)
     case .normal, .filtering: break
     }
     return grid

@@ -13,6 +13,7 @@ final class NullBackend: TerminalBackend {
     func draw(_ grid: CellGrid) { cellsSeen &+= grid.width * grid.height }
     func invalidate() {}
     func copyToClipboard(_ text: String) {}
+    func bell() {}
 }
 
 /// Median time of one full 160x45 frame with a full ring (10,000 events) and a

@@ -85,7 +85,7 @@ struct TerminalUXEndToEndTests {
         #expect(header.range(of: #"HTTP :[0-9]+"#, options: .regularExpression) != nil, "\(header)")
         try t.keys("?")
         _ = try t.waitFor { $0.contains("─ Help ─") }
-        try t.keys("PageDown", "PageDown", "PageDown", "PageDown", "PageDown", "PageDown", "PageDown")
+        try t.keys("PageDown", "PageDown", "PageDown", "PageDown", "PageDown", "PageDown", "PageDown", "PageDown", "PageDown", "PageDown")
         // The last page: the simulator's keys, whose long lines are wrapped, not cut at the border.
         let text = try t.waitFor { $0.contains("Log file:") }
         #expect(text.contains("recovers"), "\(text)")

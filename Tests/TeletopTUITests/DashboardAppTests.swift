@@ -35,6 +35,8 @@ final class FakeBackend: TerminalBackend {
     func invalidate() { invalidated += 1 }
     var copied: [String] = []
     func copyToClipboard(_ text: String) { copied.append(text) }
+    var bells = 0
+    func bell() { bells += 1 }
 }
 
 @Suite("Dashboard loop")

@@ -27,6 +27,9 @@ struct Attach: ParsableCommand {
     @OptionGroup
     var screen: ScreenOptions
 
+    @OptionGroup(title: "Alerts")
+    var alerts: AlertOptions
+
     func validate() throws {
         if urls.isEmpty { throw ValidationError("give at least one collector's URL, like http://127.0.0.1:7311") }
         if let query {
@@ -49,6 +52,7 @@ struct Attach: ParsableCommand {
     }
 
     func run() throws {
-        try AttachRun(addresses: try addresses(), query: query, logFile: screen.logFile, monochrome: screen.monochrome, mouse: !screen.noMouse).run()
+        try AttachRun(addresses: try addresses(), query: query, logFile: screen.logFile, monochrome: screen.monochrome, mouse: !screen.noMouse,
+                      alerts: alerts.settings).run()
     }
 }

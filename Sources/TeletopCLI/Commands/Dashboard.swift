@@ -24,6 +24,9 @@ struct Dashboard: ParsableCommand {
     @OptionGroup(title: "Storage")
     var store: StoreOptions
 
+    @OptionGroup(title: "Alerts")
+    var alerts: AlertOptions
+
     @OptionGroup
     var core: LoggerOptions
 
@@ -31,7 +34,7 @@ struct Dashboard: ParsableCommand {
 
     var settings: DashboardSettings {
         DashboardSettings(logger: core.settings, simRate: simRate, simEnabled: !noSim, logFile: screen.logFile, monochrome: screen.monochrome, mouse: !screen.noMouse,
-                          input: input.settings, http: http.settings, store: store.settings)
+                          input: input.settings, http: http.settings, store: store.settings, alerts: alerts.settings)
     }
 
     func run() throws { try DashboardRun(settings: settings).run() }

@@ -32,6 +32,9 @@ struct Serve: ParsableCommand {
     @OptionGroup(title: "Storage")
     var store: StoreOptions
 
+    @OptionGroup(title: "Alerts")
+    var alerts: AlertOptions
+
     @OptionGroup
     var core: LoggerOptions
 
@@ -39,7 +42,7 @@ struct Serve: ParsableCommand {
 
     var settings: ServeSettings {
         ServeSettings(logger: core.settings, simRate: simRate, logFile: logFile, json: json, input: input.settings,
-                      http: http.settings, store: store.settings)
+                      http: http.settings, store: store.settings, alerts: alerts.settings)
     }
 
     func run() throws { try ServeRun(settings: settings).run() }

@@ -14,6 +14,8 @@ struct AttachRun {
     let logFile: String
     let monochrome: Bool
     let mouse: Bool
+    /// The rules watch the collectors' merged counters; a query rule sees the streamed events.
+    let alerts: AlertSettings
 
     func run() throws {
         let log = try LogFile.bootstrap(path: logFile)
@@ -28,6 +30,8 @@ struct AttachRun {
         } catch {
             throw commandFailure("teletop: \(error)")
         }
+        let watching = Alerts.start(alerts, logger: fleet.mirror, log: log, commandOutput: logFile, snapshot: { fleet.snapshot(only: nil) })
+        defer { watching?.stop() }
         log.info("attach started", metadata: ["collectors": "\(addresses.map(\.base).joined(separator: " "))"])
         var options = DashboardApp.Options()
         options.logPath = logFile
@@ -42,6 +46,8 @@ struct AttachRun {
         options.analytics = RemoteAnalytics(fleet: fleet)
         options.apiBaseURL = addresses[0].base
         options.apiNeedsToken = addresses[0].token != nil
+        options.alerts = watching?.monitor
+        options.bell = alerts.bell
         options.fire = { eventType, payload, only in await Self.fire(eventType, payload, to: fleet.target(only: only)) }
         let app = DashboardApp(backend: backend, logger: fleet.mirror, simulator: nil, options: options)
         app.run()

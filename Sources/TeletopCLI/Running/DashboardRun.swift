@@ -43,6 +43,8 @@ struct DashboardRun {
         defer { sources.stop() }
         replay?.start(logger: logger)
         defer { replay?.stop() }
+        let alerts = Alerts.start(settings.alerts, logger: logger, log: log, commandOutput: settings.logFile)
+        defer { alerts?.stop() }
         log.info("dashboard started", metadata: ["sim": "\(settings.simEnabled)", "rate": "\(settings.simRate)", "seed": "\(settings.logger.seed)"])
         var options = DashboardApp.Options()
         options.logPath = settings.logFile
@@ -51,6 +53,8 @@ struct DashboardRun {
         options.sources = { (server.map { [$0.statusLine] + $0.sdkStatusLines } ?? []) + sources.statusLines + (replay.map { [$0.statusLine] } ?? []) + storage.statusLines }
         options.analytics = storage.writer
         options.faults = server?.options.faults
+        options.alerts = alerts?.monitor
+        options.bell = settings.alerts.bell
         if let url = server?.baseURL { options.apiBaseURL = url }
         options.apiNeedsToken = server?.options.token != nil
         let app = DashboardApp(backend: backend, logger: logger, simulator: simulator, options: options)

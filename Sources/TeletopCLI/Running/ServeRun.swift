@@ -27,6 +27,7 @@ struct ServeRun {
         let simulator = Simulator(logger: logger, seed: settings.logger.seed, rate: simRate)
         simulator.setEnabled(simRate > 0)
         let simTask = simRate > 0 ? Task.detached { await simulator.run() } : nil
+        let alerts = Alerts.start(settings.alerts, logger: logger, log: log, commandOutput: settings.logFile)
         if !input.any && simRate == 0 && server == nil {
             log.warning("nothing to ingest: give --stdin, --follow FILE, --sim-rate N, or serve the HTTP API; waiting for SIGINT/SIGTERM")
         }
@@ -41,6 +42,9 @@ struct ServeRun {
         }
         sources.stop()
         sources.waitForReaders()
+        // A last look, so an alert the final events raised is not lost with the process.
+        alerts?.monitor.evaluate()
+        alerts?.stop()
         simTask?.cancel()
         server?.stop()
         storage.stop()

@@ -59,6 +59,7 @@ struct DashboardSettings: Equatable {
     var input = InputSettings()
     var http: HTTPSettings? = HTTPSettings()
     var store: StoreSettings
+    var alerts = AlertSettings()
 }
 
 /// Everything `serve` needs.
@@ -71,4 +72,16 @@ struct ServeSettings: Equatable {
     var input = InputSettings()
     var http: HTTPSettings? = HTTPSettings()
     var store: StoreSettings
+    var alerts = AlertSettings()
+}
+
+/// Alert rules and where their alerts go.
+struct AlertSettings: Equatable {
+    var rules: [AlertRule] = []
+    /// `--on-alert`: a shell command given each alert on its stdin.
+    var command: String?
+    /// `--alert-webhook`: a URL each alert is POSTed to.
+    var webhook: String?
+    /// The dashboard rings the terminal's bell.
+    var bell = true
 }

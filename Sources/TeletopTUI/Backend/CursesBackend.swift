@@ -187,6 +187,12 @@ public final class CursesBackend: TerminalBackend {
         _ = sequence.withCString { write(STDOUT_FILENO, $0, strlen($0)) }
     }
 
+    /// BEL, after the frame like OSC 52 (ncurses' own beep() may flash instead, or write mid-frame).
+    public func bell() {
+        fflush(stdout)
+        _ = write(STDOUT_FILENO, "\u{07}", 1)
+    }
+
     public func draw(_ grid: CellGrid) {
         werase(window)
         var run: [wchar_t] = []

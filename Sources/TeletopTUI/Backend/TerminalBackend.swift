@@ -13,6 +13,8 @@ public protocol TerminalBackend: AnyObject {
     func invalidate()
     /// Puts `text` on the terminal's clipboard (OSC 52), where the terminal allows it.
     func copyToClipboard(_ text: String)
+    /// Rings the terminal's bell (an alert fired).
+    func bell()
 }
 
 public enum TerminalEvent: Equatable, Sendable {

@@ -50,6 +50,8 @@ public enum Mode: Equatable, Sendable {
     case form
     /// Aggregates over stored history (`a`); the data is `DashboardState.analytics`.
     case analytics
+    /// The alerts and their history (`!`), with the highlighted row (newest first).
+    case alerts(selected: Int)
 }
 
 /// One input source's line in the header and health pane.
@@ -161,6 +163,19 @@ public struct DashboardState: Equatable, Sendable {
     public var fault: SDKFault?
     /// False without the HTTP API: there are no SDK endpoints to fault.
     public var faultsAvailable = false
+
+    // Alerts (`--alert`).
+    /// The rules' board: what fired, what is on (nil: no rules given).
+    public var alerts: AlertBoard?
+    /// Alerts acknowledged in the alerts view: they leave the header's banner.
+    public var acknowledged: Set<UInt64> = []
+    /// The newest alert seen, so that each new one rings the bell once.
+    public var newestAlert: UInt64 = 0
+    /// Ring the terminal's bell when an alert fires (`--no-bell`: not).
+    public var bell = true
+
+    /// Alerts on now that nobody acknowledged, oldest first: the header shows the newest.
+    public var unacknowledgedAlerts: [AlertEvent] { alerts?.active.filter { !acknowledged.contains($0.id) } ?? [] }
 
     // The analytics view.
     public var analyticsWindow: AnalyticsWindow = .hour

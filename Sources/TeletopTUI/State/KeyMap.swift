@@ -13,6 +13,8 @@ public enum Action: Hashable, Sendable {
     case zoom, nextMatch, previousMatch, scrollLeft, scrollRight, copy
     // Overlays (help, detail, analytics, the type list), with down/up/pageDown/pageUp above.
     case close, top, nextWindow, reload, choose
+    // Alerts.
+    case alerts, acknowledge, acknowledgeAll
     // The filter line.
     case keepFilter, discardFilter, olderFilter, newerFilter
     // The form's fields.
@@ -22,7 +24,7 @@ public enum Action: Hashable, Sendable {
 /// Where a binding applies: the main view, each overlay, or everywhere.
 public enum KeyContext: Hashable, Sendable, CaseIterable {
     /// `mainFiltered`: the main view with a text filter set, where n/N jump between matches.
-    case everywhere, main, mainFiltered, help, detail, analytics, filter, formTypes, formFields
+    case everywhere, main, mainFiltered, help, detail, analytics, alerts, filter, formTypes, formFields
 
     /// The main view, filtered or not.
     public static let mainViews: Set<KeyContext> = [.main, .mainFiltered]
@@ -31,6 +33,7 @@ public enum KeyContext: Hashable, Sendable, CaseIterable {
 /// When the footer shows a binding (it shows what can be done now, not everything).
 public enum FooterCondition: Sendable {
     case always, notFollowing, paused, hasFired, hasFilter, hasDraft, simulator, zoomed, curlShown, faultOn, severalCollectors
+    case alertRules, unacknowledgedAlerts
 
     func holds(_ state: DashboardState) -> Bool {
         switch self {
@@ -45,6 +48,8 @@ public enum FooterCondition: Sendable {
         case .curlShown: state.form?.showCurl == true
         case .faultOn: state.fault != nil
         case .severalCollectors: state.origins.count > 1
+        case .alertRules: state.alerts != nil
+        case .unacknowledgedAlerts: !state.unacknowledgedAlerts.isEmpty
         }
     }
 }
@@ -97,6 +102,7 @@ public enum HelpSection: String, Sendable, CaseIterable {
     case form = "In the form"
     case filter = "In the filter line (/)"
     case analytics = "In the analytics view (a)"
+    case alerts = "Alerts (--alert)"
     case sdk = "Analytics SDKs"
     case simulator = "Simulator"
 }
@@ -151,6 +157,9 @@ public enum KeyMap {
         KeyBinding(KeyContext.mainViews, [(.char("c"), .narrowCollector)], "c",
                    "attached to several collectors: narrow every pane to one collector, the next, then all again",
                    footer: FooterItem("c", "collector", when: .severalCollectors)),
+        KeyBinding(KeyContext.mainViews, [(.char("!"), .alerts)], "!",
+                   "the alerts (--alert rules): what fired and resolved, newest first; Enter acknowledges one, A all",
+                   footer: FooterItem("!", "alerts", when: .alertRules, alternate: ("ALERTS", .unacknowledgedAlerts)), section: .alerts),
         KeyBinding(KeyContext.mainViews, [(.char("o"), .sortCounters)], "o", "sort the counters (type, total, rate, share, rejected)"),
         // Everywhere (the table below lets these win over a mode's own bindings).
         KeyBinding([.everywhere], [(.ctrl("c"), .quit)], "Ctrl-C", "quit from anywhere (the terminal is restored)"),
@@ -182,6 +191,17 @@ public enum KeyMap {
                    footer: FooterItem("r", "refresh"), section: .analytics),
         KeyBinding([.analytics], [(.char("q"), .close), (.escape, .close), (.char("a"), .close), (.enter, .close)], "q, Esc, a",
                    "back to the dashboard", footer: FooterItem("q/esc", "back"), section: .analytics),
+
+        // The alerts view.
+        KeyBinding([.alerts], [(.char("j"), .down), (.down, .down), (.char("k"), .up), (.up, .up), (.pageDown, .pageDown),
+                               (.pageUp, .pageUp), (.char("g"), .top), (.home, .top)],
+                   "j/k", "move through the history", footer: FooterItem("j/k", "move"), section: .alerts),
+        KeyBinding([.alerts], [(.enter, .acknowledge)], "Enter", "acknowledge the highlighted alert (again: take it back); it leaves the header",
+                   footer: FooterItem("enter", "acknowledge"), section: .alerts),
+        KeyBinding([.alerts], [(.char("A"), .acknowledgeAll)], "A", "acknowledge every alert that is on",
+                   footer: FooterItem("A", "acknowledge all"), section: .alerts),
+        KeyBinding([.alerts], [(.char("q"), .close), (.escape, .close), (.char("!"), .close)], "q, Esc, !",
+                   "back to the dashboard", footer: FooterItem("q/esc", "back"), section: .alerts),
 
         // The filter line: keys the map does not name go to its line editor.
         KeyBinding([.filter], [(.enter, .keepFilter)], "Enter", "keep the filter", footer: FooterItem("enter", "keep"), section: .filter),
@@ -271,6 +291,7 @@ extension DashboardState {
         case .help: .help
         case .detail: .detail
         case .analytics: .analytics
+        case .alerts: .alerts
         case .filtering: .filter
         case .form:
             if case .chooseType? = form?.stage { .formTypes } else { .formFields }

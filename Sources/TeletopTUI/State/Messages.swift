@@ -31,9 +31,12 @@ public struct Refresh: Equatable, Sendable {
     public var fault: SDKFault?
     /// Attached to several collectors: each type's lifetime total per collector, by origin.
     public var breakdown: [String: [UInt64]]
+    /// The alert rules' board, when rules were given.
+    public var alerts: AlertBoard?
 
     public init(snapshot: TelemetrySnapshot, simulator: Simulator.Status? = nil, sources: [SourceStatus] = [], fault: SDKFault? = nil,
-                breakdown: [String: [UInt64]] = [:]) {
+                breakdown: [String: [UInt64]] = [:], alerts: AlertBoard? = nil) {
+        self.alerts = alerts
         self.snapshot = snapshot
         self.simulator = simulator
         self.sources = sources
@@ -85,4 +88,6 @@ public enum Effect: Equatable, Sendable {
     case cycleFault
     /// Write the plan the recent events imply to a new file, then `.notice` where.
     case writeInferredPlan
+    /// Ring the terminal's bell (an alert fired).
+    case bell
 }

@@ -18,9 +18,10 @@ public func update(_ state: inout DashboardState, _ msg: Msg) -> [Effect] {
         state.sources = refresh.sources
         state.fault = refresh.fault
         state.breakdown = refresh.breakdown
+        let rang = adoptAlerts(&state, refresh.alerts)
         // New events, or events that left the ring: the loaded page is stale.
         let moved = old.lastSequence != refresh.snapshot.lastSequence || old.evicted != refresh.snapshot.evicted
-        return moved || state.feed.events.isEmpty && refresh.snapshot.lastSequence > 0 ? [.loadFeed(state.feedQuery)] : []
+        return (moved || state.feed.events.isEmpty && refresh.snapshot.lastSequence > 0 ? [.loadFeed(state.feedQuery)] : []) + rang
     case .feedLoaded(let page):
         adopt(&state, page)
         return []
@@ -52,6 +53,27 @@ public func update(_ state: inout DashboardState, _ msg: Msg) -> [Effect] {
         }
         return effects + reloadIfMoved(state, from: before)
     }
+}
+
+/// The alert board as the monitor has it now: a new firing alert rings the
+/// bell once; acknowledgements of alerts no longer held are forgotten.
+private func adoptAlerts(_ state: inout DashboardState, _ board: AlertBoard?) -> [Effect] {
+    guard let board else { return [] }
+    let fresh = board.history.contains { $0.id > state.newestAlert && $0.state == .firing }
+    state.newestAlert = max(state.newestAlert, board.history.last?.id ?? 0)
+    state.alerts = board
+    if !state.acknowledged.isEmpty {
+        let held = Set(board.history.map(\.id)).union(board.active.map(\.id))
+        state.acknowledged.formIntersection(held)
+    }
+    if case .alerts(let selected) = state.mode { state.mode = .alerts(selected: min(selected, max(0, board.history.count - 1))) }
+    return fresh && state.bell ? [.bell] : []
+}
+
+/// The alerts view's highlighted alert (its rows are newest first).
+func selectedAlert(_ state: DashboardState) -> AlertEvent? {
+    guard case .alerts(let selected) = state.mode, let history = state.alerts?.history, !history.isEmpty else { return nil }
+    return history[history.count - 1 - min(selected, history.count - 1)]
 }
 
 /// A key that moved the feed's window asks for the page at once, so the next
@@ -214,6 +236,14 @@ private func perform(_ state: inout DashboardState, _ action: Action) -> [Effect
         state.analyticsWindow = state.analyticsWindow.next
         return [.loadAnalytics]
     case .reload: return [.loadAnalytics]
+    case .alerts: state.mode = .alerts(selected: 0)
+    case .acknowledge:
+        if let alert = selectedAlert(state) {
+            // Enter again on an acknowledged one takes it back.
+            if state.acknowledged.remove(alert.id) == nil { state.acknowledged.insert(alert.id) }
+        }
+    case .acknowledgeAll:
+        for alert in state.alerts?.active ?? [] { state.acknowledged.insert(alert.id) }
     case .choose, .nextField, .previousField, .submit, .rawJSON, .curl, .closeKeepingDraft:
         return performForm(&state, action)
     }
@@ -244,6 +274,9 @@ private func scroll(_ state: inout DashboardState, _ action: Action) {
     switch state.mode {
     case .help(let s): state.mode = .help(scroll: scrolled(s))
     case .detail(let event, let s): state.mode = .detail(event, scroll: scrolled(s))
+    case .alerts(let s):
+        let last = max(0, (state.alerts?.history.count ?? 1) - 1)
+        state.mode = .alerts(selected: action == .top ? 0 : min(last, scrolled(s)))
     case .form: moveInTypeList(&state, by: action == .down ? 1 : -1)
     default:
         let rows = state.layout.feedRows

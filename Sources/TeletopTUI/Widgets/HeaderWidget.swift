@@ -12,6 +12,8 @@ struct HeaderWidget {
     var status: HealthStatus
     /// On while the SDK endpoints fail on purpose: shown first, so no one misses it.
     var fault: SDKFault?
+    /// Alerts on that nobody acknowledged: the newest is shown after the fault mode, in red.
+    var alerts: [AlertEvent]
     var glyphs: Glyphs
 
     init(_ state: DashboardState) {
@@ -24,6 +26,7 @@ struct HeaderWidget {
         newWhilePaused = state.pausedAt.map { _ in state.newWhilePaused }
         status = snap.health.status
         fault = state.fault
+        alerts = state.unacknowledgedAlerts
         glyphs = state.glyphs
     }
 
@@ -57,6 +60,18 @@ struct HeaderWidget {
             let text = x + DisplayWidth.of(long) + reserved + 24 <= rect.maxX ? long : short
             segment(" ", bar)
             segment(text, Style(.unhealthy, bold: true, reverse: true))
+        }
+        if let newest = alerts.last {
+            // What fired, cut to the room left; at least the word, so no one misses it.
+            let more = alerts.count > 1 ? " (+\(alerts.count - 1) more, ! to see)" : " (! to see)"
+            let room = rect.maxX - x - reserved - 24
+            var text = " ALERT: " + SafeText.clean(newest.message, asciiOnly: glyphs.asciiOnly) + more + " "
+            if DisplayWidth.of(text) > room { text = room >= 12 ? " ALERT: " + SafeText.clean(newest.message, asciiOnly: glyphs.asciiOnly) + " " : " ALERT " }
+            segment(" ", bar)
+            let start = x
+            segment(text, Style(.unhealthy, bold: true, reverse: true))
+            // Cut mid-text: the clipped text ends where the room does, and the rest of the header follows.
+            if x - start > max(room, 7) { x = start + max(room, 7) }
         }
         segment(sep + "up " + Format.uptime(seconds: uptimeSeconds), bar)
         for source in sources {
