@@ -113,6 +113,18 @@ wait_for main 'from the store in'
 shoot main analytics
 tmux_ send-keys -t main Escape q
 
+# An alert rule firing on the error storm: the header's banner, then the alerts view.
+start alerts 160 45 --seed 7 --sim-rate 40 --no-bell --alert health --alert 'error_event rate > 3/s for 5s' --alert 'new type'
+wait_for alerts 'HEALTHY'
+tmux_ send-keys -t alerts e
+wait_for alerts 'ALERT: error_event at' 30
+shoot alerts alert-firing
+tmux_ send-keys -t alerts '!'
+wait_for alerts 'Alerts \(Enter'
+sleep 1
+shoot alerts alerts-view
+tmux_ send-keys -t alerts q q
+
 # The smallest supported size, and the message below it.
 start small 80 24 --seed 7 --sim-rate 20
 sleep 4
