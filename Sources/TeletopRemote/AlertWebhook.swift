@@ -16,7 +16,9 @@ public final class AlertWebhook: AlertAction {
     public let retryDelays: [Duration]
     public static let maxQueued = 100
 
-    private let queue = Mutex<(alerts: [AlertEvent], waiter: CheckedContinuation<Void, Never>?)>(([], nil))
+    /// Newest kept: a full queue hands back the oldest, which is logged as dropped.
+    private let queue: AsyncStream<AlertEvent>
+    private let input: AsyncStream<AlertEvent>.Continuation
     public let dropped = Atomic<Int>(0)
     public let delivered = Atomic<Int>(0)
     private let task = Mutex<Task<Void, Never>?>(nil)
@@ -25,42 +27,24 @@ public final class AlertWebhook: AlertAction {
         self.url = url
         self.retryDelays = retryDelays
         self.log = log
+        (queue, input) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(Self.maxQueued))
         task.withLock { $0 = Task.detached { [self] in await self.run() } }
     }
 
     public func deliver(_ alert: AlertEvent) {
-        let waiter = queue.withLock { q -> CheckedContinuation<Void, Never>? in
-            if q.alerts.count >= Self.maxQueued {
-                let gone = q.alerts.removeFirst()
-                let n = dropped.add(1, ordering: .relaxed).newValue
-                log("--alert-webhook: queue full, alert \(gone.id) dropped (\(n) so far)")
-            }
-            q.alerts.append(alert)
-            defer { q.waiter = nil }
-            return q.waiter
+        if case .dropped(let gone) = input.yield(alert) {
+            let n = dropped.add(1, ordering: .relaxed).newValue
+            log("--alert-webhook: queue full, alert \(gone.id) dropped (\(n) so far)")
         }
-        waiter?.resume()
     }
 
-    public func stop() { task.withLock { $0 }?.cancel() }
-
-    private func next() async -> AlertEvent? {
-        while !Task.isCancelled {
-            if let alert = queue.withLock({ q in q.alerts.isEmpty ? nil : q.alerts.removeFirst() }) { return alert }
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let now = queue.withLock { q -> Bool in
-                    if !q.alerts.isEmpty { return true }
-                    q.waiter = c
-                    return false
-                }
-                if now { c.resume() }
-            }
-        }
-        return nil
+    public func stop() {
+        input.finish()
+        task.withLock { $0 }?.cancel()
     }
 
     private func run() async {
-        while let alert = await next() {
+        for await alert in queue {
             var problem = ""
             for attempt in 0...retryDelays.count {
                 if attempt > 0 { try? await Task.sleep(for: retryDelays[attempt - 1]) }

@@ -59,9 +59,11 @@ public func update(_ state: inout DashboardState, _ msg: Msg) -> [Effect] {
 /// bell once; acknowledgements of alerts no longer held are forgotten.
 private func adoptAlerts(_ state: inout DashboardState, _ board: AlertBoard?) -> [Effect] {
     guard let board else { return [] }
-    let fresh = board.history.contains { $0.id > state.newestAlert && $0.state == .firing }
-    state.newestAlert = max(state.newestAlert, board.history.last?.id ?? 0)
     state.alerts = board
+    // Ids only grow: nothing new, nothing to ring or forget (the common frame).
+    guard let newest = board.history.last?.id, newest > state.newestAlert else { return [] }
+    let fresh = board.history.reversed().prefix { $0.id > state.newestAlert }.contains { $0.state == .firing }
+    state.newestAlert = newest
     if !state.acknowledged.isEmpty {
         let held = Set(board.history.map(\.id)).union(board.active.map(\.id))
         state.acknowledged.formIntersection(held)

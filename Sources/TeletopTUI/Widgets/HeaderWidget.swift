@@ -68,10 +68,9 @@ struct HeaderWidget {
             var text = " ALERT: " + SafeText.clean(newest.message, asciiOnly: glyphs.asciiOnly) + more + " "
             if DisplayWidth.of(text) > room { text = room >= 12 ? " ALERT: " + SafeText.clean(newest.message, asciiOnly: glyphs.asciiOnly) + " " : " ALERT " }
             segment(" ", bar)
-            let start = x
-            segment(text, Style(.unhealthy, bold: true, reverse: true))
-            // Cut mid-text: the clipped text ends where the room does, and the rest of the header follows.
-            if x - start > max(room, 7) { x = start + max(room, 7) }
+            // Cut where the room ends (never below the word), so the rest of the header still follows.
+            x += grid.put(text, x: x, y: rect.y, maxWidth: min(rect.maxX - x, max(room, 7)), style: Style(.unhealthy, bold: true, reverse: true),
+                          asciiOnly: glyphs.asciiOnly)
         }
         segment(sep + "up " + Format.uptime(seconds: uptimeSeconds), bar)
         for source in sources {
