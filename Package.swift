@@ -21,11 +21,13 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // The contract, the logger and everything that decides what an event means.
         // No terminal, no network: every other module builds on this one.
-        .target(name: "TeletopCore"),
+        // HdrHistogram keeps the payload fields' percentiles (Numbers/).
+        .target(name: "TeletopCore", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
 
         // ncurses as a system library; only TeletopTUI's backend file imports it.
         .systemLibrary(

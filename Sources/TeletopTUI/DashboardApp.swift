@@ -42,6 +42,8 @@ public final class DashboardApp {
         public var planDirectory = "."
         /// The alert rules running (nil: none given): the header, the alerts view and the bell show them.
         public var alerts: AlertMonitor?
+        /// The numeric payload fields' percentiles, for the numbers view (nil: the view says there are none).
+        public var numbers: NumbersMonitor?
         /// Ring the bell when an alert fires.
         public var bell = true
         /// teletop's own log (a file: nothing may print while curses owns the screen).
@@ -60,6 +62,8 @@ public final class DashboardApp {
     public private(set) var state: DashboardState
     private var lag = LagMeter()
     private var quitRequested = false
+    /// The numbers view's report, taken at most once a second while it is open.
+    private var numbersTakenAt: Int64?
     /// Messages from work finished elsewhere (a remote fire), taken by the loop.
     private let inbox = Inbox()
 
@@ -212,10 +216,22 @@ public final class DashboardApp {
         let start = monotonicNanos()
         dispatch(.refreshed(Refresh(snapshot: options.snapshot?(state.onlyOrigin) ?? logger.snapshot(), simulator: simulator?.status, sources: sourceLines(),
                                     fault: options.faults?.fault, breakdown: options.breakdown?() ?? [:],
-                                    alerts: options.alerts?.current)))
+                                    alerts: options.alerts?.current, numbers: numbersDue())))
         backend.draw(render(state))
         let millis = Double(monotonicNanos() - start) / 1e6
         dispatch(.frameMeasured(FrameStats(frameMillis: millis, lagMillis: lag.measure(state, now: logger.clock.now()))))
+    }
+
+    /// The numbers' report when the view is open and the last is a second old.
+    private func numbersDue() -> NumbersReport? {
+        guard case .numbers = state.mode else {
+            numbersTakenAt = nil
+            return nil
+        }
+        let now = logger.clock.now()
+        guard numbersTakenAt != now.secondsSinceEpoch else { return nil }
+        numbersTakenAt = now.secondsSinceEpoch
+        return options.numbers?.report(now: now) ?? NumbersReport()
     }
 
     /// The recent filters, oldest first: one a line, at most the last 50.

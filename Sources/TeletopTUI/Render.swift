@@ -21,6 +21,7 @@ public func render(_ state: DashboardState) -> CellGrid {
     case .form: FormWidget(state)?.draw(into: &grid)
     case .analytics: AnalyticsWidget(state).draw(into: &grid, at: layout.body)
     case .alerts: AlertsWidget(state).draw(into: &grid, at: layout.body)
+    case .numbers: NumbersWidget(state).draw(into: &grid, at: layout.body)
     case .normal, .filtering: break
     }
     return grid

@@ -47,6 +47,11 @@ struct AttachRun {
         options.apiBaseURL = addresses[0].base
         options.apiNeedsToken = addresses[0].token != nil
         options.alerts = watching?.monitor
+        // Percentiles of the payloads' numbers, counted off the producers' threads.
+        let numbers = NumbersMonitor(logger: fleet.mirror)
+        numbers.start()
+        defer { numbers.stop() }
+        options.numbers = numbers
         options.bell = alerts.bell
         options.fire = { eventType, payload, only in await Self.fire(eventType, payload, to: fleet.target(only: only)) }
         let app = DashboardApp(backend: backend, logger: fleet.mirror, simulator: nil, options: options)

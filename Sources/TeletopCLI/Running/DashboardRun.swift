@@ -54,6 +54,11 @@ struct DashboardRun {
         options.analytics = storage.writer
         options.faults = server?.options.faults
         options.alerts = alerts?.monitor
+        // Percentiles of the payloads' numbers, counted off the producers' threads.
+        let numbers = NumbersMonitor(logger: logger)
+        numbers.start()
+        defer { numbers.stop() }
+        options.numbers = numbers
         options.bell = settings.alerts.bell
         if let url = server?.baseURL { options.apiBaseURL = url }
         options.apiNeedsToken = server?.options.token != nil

@@ -52,6 +52,8 @@ public enum Mode: Equatable, Sendable {
     case analytics
     /// The alerts and their history (`!`), with the highlighted row (newest first).
     case alerts(selected: Int)
+    /// Percentiles of the numeric payload fields (`%`), scrolled by rows; the data is `DashboardState.numbers`.
+    case numbers(scroll: Int)
 }
 
 /// One input source's line in the header and health pane.
@@ -100,6 +102,10 @@ public struct DashboardState: Equatable, Sendable {
     public var simulator: Simulator.Status?
     public var sources: [SourceStatus] = []
     public var frame = FrameStats()
+    /// Events per second over the last ten minutes, for the counters' chart.
+    public var rateHistory = RateHistory()
+    /// The numeric fields' percentiles, while the numbers view is open (nil: none taken yet).
+    public var numbers: NumbersReport?
 
     // The user's view.
     public var mode: Mode = .normal

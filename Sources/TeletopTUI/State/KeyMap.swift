@@ -15,6 +15,8 @@ public enum Action: Hashable, Sendable {
     case close, top, nextWindow, reload, choose
     // Alerts.
     case alerts, acknowledge, acknowledgeAll
+    // The numbers view.
+    case numbers
     // The filter line.
     case keepFilter, discardFilter, olderFilter, newerFilter
     // The form's fields.
@@ -24,7 +26,7 @@ public enum Action: Hashable, Sendable {
 /// Where a binding applies: the main view, each overlay, or everywhere.
 public enum KeyContext: Hashable, Sendable, CaseIterable {
     /// `mainFiltered`: the main view with a text filter set, where n/N jump between matches.
-    case everywhere, main, mainFiltered, help, detail, analytics, alerts, filter, formTypes, formFields
+    case everywhere, main, mainFiltered, help, detail, analytics, alerts, numbers, filter, formTypes, formFields
 
     /// The main view, filtered or not.
     public static let mainViews: Set<KeyContext> = [.main, .mainFiltered]
@@ -103,6 +105,7 @@ public enum HelpSection: String, Sendable, CaseIterable {
     case filter = "In the filter line (/)"
     case analytics = "In the analytics view (a)"
     case alerts = "Alerts (--alert)"
+    case numbers = "In the numbers view (%)"
     case sdk = "Analytics SDKs"
     case simulator = "Simulator"
 }
@@ -160,6 +163,8 @@ public enum KeyMap {
         KeyBinding(KeyContext.mainViews, [(.char("!"), .alerts)], "!",
                    "the alerts (--alert rules): what fired and resolved, newest first; Enter acknowledges one, A all",
                    footer: FooterItem("!", "alerts", when: .alertRules, alternate: ("ALERTS", .unacknowledgedAlerts)), section: .alerts),
+        KeyBinding(KeyContext.mainViews, [(.char("%"), .numbers)], "%",
+                   "the numbers: p50, p95, p99 and max of every numeric payload field, per type, over the last minute and the session"),
         KeyBinding(KeyContext.mainViews, [(.char("o"), .sortCounters)], "o", "sort the counters (type, total, rate, share, rejected)"),
         // Everywhere (the table below lets these win over a mode's own bindings).
         KeyBinding([.everywhere], [(.ctrl("c"), .quit)], "Ctrl-C", "quit from anywhere (the terminal is restored)"),
@@ -202,6 +207,12 @@ public enum KeyMap {
                    footer: FooterItem("A", "acknowledge all"), section: .alerts),
         KeyBinding([.alerts], [(.char("q"), .close), (.escape, .close), (.char("!"), .close)], "q, Esc, !",
                    "back to the dashboard", footer: FooterItem("q/esc", "back"), section: .alerts),
+        // The numbers view.
+        KeyBinding([.numbers], [(.char("j"), .down), (.down, .down), (.char("k"), .up), (.up, .up), (.pageDown, .pageDown),
+                                (.pageUp, .pageUp), (.char("g"), .top), (.home, .top)],
+                   "j/k", "scroll the fields", footer: FooterItem("j/k", "scroll"), section: .numbers),
+        KeyBinding([.numbers], [(.char("q"), .close), (.escape, .close), (.char("%"), .close)], "q, Esc, %",
+                   "back to the dashboard", footer: FooterItem("q/esc", "back"), section: .numbers),
 
         // The filter line: keys the map does not name go to its line editor.
         KeyBinding([.filter], [(.enter, .keepFilter)], "Enter", "keep the filter", footer: FooterItem("enter", "keep"), section: .filter),
@@ -292,6 +303,7 @@ extension DashboardState {
         case .detail: .detail
         case .analytics: .analytics
         case .alerts: .alerts
+        case .numbers: .numbers
         case .filtering: .filter
         case .form:
             if case .chooseType? = form?.stage { .formTypes } else { .formFields }

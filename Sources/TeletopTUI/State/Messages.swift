@@ -33,9 +33,12 @@ public struct Refresh: Equatable, Sendable {
     public var breakdown: [String: [UInt64]]
     /// The alert rules' board, when rules were given.
     public var alerts: AlertBoard?
+    /// The numeric fields' percentiles: taken only while the numbers view is open, at most once a second.
+    public var numbers: NumbersReport?
 
     public init(snapshot: TelemetrySnapshot, simulator: Simulator.Status? = nil, sources: [SourceStatus] = [], fault: SDKFault? = nil,
-                breakdown: [String: [UInt64]] = [:], alerts: AlertBoard? = nil) {
+                breakdown: [String: [UInt64]] = [:], alerts: AlertBoard? = nil, numbers: NumbersReport? = nil) {
+        self.numbers = numbers
         self.alerts = alerts
         self.snapshot = snapshot
         self.simulator = simulator

@@ -18,6 +18,8 @@ public func update(_ state: inout DashboardState, _ msg: Msg) -> [Effect] {
         state.sources = refresh.sources
         state.fault = refresh.fault
         state.breakdown = refresh.breakdown
+        state.rateHistory.adopt(refresh.snapshot)
+        if let numbers = refresh.numbers { state.numbers = numbers }
         let rang = adoptAlerts(&state, refresh.alerts)
         // New events, or events that left the ring: the loaded page is stale.
         let moved = old.lastSequence != refresh.snapshot.lastSequence || old.evicted != refresh.snapshot.evicted
@@ -239,6 +241,7 @@ private func perform(_ state: inout DashboardState, _ action: Action) -> [Effect
         return [.loadAnalytics]
     case .reload: return [.loadAnalytics]
     case .alerts: state.mode = .alerts(selected: 0)
+    case .numbers: state.mode = .numbers(scroll: 0)
     case .acknowledge:
         if let alert = selectedAlert(state) {
             // Enter again on an acknowledged one takes it back.
@@ -279,6 +282,9 @@ private func scroll(_ state: inout DashboardState, _ action: Action) {
     case .alerts(let s):
         let last = max(0, (state.alerts?.history.count ?? 1) - 1)
         state.mode = .alerts(selected: action == .top ? 0 : min(last, scrolled(s)))
+    case .numbers(let s):
+        let last = max(0, (state.numbers?.rows.count ?? 1) - 1)
+        state.mode = .numbers(scroll: action == .top ? 0 : min(last, scrolled(s)))
     case .form: moveInTypeList(&state, by: action == .down ? 1 : -1)
     default:
         let rows = state.layout.feedRows

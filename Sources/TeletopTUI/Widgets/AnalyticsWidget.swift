@@ -93,7 +93,7 @@ struct AnalyticsWidget {
         }
     }
 
-    /// Bars of eighths: each column is a minute (or several, when narrow), the newest on the right.
+    /// Its title, then the bars: a column is a minute (or several, when narrow), the newest on the right.
     func drawChart(_ perMinute: [Int], in rect: Rect, into grid: inout CellGrid) {
         let g = glyphs
         let total = perMinute.reduce(0, +)
@@ -102,36 +102,7 @@ struct AnalyticsWidget {
         let title = DisplayWidth.of("Events per minute, last hour")
         grid.put("  \(Describe.count(total, "event")), peak \(Format.grouped(peak))/min", x: rect.x + title, y: rect.y,
                  maxWidth: rect.width - title, style: .muted, asciiOnly: g.asciiOnly)
-        let axisW = max(4, Format.grouped(peak).count + 1)
-        let height = rect.height - 2
-        let room = rect.width - axisW - 1
-        guard height >= 1, room >= 10, !perMinute.isEmpty else { return }
-        // Narrow: a column sums several minutes. Wide: a minute spans several columns.
-        let perColumn = (perMinute.count + room - 1) / room
-        let sums = stride(from: 0, to: perMinute.count, by: perColumn).map { perMinute[$0..<min(perMinute.count, $0 + perColumn)].reduce(0, +) }
-        // Wide: each minute gets its share of the room, the remainder spread
-        // evenly, so the chart spans the width and "now" is at its right edge.
-        let columns = perColumn > 1 ? sums : sums.indices.flatMap { i in
-            Array(repeating: sums[i], count: (i + 1) * room / sums.count - i * room / sums.count)
-        }
-        let top = max(1, columns.max() ?? 1)
-        let levels = g.spark.count
-        // Right-aligned: the newest minute is at the edge, under "now".
-        let chartX = rect.x + axisW + 1 + max(0, room - columns.count)
-        grid.put(Format.column(Format.grouped(top), axisW, right: true), x: rect.x, y: rect.y + 1, maxWidth: axisW, style: .muted, asciiOnly: g.asciiOnly)
-        grid.put(Format.column("0", axisW, right: true), x: rect.x, y: rect.y + height, maxWidth: axisW, style: .muted, asciiOnly: g.asciiOnly)
-        for (i, v) in columns.enumerated() {
-            // In eighths of a row, rounded up so a single event still shows.
-            let eighths = v == 0 ? 0 : max(1, (v * height * levels + top - 1) / top)
-            for row in 0..<height {
-                let filled = eighths - row * levels
-                guard filled > 0 else { break }
-                let glyph = filled >= levels ? g.spark[levels - 1] : g.spark[filled - 1]
-                grid.put(String(glyph), x: chartX + i, y: rect.y + height - row, style: Style(.accent), asciiOnly: g.asciiOnly)
-            }
-        }
-        let span = "-\(perColumn * sums.count) min"
-        grid.put(span, x: chartX, y: rect.maxY - 1, maxWidth: room, style: .muted, asciiOnly: g.asciiOnly)
-        grid.put("now", x: chartX + columns.count - 3, y: rect.maxY - 1, maxWidth: 3, style: .muted, asciiOnly: g.asciiOnly)
+        BarChart(values: perMinute, secondsPerValue: 60, glyphs: g)
+            .draw(into: &grid, at: Rect(x: rect.x, y: rect.y + 1, width: rect.width, height: rect.height - 1))
     }
 }

@@ -13,8 +13,11 @@ struct CountersWidget {
     /// The selected row, shown while the pane has the focus (j/k choose it; Enter filters the feed to it).
     var selection: String?
     var glyphs: Glyphs
+    /// The last ten minutes, for the chart under the rows where there is room.
+    var history: RateHistory
 
     init(_ state: DashboardState) {
+        history = state.rateHistory
         let snap = state.snapshot
         types = snap.types
         eventsLogged = snap.eventsLogged
@@ -90,6 +93,17 @@ struct CountersWidget {
             let values = [Format.grouped(eventsLogged), Format.rate(rate), "", Format.grouped(rejected)]
             for ((_, w), v) in zip(numbers, values) { line += " " + Format.column(v, w, right: true) }
             grid.put(line, x: inner.x, y: totalsY, maxWidth: inner.width, style: Style(.normal, bold: true), asciiOnly: g.asciiOnly)
+        }
+        // Rows to spare (a tall terminal, or zoomed): every type's events per
+        // second over the last ten minutes, a column per 10 s.
+        let chartY = totalsY + 1
+        if inner.maxY - chartY >= 4 {
+            let sums = history.sums(step: 10)
+            let peak = Double(sums.max() ?? 0) / 10
+            grid.put("events/s, last 10 min, peak \(Format.rate(peak))/s", x: inner.x, y: chartY, maxWidth: inner.width,
+                     style: Style(.muted, bold: true), asciiOnly: g.asciiOnly)
+            BarChart(values: sums, secondsPerValue: 10, perSecondAxis: true, glyphs: g)
+                .draw(into: &grid, at: Rect(x: inner.x, y: chartY + 1, width: inner.width, height: inner.maxY - chartY - 1))
         }
     }
 
