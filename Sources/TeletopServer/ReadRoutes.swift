@@ -45,6 +45,18 @@ extension TelemetryRoutes {
         } else {
             found = logger.recentEvents(limit: limit, eventType: eventType)
         }
+        // `user_id=...` (an indexed field): the store has what left the ring, and answers from its index.
+        if let q, let analytics, !q.timelineQueries.isEmpty,
+           TimelineKey.indexedFields.contains(q.timelineQueries[0].field) {
+            var stored: [LoggedEvent] = []
+            for t in q.timelineQueries {
+                var lookup = t
+                lookup.limit = limit
+                // A store that cannot answer now leaves the ring's answer, which is still right as far as it goes.
+                stored += ((try? analytics.timeline(lookup))?.events ?? []).filter { eventType == nil || $0.eventType == eventType }
+            }
+            found = TimelineResult.merge(memory: found, stored: stored).map(\.event).suffix(limit)
+        }
         if let since { found = found.filter { $0.timestamp >= since } }
         return Self.json(.array(found.reversed().map(\.analyticsEvent.jsonValue)), status: .ok)
     }

@@ -216,7 +216,14 @@ public final class EventStore: Sendable {
                     try await pool.write { db in try db.execute(sql: "DELETE FROM event_minute WHERE minute < ?", arguments: [minute]) }
                 }
             }
-            if deleted > 0 { try await pool.write { db in try Self.releaseFreePages(db) } }
+            if deleted > 0 {
+                // The timeline keys of rows that went: ids below the oldest kept (a row pruned by
+                // age among newer ones keeps its key until then; a lookup skips it, as the row is gone).
+                try await pool.write { db in
+                    try db.execute(sql: "DELETE FROM event_key WHERE id < coalesce((SELECT min(id) FROM event_row), 9223372036854775807)")
+                }
+                try await pool.write { db in try Self.releaseFreePages(db) }
+            }
             return deleted
         } catch {
             throw StoreError(path: path, error)

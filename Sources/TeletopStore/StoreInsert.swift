@@ -55,6 +55,7 @@ extension EventStore {
         var minutes: [Int64: (first: Int64, last: Int64)] = [:]
         var runMinute = AggregateTally.minute(of: events[0].timestamp)
         var runFirst: Int64 = -1, runLast: Int64 = -1
+        var timelineKeys: [TimelineEntry] = []
         for event in events {
             if event.eventType != runType {
                 perType[runType, default: 0] += runLength
@@ -84,6 +85,7 @@ extension EventStore {
             }
             runLast = id
             cache.tally.add(event)
+            collectTimelineKeys(event.packedPayload, id: id, into: &timelineKeys)
         }
         perType[runType, default: 0] += runLength
         minutes[runMinute] = merge(minutes[runMinute], runFirst, runLast)
@@ -105,6 +107,32 @@ extension EventStore {
             try totals.run()
         }
         try writeAggregates(db, &cache)
+        try writeTimelineKeys(timelineKeys, db, &cache)
+    }
+
+    /// One row's entry in `event_key`: which indexed field, its value's key, the row.
+    struct TimelineEntry {
+        var field: Int
+        var key: Int64
+        var id: Int64
+    }
+
+    static func collectTimelineKeys(_ payload: PackedPayload, id: Int64, into entries: inout [TimelineEntry]) {
+        var keys: [(field: Int, key: Int64)] = []
+        payload.timelineKeys(into: &keys)
+        for k in keys { entries.append(TimelineEntry(field: k.field, key: k.key, id: id)) }
+    }
+
+    /// Sorted first, so the batch walks the key b-tree in order instead of jumping around it.
+    static func writeTimelineKeys(_ entries: [TimelineEntry], _ db: Database, _ cache: inout WriteCache) throws {
+        guard !entries.isEmpty else { return }
+        let fieldIDs = try TimelineKey.indexedFields.map { try fieldID($0, db, &cache) }
+        let sorted = entries.sorted { ($0.field, $0.key, $0.id) < ($1.field, $1.key, $1.id) }
+        let insert = try SQLiteStatement(db, "INSERT OR IGNORE INTO event_key (field_id, key, id) VALUES (?1, ?2, ?3)")
+        for e in sorted {
+            insert.bind(1, fieldIDs[e.field]); insert.bind(2, e.key); insert.bind(3, e.id)
+            try insert.run()
+        }
     }
 
     private static func merge(_ old: (first: Int64, last: Int64)?, _ first: Int64, _ last: Int64) -> (first: Int64, last: Int64) {

@@ -325,3 +325,38 @@ extension EventStore {
         }
     }
 }
+
+extension EventStore {
+    /// The newest `limit` rows holding the value, by `event_key` (an indexed
+    /// field only), oldest first; each row's value is checked, so a key
+    /// collision or a row retention took never shows.
+    public func timeline(_ query: TimelineQuery) throws -> TimelineResult {
+        let start = ContinuousClock.now
+        guard TimelineKey.indexedFields.contains(query.field), let key = TimelineKey.key(query.value) else { return TimelineResult(indexed: false) }
+        var result = try read { db -> TimelineResult in
+            guard try db.tableExists("event_key"),
+                  let fieldID = try Int64.fetchOne(db, sql: "SELECT id FROM field WHERE name = ?", arguments: [query.field])
+            else { return TimelineResult(indexed: true) }
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM event_key WHERE field_id = ? AND key = ? ORDER BY id DESC LIMIT ?",
+                                         arguments: [fieldID, key, query.limit + 1])
+            guard !ids.isEmpty else { return TimelineResult(indexed: true) }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT r.id, t.name, r.ts, r.source, r.payload, r.client_ts FROM event_row r JOIN event_type t ON t.id = r.type_id
+                WHERE r.id IN (\(ids.prefix(query.limit).map(String.init).joined(separator: ","))) ORDER BY r.id
+                """)
+            var events: [LoggedEvent] = []
+            for row in rows {
+                let text: String = row[4]
+                guard case .object(let payload)? = try? JSONParser.parse(Array(text.utf8)), payload[query.field] == query.value else { continue }
+                let id: Int64 = row[0], client: Int64? = row[5]
+                events.append(LoggedEvent(sequence: UInt64(max(0, id)), eventType: row[1], timestamp: Timestamp(millisecondsSinceEpoch: row[2]),
+                                          source: EventSource(rawValue: UInt8(clamping: row[3] as Int)) ?? .replay, unplanned: false,
+                                          packedPayload: PackedPayload(payload), clientTimestamp: client.map(Timestamp.init(millisecondsSinceEpoch:))))
+            }
+            return TimelineResult(events: events, indexed: true, truncated: ids.count > query.limit)
+        }
+        let elapsed = ContinuousClock.now - start
+        result.elapsedMillis = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        return result
+    }
+}

@@ -38,6 +38,10 @@ enum StoreSchema {
         migrator.registerMigration("v3: lean rows and aggregates") { db in
             try StoreUpgrade.toAggregates(db, progress: upgradeProgress)
         }
+        migrator.registerMigration("v4: timeline keys") { db in
+            try db.execute(sql: timelineKeys)
+            try StoreUpgrade.indexTimelineKeys(db)
+        }
         return migrator
     }
 
@@ -105,6 +109,18 @@ enum StoreSchema {
             PRIMARY KEY (win, type_id, field_id)
         ) WITHOUT ROWID;
         CREATE TABLE agg_window_span (win INTEGER PRIMARY KEY, first INTEGER NOT NULL);
+        """
+
+    /// `event_key`: for the fields `TimelineKey.indexedFields` names
+    /// (user_id, session_id), each row's value as a 64-bit key, so a timeline
+    /// reads the ids of one value's rows instead of every row. WITHOUT ROWID
+    /// and no other index: one b-tree entry per indexed value per insert.
+    /// Retention drops the keys below the oldest row kept.
+    static let timelineKeys = """
+        CREATE TABLE event_key (
+            field_id INTEGER NOT NULL, key INTEGER NOT NULL, id INTEGER NOT NULL,
+            PRIMARY KEY (field_id, key, id)
+        ) WITHOUT ROWID;
         """
 
     static let eventView = """

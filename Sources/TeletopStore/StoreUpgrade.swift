@@ -69,4 +69,23 @@ public enum StoreUpgrade {
         let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
         while try EventStore.fold(db, now: now) > 0 {}
     }
+
+    /// v4: the timeline keys of the rows already stored, in chunks of rows
+    /// (a new file has none). In the migration's transaction, like v3.
+    static func indexTimelineKeys(_ db: Database) throws {
+        var cache = WriteCache()
+        var after: Int64 = .min
+        while true {
+            let rows = try Row.fetchAll(db, sql: "SELECT id, payload FROM event_row WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, chunk])
+            guard let last = rows.last else { return }
+            after = last[0]
+            var keys: [EventStore.TimelineEntry] = []
+            for row in rows {
+                let text: String = row[1]
+                guard case .object(let o)? = try? JSONParser.parse(Array(text.utf8)) else { continue }
+                EventStore.collectTimelineKeys(PackedPayload(o), id: row[0], into: &keys)
+            }
+            try EventStore.writeTimelineKeys(keys, db, &cache)
+        }
+    }
 }

@@ -509,4 +509,5 @@ extension StoreWriter: AnalyticsSource {
     public func top(_ query: TopQuery) throws -> TopResult { try openStore().top(query) }
     public func perMinute(minutes: Int, now: Timestamp) throws -> [Int] { try openStore().perMinute(minutes: minutes, now: now) }
     public func series(_ query: SeriesQuery) throws -> [SeriesPoint] { try openStore().series(query) }
+    public func timeline(_ query: TimelineQuery) throws -> TimelineResult { try openStore().timeline(query) }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 import TeletopCore
 
@@ -66,6 +67,8 @@ public final class DashboardApp {
     private var numbersTakenAt: Int64?
     /// Messages from work finished elsewhere (a remote fire), taken by the loop.
     private let inbox = Inbox()
+    /// The store's part of a timeline is read here, never on the terminal's thread.
+    private let timelineQueue = DispatchQueue(label: "teletop.timeline")
 
     static let quietAfterNanos: UInt64 = 2_000_000_000
     static let quietPollNanos: UInt64 = 100_000_000
@@ -82,6 +85,7 @@ public final class DashboardApp {
                                glyphs: backend.glyphs, logPath: options.logPath, plan: options.plan ?? logger.plan,
                                apiBaseURL: options.apiBaseURL, apiNeedsToken: options.apiNeedsToken)
         state.faultsAvailable = options.faults != nil
+        state.hasStore = options.analytics != nil
         state.origins = options.origins
         if let path = options.filterHistoryPath { state.filterHistory = Self.loadFilterHistory(path) }
         state.simulatorAbsence = options.simulatorAbsence
@@ -116,10 +120,7 @@ public final class DashboardApp {
                 if !quitRequested { event = backend.nextEvent(timeoutMilliseconds: 0) }
             }
             if quitRequested { break }
-            for msg in inbox.take() {
-                dirty = true
-                dispatch(msg)
-            }
+            if deliverInbox() { dirty = true }
             let range = logger.sequenceRange
             let second = logger.clock.now().secondsSinceEpoch
             // New events, or a new second (uptime, rates, ages), make a frame due.
@@ -142,6 +143,14 @@ public final class DashboardApp {
         case .resize(let w, let h): .resize(width: w, height: h)
         case .mouse(let m): .mouse(m)
         }
+    }
+
+    /// Dispatches what work finished elsewhere posted; true when there was any.
+    @discardableResult
+    func deliverInbox() -> Bool {
+        let messages = inbox.take()
+        for msg in messages { dispatch(msg) }
+        return !messages.isEmpty
     }
 
     /// The one way into the state: `update`, then its effects, each of which
@@ -176,6 +185,22 @@ public final class DashboardApp {
                 options.log("could not keep the recent filters in \(path): \(problem)")
             }
         case .bell: backend.bell()
+        case .loadTimeline(let query):
+            // The ring at once; the store off this thread (it holds what left the ring), through the inbox.
+            let matches = logger.recentEvents(limit: logger.configuration.ringCapacity).filter(query.matches)
+            dispatch(.timelineLoaded(TimelinePart(query: query, events: matches)))
+            if let source = options.analytics {
+                let inbox = self.inbox
+                let log = options.log
+                timelineQueue.async {
+                    do {
+                        inbox.post(.timelineLoaded(TimelinePart(query: query, events: [], stored: try source.timeline(query))))
+                    } catch {
+                        log("the timeline of \(query.field) = \(JSONWriter.compact(query.value)) could not be read from the store: \(error)")
+                        inbox.post(.timelineLoaded(TimelinePart(query: query, events: [], stored: TimelineResult(indexed: false))))
+                    }
+                }
+            }
         case .writeInferredPlan:
             dispatch(.notice(writeInferredPlan()))
         case .fire(let eventType, let payload) where options.fire != nil:

@@ -17,11 +17,15 @@ public func render(_ state: DashboardState) -> CellGrid {
     FooterWidget(state).draw(into: &grid, at: layout.footer)
     switch state.mode {
     case .help(let scroll): HelpPopup(state, scroll: scroll).draw(into: &grid)
-    case .detail(let event, let scroll): DetailPopup(event: event, scroll: scroll, glyphs: state.glyphs).draw(into: &grid)
+    case .detail(let event, let scroll):
+        // Opened from the timeline: it stays underneath, where closing the popup returns.
+        if state.detailReturnsToTimeline { TimelineWidget(state).draw(into: &grid, at: layout.body) }
+        DetailPopup(event: event, scroll: scroll, glyphs: state.glyphs).draw(into: &grid)
     case .form: FormWidget(state)?.draw(into: &grid)
     case .analytics: AnalyticsWidget(state).draw(into: &grid, at: layout.body)
     case .alerts: AlertsWidget(state).draw(into: &grid, at: layout.body)
     case .numbers: NumbersWidget(state).draw(into: &grid, at: layout.body)
+    case .timeline: TimelineWidget(state).draw(into: &grid, at: layout.body)
     case .normal, .filtering: break
     }
     return grid

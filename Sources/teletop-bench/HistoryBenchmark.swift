@@ -19,6 +19,9 @@ struct HistoryFigures {
     var topMedian: Double
     var refreshWorst: (ms: Double, window: AnalyticsWindow)
     var chartMs: Double
+    /// Milliseconds for one user's timeline (the newest 500 of theirs): the most frequent user, and a rare one.
+    var timelineCommon: (ms: Double, events: Int)
+    var timelineRare: (ms: Double, events: Int)
 }
 
 /// A plausible history: three contract types (mostly blocks, some visits, a
@@ -128,12 +131,19 @@ func historyFigures(events: Int, now: Timestamp) -> HistoryFigures {
     }
     let refreshes = AnalyticsWindow.allCases.map { w in (ms { _ = AnalyticsReport.load(from: store, window: w, now: now) }, w) }
     let chart = ms { _ = try! store.perMinute(minutes: 60, now: now) }
+    func timeline(_ user: String) -> (ms: Double, events: Int) {
+        var n = 0
+        let t = ms { n = try! store.timeline(TimelineQuery(field: "user_id", value: .string(user))).events.count }
+        return (t, n)
+    }
+    // The generator's skew makes user_100 the most frequent and user_5000 about the rarest.
     let worstTop = tops.max { $0.0 < $1.0 }!
     let worstRefresh = refreshes.max { $0.0 < $1.0 }!
     return HistoryFigures(events: events, buildSeconds: buildSeconds, bytesPerEvent: Double(bytes) / Double(events),
                           jsonLineBytes: Double(jsonBytes) / Double((events + 63) / 64),
                           topWorst: (worstTop.0, worstTop.1), topMedian: median(tops.map(\.0)),
-                          refreshWorst: (worstRefresh.0, worstRefresh.1), chartMs: chart)
+                          refreshWorst: (worstRefresh.0, worstRefresh.1), chartMs: chart,
+                          timelineCommon: timeline("user_100"), timelineRare: timeline("user_5000"))
 }
 
 extension EventStore {
@@ -156,5 +166,7 @@ func printHistory(sizes: [Int]) {
         print("history \(label): /top, median of 30          \(fmt(f.topMedian, 2)) ms")
         print("history \(label): full analytics refresh      \(fmt(f.refreshWorst.ms, 2)) ms     <= 20 ms (slowest window: \(f.refreshWorst.window.rawValue))")
         print("history \(label): per-minute chart            \(fmt(f.chartMs, 2)) ms")
+        print("history \(label): a user's timeline           \(fmt(f.timelineCommon.ms, 2)) ms     <= 50 ms (user_100: newest \(f.timelineCommon.events))")
+        print("history \(label): a rare user's timeline      \(fmt(f.timelineRare.ms, 2)) ms     <= 50 ms (user_5000: \(f.timelineRare.events) events)")
     }
 }

@@ -30,6 +30,13 @@ public protocol AnalyticsSource: Sendable {
     /// Events per bucket over a window, oldest first, every bucket present
     /// (0 when empty). `eventType` nil: every type.
     func series(_ query: SeriesQuery) throws -> [SeriesPoint]
+    /// The stored events holding one value of an indexed field (`TimelineKey`).
+    func timeline(_ query: TimelineQuery) throws -> TimelineResult
+}
+
+extension AnalyticsSource {
+    /// A source with no events of its own to look up (attached: the collectors' aggregates).
+    public func timeline(_ query: TimelineQuery) throws -> TimelineResult { TimelineResult(indexed: false) }
 }
 
 /// The bucket sizes the aggregates keep: minutes for the last day, hours and

@@ -54,6 +54,8 @@ public enum Mode: Equatable, Sendable {
     case alerts(selected: Int)
     /// Percentiles of the numeric payload fields (`%`), scrolled by rows; the data is `DashboardState.numbers`.
     case numbers(scroll: Int)
+    /// One value's events through time (`T`); the data is `DashboardState.timeline`.
+    case timeline
 }
 
 /// One input source's line in the header and health pane.
@@ -106,6 +108,12 @@ public struct DashboardState: Equatable, Sendable {
     public var rateHistory = RateHistory()
     /// The numeric fields' percentiles, while the numbers view is open (nil: none taken yet).
     public var numbers: NumbersReport?
+    /// The timeline open now, or the last one (Enter on a row opens its detail; closing that comes back here).
+    public var timeline: TimelineView?
+    /// The detail popup was opened from the timeline: closing it goes back there.
+    public var detailReturnsToTimeline = false
+    /// There is a store to ask for what left the ring (the timeline says so when there is not).
+    public var hasStore = false
 
     // The user's view.
     public var mode: Mode = .normal

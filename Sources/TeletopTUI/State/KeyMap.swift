@@ -17,6 +17,8 @@ public enum Action: Hashable, Sendable {
     case alerts, acknowledge, acknowledgeAll
     // The numbers view.
     case numbers
+    // The timeline view.
+    case timeline, nextTimelineField
     // The filter line.
     case keepFilter, discardFilter, olderFilter, newerFilter
     // The form's fields.
@@ -26,7 +28,7 @@ public enum Action: Hashable, Sendable {
 /// Where a binding applies: the main view, each overlay, or everywhere.
 public enum KeyContext: Hashable, Sendable, CaseIterable {
     /// `mainFiltered`: the main view with a text filter set, where n/N jump between matches.
-    case everywhere, main, mainFiltered, help, detail, analytics, alerts, numbers, filter, formTypes, formFields
+    case everywhere, main, mainFiltered, help, detail, analytics, alerts, numbers, timeline, filter, formTypes, formFields
 
     /// The main view, filtered or not.
     public static let mainViews: Set<KeyContext> = [.main, .mainFiltered]
@@ -106,6 +108,7 @@ public enum HelpSection: String, Sendable, CaseIterable {
     case analytics = "In the analytics view (a)"
     case alerts = "Alerts (--alert)"
     case numbers = "In the numbers view (%)"
+    case timeline = "In the timeline (T)"
     case sdk = "Analytics SDKs"
     case simulator = "Simulator"
 }
@@ -163,6 +166,9 @@ public enum KeyMap {
         KeyBinding(KeyContext.mainViews, [(.char("!"), .alerts)], "!",
                    "the alerts (--alert rules): what fired and resolved, newest first; Enter acknowledges one, A all",
                    footer: FooterItem("!", "alerts", when: .alertRules, alternate: ("ALERTS", .unacknowledgedAlerts)), section: .alerts),
+        KeyBinding(KeyContext.mainViews, [(.char("T"), .timeline)], "T",
+                   "the timeline of the highlighted event's user (user_id; f there for another field): every event with that value, "
+                       + "from memory and the store, oldest first", footer: FooterItem("T", "timeline", when: .notFollowing)),
         KeyBinding(KeyContext.mainViews, [(.char("%"), .numbers)], "%",
                    "the numbers: p50, p95, p99 and max of every numeric payload field, per type, over the last minute and the session"),
         KeyBinding(KeyContext.mainViews, [(.char("o"), .sortCounters)], "o", "sort the counters (type, total, rate, share, rejected)"),
@@ -207,6 +213,17 @@ public enum KeyMap {
                    footer: FooterItem("A", "acknowledge all"), section: .alerts),
         KeyBinding([.alerts], [(.char("q"), .close), (.escape, .close), (.char("!"), .close)], "q, Esc, !",
                    "back to the dashboard", footer: FooterItem("q/esc", "back"), section: .alerts),
+        // The timeline.
+        KeyBinding([.timeline], [(.char("j"), .down), (.down, .down), (.char("k"), .up), (.up, .up), (.pageDown, .pageDown),
+                                 (.pageUp, .pageUp), (.char("g"), .top), (.home, .top), (.char("G"), .followTail), (.end, .followTail)],
+                   "j/k, g/G", "move through the events", footer: FooterItem("j/k", "move"), section: .timeline),
+        KeyBinding([.timeline], [(.enter, .details)], "Enter", "open the highlighted event; closing it comes back here",
+                   footer: FooterItem("enter", "open"), section: .timeline),
+        KeyBinding([.timeline], [(.char("f"), .nextTimelineField)], "f",
+                   "follow the next field of the event the timeline started from (user_id, session_id, chapter_id, ...)",
+                   footer: FooterItem("f", "field"), section: .timeline),
+        KeyBinding([.timeline], [(.char("q"), .close), (.escape, .close), (.char("T"), .close)], "q, Esc, T",
+                   "back to the dashboard", footer: FooterItem("q/esc", "back"), section: .timeline),
         // The numbers view.
         KeyBinding([.numbers], [(.char("j"), .down), (.down, .down), (.char("k"), .up), (.up, .up), (.pageDown, .pageDown),
                                 (.pageUp, .pageUp), (.char("g"), .top), (.home, .top)],
@@ -304,6 +321,7 @@ extension DashboardState {
         case .analytics: .analytics
         case .alerts: .alerts
         case .numbers: .numbers
+        case .timeline: .timeline
         case .filtering: .filter
         case .form:
             if case .chooseType? = form?.stage { .formTypes } else { .formFields }

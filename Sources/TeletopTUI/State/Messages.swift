@@ -64,6 +64,8 @@ public enum Msg: Equatable, Sendable {
     case fired(FiredEvent, EventForm.Result)
     /// How long the last frame took and the ingest-to-screen lag the app measured.
     case frameMeasured(FrameStats)
+    /// Events for the open timeline: the ring's at once, the store's when they come.
+    case timelineLoaded(TimelinePart)
     /// What an effect did, for the one-line notice (a plan written, a fault mode changed).
     case notice(String)
 }
@@ -93,4 +95,6 @@ public enum Effect: Equatable, Sendable {
     case writeInferredPlan
     /// Ring the terminal's bell (an alert fired).
     case bell
+    /// Find the events of this timeline in the ring, then in the store; each part comes back as `.timelineLoaded`.
+    case loadTimeline(TimelineQuery)
 }

@@ -30,6 +30,10 @@ public func update(_ state: inout DashboardState, _ msg: Msg) -> [Effect] {
     case .notice(let text):
         state.notice = text
         return []
+    case .timelineLoaded(let part):
+        // A part for a timeline since closed or moved to another field is dropped.
+        if state.timeline?.query == part.query { state.timeline?.adopt(part) }
+        return []
     case .analyticsLoaded(let report):
         state.analytics = report
         // The window changed while that one was loading: ask again.
@@ -202,6 +206,16 @@ private func perform(_ state: inout DashboardState, _ action: Action) -> [Effect
     case .inferPlan: return [.writeInferredPlan]
     case .newEvent: openForm(&state)
     case .refire: return refire(&state)
+    case .details where state.mode == .timeline:
+        guard let view = state.timeline, !view.rows.isEmpty else { return [] }
+        state.mode = .detail(view.rows[min(view.selected, view.rows.count - 1)].event, scroll: 0)
+        state.detailReturnsToTimeline = true
+    case .timeline: return openTimeline(&state, on: currentEvent(state), field: nil)
+    case .nextTimelineField:
+        guard let view = state.timeline else { return [] }
+        let fields = TimelineView.followableFields(of: view.anchor)
+        let next = fields[((fields.firstIndex(of: view.query.field) ?? -1) + 1) % max(1, fields.count)]
+        return openTimeline(&state, on: view.anchor, field: next)
     case .details:
         if state.focus == .counters {
             drillDown(&state)
@@ -231,6 +245,9 @@ private func perform(_ state: inout DashboardState, _ action: Action) -> [Effect
         guard let event else { return [] }
         state.notice = "copied event #\(event.sequence)'s JSON to the clipboard (OSC 52) and the log"
         return [.copy(text: JSONWriter.compact(event.analyticsEvent.jsonValue), what: "event #\(event.sequence)")]
+    case .followTail where state.mode == .timeline:
+        let count = state.timeline?.rows.count ?? 0
+        state.timeline?.selected = max(0, count - 1)
     case .followTail: followTail(&state)
     case .oldest:
         if state.focus == .health { state.healthScroll = 0 } else { jumpToOldest(&state) }
@@ -261,7 +278,30 @@ private func close(_ state: inout DashboardState) {
         // Nothing typed yet: nothing to keep.
         state.form = nil
     }
+    if case .detail = state.mode, state.detailReturnsToTimeline, state.timeline != nil {
+        state.detailReturnsToTimeline = false
+        state.mode = .timeline
+        return
+    }
+    if state.mode == .timeline { state.timeline = nil }
     state.mode = .normal
+}
+
+/// `T` (or `f` in the timeline): the events sharing the field's value with
+/// this one, from the ring first; the app asks the store for older ones.
+private func openTimeline(_ state: inout DashboardState, on event: LoggedEvent?, field: String?) -> [Effect] {
+    guard let event else {
+        state.notice = "no event to follow yet"
+        return []
+    }
+    guard let field = field ?? TimelineView.defaultField(of: event), let view = TimelineView(anchor: event, field: field, hasStore: state.hasStore)
+    else {
+        state.notice = "event #\(event.sequence) has no string, integer or boolean field to follow"
+        return []
+    }
+    state.timeline = view
+    state.mode = .timeline
+    return [.loadTimeline(view.query)]
 }
 
 /// Movement keys: in the feed or health pane, or scrolling an overlay, or the form's type list.
@@ -282,6 +322,10 @@ private func scroll(_ state: inout DashboardState, _ action: Action) {
     case .alerts(let s):
         let last = max(0, (state.alerts?.history.count ?? 1) - 1)
         state.mode = .alerts(selected: action == .top ? 0 : min(last, scrolled(s)))
+    case .timeline:
+        let last = max(0, (state.timeline?.rows.count ?? 1) - 1)
+        let at = state.timeline?.selected ?? 0
+        state.timeline?.selected = action == .top ? 0 : min(last, scrolled(at))
     case .numbers(let s):
         let last = max(0, (state.numbers?.rows.count ?? 1) - 1)
         state.mode = .numbers(scroll: action == .top ? 0 : min(last, scrolled(s)))

@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+import Testing
+import TeletopCore
+@testable import TeletopStore
+
+@Suite("One value's timeline from the store")
+struct TimelineStoreTests {
+    static let now = Timestamp(year: 2026, month: 12, day: 2, hour: 10)
+
+    func events(_ payloads: [JSONObject]) -> [LoggedEvent] {
+        payloads.enumerated().map { i, p in
+            LoggedEvent(sequence: UInt64(i + 1), eventType: p["error_type"] == nil ? "ai_block_used" : "error_event",
+                        timestamp: Self.now.adding(milliseconds: Int64(i) * 1000), source: .http, unplanned: false, packedPayload: PackedPayload(p))
+        }
+    }
+
+    /// 300 events of users u0..u9 (u3's every tenth), some with a session, some errors with no user.
+    func filled() async throws -> (EventStore, TempDir, [LoggedEvent]) {
+        let dir = TempDir()
+        let store = try EventStore(path: dir.file())
+        let payloads: [JSONObject] = (0..<300).map { i in
+            if i % 7 == 0 { return ["error_type": "timeout", "error_message": "u3"] }
+            return ["user_id": .string("u\(i % 10)"), "chapter_id": .int(Int64(i % 12)), "section_id": "intro", "block_type": "explain",
+                    "session_id": .int(Int64(i / 50))]
+        }
+        let all = events(payloads)
+        // Several batches, as the writer commits them.
+        for chunk in stride(from: 0, to: all.count, by: 64) { try await store.insert(Array(all[chunk..<min(all.count, chunk + 64)])) }
+        return (store, dir, all)
+    }
+
+    @Test func aUsersTimelineIsEveryEventOfTheirsOldestFirst() async throws {
+        let (store, dir, all) = try await filled()
+        defer { withExtendedLifetime(dir) {} }
+        let result = try store.timeline(TimelineQuery(field: "user_id", value: "u3"))
+        let expected = all.filter { $0.payload["user_id"] == "u3" }
+        #expect(result.indexed && !result.truncated)
+        #expect(result.events.count == expected.count && expected.count > 20)
+        #expect(result.events.map(\.timestamp) == expected.map(\.timestamp), "oldest first, and only u3's (not the error that mentions u3)")
+        #expect(result.events.allSatisfy { $0.payload["user_id"] == "u3" && $0.eventType == "ai_block_used" })
+        // An integer value, in the other indexed field.
+        let session = try store.timeline(TimelineQuery(field: "session_id", value: .int(2)))
+        #expect(session.events.count == all.filter { $0.payload["session_id"] == .int(2) }.count)
+        // The newest `limit`, said to be cut.
+        let cut = try store.timeline(TimelineQuery(field: "user_id", value: "u3", limit: 5))
+        #expect(cut.truncated && cut.events.map(\.timestamp) == expected.suffix(5).map(\.timestamp))
+        // Nobody, and a field the store keeps no index of.
+        #expect(try store.timeline(TimelineQuery(field: "user_id", value: "nobody")).events.isEmpty)
+        #expect(try store.timeline(TimelineQuery(field: "chapter_id", value: .int(3))).indexed == false)
+    }
+
+    @Test func retentionTakesTheKeysOfTheRowsItTook() async throws {
+        let (store, dir, all) = try await filled()
+        defer { withExtendedLifetime(dir) {} }
+        _ = try await store.prune(keep: 100, before: nil)
+        let kept = all.suffix(100).filter { $0.payload["user_id"] == "u3" }
+        #expect(try store.timeline(TimelineQuery(field: "user_id", value: "u3")).events.map(\.timestamp) == kept.map(\.timestamp))
+        let keys = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_key")! }
+        let withKeys = all.suffix(100).reduce(0) { n, e in n + (e.payload["user_id"] == nil ? 0 : 2) }
+        #expect(keys == withKeys, "one key per indexed value of a kept row, none of the pruned")
+    }
+
+    @Test func aStoreFromBeforeTheKeysGetsThemAtFirstOpenAndASecondOpenDoesNothing() async throws {
+        let (store, dir, all) = try await filled()
+        // As the previous release left it: no event_key, no v4 in the migrations table.
+        try await store.pool.write { db in
+            try db.execute(sql: "DROP TABLE event_key; DELETE FROM grdb_migrations WHERE identifier LIKE 'v4:%'")
+        }
+        try store.pool.close()
+        let reopened = try EventStore(path: dir.file())
+        let expected = all.filter { $0.payload["user_id"] == "u7" }
+        #expect(try reopened.timeline(TimelineQuery(field: "user_id", value: "u7")).events.map(\.timestamp) == expected.map(\.timestamp))
+        let keys = try reopened.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_key")! }
+        try reopened.pool.close()
+        let again = try EventStore(path: dir.file())
+        #expect(try again.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_key")! } == keys)
+        #expect(try again.count() == all.count)
+    }
+}
