@@ -217,10 +217,12 @@ public final class EventStore: Sendable {
                 }
             }
             if deleted > 0 {
-                // The timeline keys of rows that went: ids below the oldest kept (a row pruned by
-                // age among newer ones keeps its key until then; a lookup skips it, as the row is gone).
+                // The timeline keys of rows that went, by whole blocks below the oldest row kept
+                // (keys of pruned rows in a block still in use stay until it goes; a lookup skips them).
                 try await pool.write { db in
-                    try db.execute(sql: "DELETE FROM event_key WHERE id < coalesce((SELECT min(id) FROM event_row), 9223372036854775807)")
+                    let oldest = try Int64.fetchOne(db, sql: "SELECT min(id) FROM event_row") ?? .max
+                    try db.execute(sql: "DELETE FROM event_key WHERE field_id IN (SELECT id FROM field) AND block < ?",
+                                   arguments: [oldest >> Self.keyBlockShift])
                 }
                 try await pool.write { db in try Self.releaseFreePages(db) }
             }

@@ -123,14 +123,17 @@ extension EventStore {
         for k in keys { entries.append(TimelineEntry(field: k.field, key: k.key, id: id)) }
     }
 
+    /// Row ids per `event_key` block (see `StoreSchema.timelineKeys`).
+    static let keyBlockShift: Int64 = 13
+
     /// Sorted first, so the batch walks the key b-tree in order instead of jumping around it.
     static func writeTimelineKeys(_ entries: [TimelineEntry], _ db: Database, _ cache: inout WriteCache) throws {
         guard !entries.isEmpty else { return }
         let fieldIDs = try TimelineKey.indexedFields.map { try fieldID($0, db, &cache) }
-        let sorted = entries.sorted { ($0.field, $0.key, $0.id) < ($1.field, $1.key, $1.id) }
-        let insert = try SQLiteStatement(db, "INSERT OR IGNORE INTO event_key (field_id, key, id) VALUES (?1, ?2, ?3)")
+        let sorted = entries.sorted { ($0.field, $0.id >> keyBlockShift, $0.key, $0.id) < ($1.field, $1.id >> keyBlockShift, $1.key, $1.id) }
+        let insert = try SQLiteStatement(db, "INSERT OR IGNORE INTO event_key (field_id, block, key, id) VALUES (?1, ?2, ?3, ?4)")
         for e in sorted {
-            insert.bind(1, fieldIDs[e.field]); insert.bind(2, e.key); insert.bind(3, e.id)
+            insert.bind(1, fieldIDs[e.field]); insert.bind(2, e.id >> keyBlockShift); insert.bind(3, e.key); insert.bind(4, e.id)
             try insert.run()
         }
     }

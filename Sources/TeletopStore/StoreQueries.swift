@@ -337,8 +337,18 @@ extension EventStore {
             guard try db.tableExists("event_key"),
                   let fieldID = try Int64.fetchOne(db, sql: "SELECT id FROM field WHERE name = ?", arguments: [query.field])
             else { return TimelineResult(indexed: true) }
-            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM event_key WHERE field_id = ? AND key = ? ORDER BY id DESC LIMIT ?",
-                                         arguments: [fieldID, key, query.limit + 1])
+            // One seek per block, newest first, until `limit` (and one more, to know it was cut).
+            // Two queries, not min() and max() in one: SQLite reads one end of the index only for a lone min or max.
+            guard let first = try Int64.fetchOne(db, sql: "SELECT block FROM event_key WHERE field_id = ? ORDER BY block LIMIT 1", arguments: [fieldID]),
+                  let last = try Int64.fetchOne(db, sql: "SELECT block FROM event_key WHERE field_id = ? ORDER BY block DESC LIMIT 1", arguments: [fieldID])
+            else { return TimelineResult(indexed: true) }
+            let seek = try db.cachedStatement(sql: "SELECT id FROM event_key WHERE field_id = ? AND block = ? AND key = ? ORDER BY id DESC LIMIT ?")
+            var ids: [Int64] = []
+            var block = last
+            while block >= first && ids.count <= query.limit {
+                ids += try Int64.fetchAll(seek, arguments: [fieldID, block, key, query.limit + 1 - ids.count])
+                block -= 1
+            }
             guard !ids.isEmpty else { return TimelineResult(indexed: true) }
             let rows = try Row.fetchAll(db, sql: """
                 SELECT r.id, t.name, r.ts, r.source, r.payload, r.client_ts FROM event_row r JOIN event_type t ON t.id = r.type_id
