@@ -111,7 +111,27 @@ shoot main error-storm
 tmux_ send-keys -t main a
 wait_for main 'from the store in'
 shoot main analytics
-tmux_ send-keys -t main Escape q
+tmux_ send-keys -t main Escape
+
+# One user's timeline: from memory and the store, with the gaps between events.
+tmux_ send-keys -t main k k T
+wait_for main 'older from the store in'
+shoot main timeline
+tmux_ send-keys -t main q G
+
+# The numbers: percentiles of the payloads' numeric fields.
+tmux_ send-keys -t main %
+wait_for main 'latency_ms'
+sleep 1
+shoot main numbers
+tmux_ send-keys -t main q
+
+# The flow view with a burst going through it.
+tmux_ send-keys -t main p b
+wait_for main 'burst'
+sleep 2
+shoot main flow
+tmux_ send-keys -t main q q
 
 # An alert rule firing on the error storm: the header's banner, then the alerts view.
 start alerts 160 45 --seed 7 --sim-rate 40 --no-bell --alert health --alert 'error_event rate > 3/s for 5s' --alert 'new type'

@@ -26,6 +26,7 @@ public func render(_ state: DashboardState) -> CellGrid {
     case .alerts: AlertsWidget(state).draw(into: &grid, at: layout.body)
     case .numbers: NumbersWidget(state).draw(into: &grid, at: layout.body)
     case .timeline: TimelineWidget(state).draw(into: &grid, at: layout.body)
+    case .flow: FlowWidget(state).draw(into: &grid, at: layout.body)
     case .normal, .filtering: break
     }
     return grid

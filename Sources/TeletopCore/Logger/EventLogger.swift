@@ -84,6 +84,10 @@ public final class EventLogger: Sendable {
         var droppedByKind: [String: ConsumerDrops] = [:]
         /// Rejections per source, for health to say where they come from.
         var rejectedBySource = [SecondBuckets](repeating: SecondBuckets(), count: EventSource.allCases.count)
+        /// Per source, lifetime: accepted and rejected, and accepted per second (the flow view's arrows).
+        var acceptedBySourceTotal = [UInt64](repeating: 0, count: EventSource.allCases.count)
+        var rejectedBySourceTotal = [UInt64](repeating: 0, count: EventSource.allCases.count)
+        var acceptedBySource = [SecondBuckets](repeating: SecondBuckets(), count: EventSource.allCases.count)
         var rejections: [Rejection] = []
         var rejectionsHead = 0
         var subscribers: [EventSubscription] = []
@@ -159,6 +163,8 @@ public final class EventLogger: Sendable {
             s.types[typeIndex].lastEventAt = now
             s.totalAccepted += 1
             s.acceptedBuckets.add(at: second)
+            s.acceptedBySourceTotal[Int(source.rawValue)] &+= 1
+            s.acceptedBySource[Int(source.rawValue)].add(at: second)
             s.lastEventAt = now
             let event = LoggedEvent(sequence: sequence, eventType: s.types[typeIndex].name, timestamp: stamp,
                                     source: source, unplanned: verdict.unplanned, packedPayload: packed, clientTimestamp: clientTimestamp,
@@ -224,6 +230,7 @@ public final class EventLogger: Sendable {
             s.rejectedBuckets.add(at: second)
             s.rejectedByProblem[issues.first?.problem ?? .malformedJSON, default: 0] += 1
             s.rejectedBySource[Int(source.rawValue)].add(at: second)
+            s.rejectedBySourceTotal[Int(source.rawValue)] &+= 1
             if let eventType, let i = s.types.firstIndex(where: { $0.name == eventType }) {
                 s.types[i].rejected += 1
             } else {
@@ -383,6 +390,12 @@ public final class EventLogger: Sendable {
                 lastSequence: s.nextSequence - 1, lastEventAt: s.lastEventAt,
                 rate1s: rate(s.acceptedBuckets, 1), rate10s: rate(s.acceptedBuckets, 10), rate60s: rate(s.acceptedBuckets, 60),
                 types: types,
+                sources: EventSource.allCases.compactMap { source in
+                    let i = Int(source.rawValue)
+                    guard s.acceptedBySourceTotal[i] > 0 || s.rejectedBySourceTotal[i] > 0 else { return nil }
+                    return SourceFlow(source: source, accepted: s.acceptedBySourceTotal[i], rejected: s.rejectedBySourceTotal[i],
+                                      acceptedRate: rate(s.acceptedBySource[i], 10), rejectedRate: rate(s.rejectedBySource[i], 10))
+                },
                 subscribers: s.subscribers.map(\.stats), components: s.components, recentRejections: rejections,
                 healthInputs: HealthInputs(
                     accepted: Int(s.acceptedBuckets.sum(window: window, now: now).rounded()),
@@ -510,6 +523,8 @@ public struct TelemetrySnapshot: Sendable, Equatable {
     public var rate10s: Double
     public var rate60s: Double
     public var types: [TypeStats]
+    /// Each source that sent anything: what it brought in and what was refused (the flow view).
+    public var sources: [SourceFlow]
     public var subscribers: [EventSubscription.Stats]
     public var components: [ComponentHealth]
     public var recentRejections: [Rejection]
@@ -519,6 +534,15 @@ public struct TelemetrySnapshot: Sendable, Equatable {
     public var healthResponse: TelemetryHealthResponse {
         health.response(eventsLogged: Int(eventsLogged))
     }
+}
+
+/// One source's traffic through the door: lifetime counts and the rates over the last 10 s.
+public struct SourceFlow: Sendable, Equatable {
+    public var source: EventSource
+    public var accepted: UInt64
+    public var rejected: UInt64
+    public var acceptedRate: Double
+    public var rejectedRate: Double
 }
 
 /// Drops by one kind of consumer: the lifetime total and the last seconds.

@@ -56,6 +56,8 @@ public enum Mode: Equatable, Sendable {
     case numbers(scroll: Int)
     /// One value's events through time (`T`); the data is `DashboardState.timeline`.
     case timeline
+    /// The pipeline as it runs (`p`), from the snapshot.
+    case flow
 }
 
 /// One input source's line in the header and health pane.

@@ -19,6 +19,8 @@ public enum Action: Hashable, Sendable {
     case numbers
     // The timeline view.
     case timeline, nextTimelineField
+    // The flow view.
+    case flow
     // The filter line.
     case keepFilter, discardFilter, olderFilter, newerFilter
     // The form's fields.
@@ -28,7 +30,7 @@ public enum Action: Hashable, Sendable {
 /// Where a binding applies: the main view, each overlay, or everywhere.
 public enum KeyContext: Hashable, Sendable, CaseIterable {
     /// `mainFiltered`: the main view with a text filter set, where n/N jump between matches.
-    case everywhere, main, mainFiltered, help, detail, analytics, alerts, numbers, timeline, filter, formTypes, formFields
+    case everywhere, main, mainFiltered, help, detail, analytics, alerts, numbers, timeline, flow, filter, formTypes, formFields
 
     /// The main view, filtered or not.
     public static let mainViews: Set<KeyContext> = [.main, .mainFiltered]
@@ -166,6 +168,9 @@ public enum KeyMap {
         KeyBinding(KeyContext.mainViews, [(.char("!"), .alerts)], "!",
                    "the alerts (--alert rules): what fired and resolved, newest first; Enter acknowledges one, A all",
                    footer: FooterItem("!", "alerts", when: .alertRules, alternate: ("ALERTS", .unacknowledgedAlerts)), section: .alerts),
+        KeyBinding(KeyContext.mainViews, [(.char("p"), .flow)], "p",
+                   "the flow: each source, validation, the logger and each consumer, with live rates, queues and drops (for demos)",
+                   footer: FooterItem("p", "flow")),
         KeyBinding(KeyContext.mainViews, [(.char("T"), .timeline)], "T",
                    "the timeline of the highlighted event's user (user_id; f there for another field): every event with that value, "
                        + "from memory and the store, oldest first", footer: FooterItem("T", "timeline", when: .notFollowing)),
@@ -175,15 +180,15 @@ public enum KeyMap {
         // Everywhere (the table below lets these win over a mode's own bindings).
         KeyBinding([.everywhere], [(.ctrl("c"), .quit)], "Ctrl-C", "quit from anywhere (the terminal is restored)"),
         KeyBinding([.everywhere], [(.ctrl("l"), .redraw)], "Ctrl-L", "redraw the whole screen"),
-        KeyBinding(KeyContext.mainViews, [(.char("s"), .toggleSimulator)], "s", "start or stop the simulator",
+        KeyBinding(KeyContext.mainViews.union([.flow]), [(.char("s"), .toggleSimulator)], "s", "start or stop the simulator",
                    footer: FooterItem("s", "sim", when: .simulator), section: .simulator),
-        KeyBinding(KeyContext.mainViews, [(.char("+"), .simulatorFaster), (.char("="), .simulatorFaster), (.char("-"), .simulatorSlower),
+        KeyBinding(KeyContext.mainViews.union([.flow]), [(.char("+"), .simulatorFaster), (.char("="), .simulatorFaster), (.char("-"), .simulatorSlower),
                              (.char("_"), .simulatorSlower)],
                    "+ / -", "simulator faster / slower (1, 2, 5, 10, 20, 50, ... events/s)",
                    footer: FooterItem("+/-", "rate", when: .simulator), section: .simulator),
-        KeyBinding(KeyContext.mainViews, [(.char("b"), .burst)], "b", "burst: adds ten times the rate (at least 100/s) for three seconds",
+        KeyBinding(KeyContext.mainViews.union([.flow]), [(.char("b"), .burst)], "b", "burst: adds ten times the rate (at least 100/s) for three seconds",
                    footer: FooterItem("b", "burst", when: .simulator), section: .simulator),
-        KeyBinding(KeyContext.mainViews, [(.char("e"), .errorStorm)], "e", "error storm on/off: 35% error_event, so health goes degraded, then recovers",
+        KeyBinding(KeyContext.mainViews.union([.flow]), [(.char("e"), .errorStorm)], "e", "error storm on/off: 35% error_event, so health goes degraded, then recovers",
                    footer: FooterItem("e", "error storm", when: .simulator), section: .simulator),
 
         // The help screen and the event detail. q closes, as in less, lnav and k9s:
@@ -224,6 +229,9 @@ public enum KeyMap {
                    footer: FooterItem("f", "field"), section: .timeline),
         KeyBinding([.timeline], [(.char("q"), .close), (.escape, .close), (.char("T"), .close)], "q, Esc, T",
                    "back to the dashboard", footer: FooterItem("q/esc", "back"), section: .timeline),
+        // The flow view.
+        KeyBinding([.flow], [(.char("q"), .close), (.escape, .close), (.char("p"), .close)], "q, Esc, p", "",
+                   footer: FooterItem("q/esc", "back")),
         // The numbers view.
         KeyBinding([.numbers], [(.char("j"), .down), (.down, .down), (.char("k"), .up), (.up, .up), (.pageDown, .pageDown),
                                 (.pageUp, .pageUp), (.char("g"), .top), (.home, .top)],
@@ -322,6 +330,7 @@ extension DashboardState {
         case .alerts: .alerts
         case .numbers: .numbers
         case .timeline: .timeline
+        case .flow: .flow
         case .filtering: .filter
         case .form:
             if case .chooseType? = form?.stage { .formTypes } else { .formFields }

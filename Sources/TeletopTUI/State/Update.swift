@@ -259,6 +259,7 @@ private func perform(_ state: inout DashboardState, _ action: Action) -> [Effect
     case .reload: return [.loadAnalytics]
     case .alerts: state.mode = .alerts(selected: 0)
     case .numbers: state.mode = .numbers(scroll: 0)
+    case .flow: state.mode = .flow
     case .acknowledge:
         if let alert = selectedAlert(state) {
             // Enter again on an acknowledged one takes it back.
