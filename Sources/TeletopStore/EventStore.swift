@@ -218,11 +218,22 @@ public final class EventStore: Sendable {
             }
             if deleted > 0 {
                 // The timeline keys of rows that went, by whole blocks below the oldest row kept
-                // (keys of pruned rows in a block still in use stay until it goes; a lookup skips them).
-                try await pool.write { db in
-                    let oldest = try Int64.fetchOne(db, sql: "SELECT min(id) FROM event_row") ?? .max
-                    try db.execute(sql: "DELETE FROM event_key WHERE field_id IN (SELECT id FROM field) AND block < ?",
-                                   arguments: [oldest >> Self.keyBlockShift])
+                // (keys of pruned rows in a block still in use stay until it goes; a lookup skips them),
+                // a block per transaction, so inserts run between them as between the row chunks.
+                let (below, fields) = try await pool.read { db in
+                    (try Int64.fetchOne(db, sql: "SELECT min(id) FROM event_row").map { $0 >> Self.keyBlockShift } ?? .max,
+                     try TimelineKey.indexedFields.compactMap { try Int64.fetchOne(db, sql: "SELECT id FROM field WHERE name = ?", arguments: [$0]) })
+                }
+                for field in fields {
+                    // Each field's oldest block, by the primary key's order (field, block, ...): a seek, not a scan.
+                    let oldest = "SELECT block FROM event_key WHERE field_id = ? ORDER BY block LIMIT 1"
+                    var block = try await pool.read { db in try Int64.fetchOne(db, sql: oldest, arguments: [field]) }
+                    while let current = block, current < below {
+                        block = try await pool.write { db in
+                            try db.execute(sql: "DELETE FROM event_key WHERE field_id = ? AND block = ?", arguments: [field, current])
+                            return try Int64.fetchOne(db, sql: oldest, arguments: [field])
+                        }
+                    }
                 }
                 try await pool.write { db in try Self.releaseFreePages(db) }
             }

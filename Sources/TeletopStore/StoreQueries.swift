@@ -342,28 +342,31 @@ extension EventStore {
             guard let first = try Int64.fetchOne(db, sql: "SELECT block FROM event_key WHERE field_id = ? ORDER BY block LIMIT 1", arguments: [fieldID]),
                   let last = try Int64.fetchOne(db, sql: "SELECT block FROM event_key WHERE field_id = ? ORDER BY block DESC LIMIT 1", arguments: [fieldID])
             else { return TimelineResult(indexed: true) }
-            let seek = try db.cachedStatement(sql: "SELECT id FROM event_key WHERE field_id = ? AND block = ? AND key = ? ORDER BY id DESC LIMIT ?")
-            var ids: [Int64] = []
-            var block = last
-            while block >= first && ids.count <= query.limit {
-                ids += try Int64.fetchAll(seek, arguments: [fieldID, block, key, query.limit + 1 - ids.count])
-                block -= 1
-            }
-            guard !ids.isEmpty else { return TimelineResult(indexed: true) }
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT r.id, t.name, r.ts, r.source, r.payload, r.client_ts FROM event_row r JOIN event_type t ON t.id = r.type_id
-                WHERE r.id IN (\(ids.prefix(query.limit).map(String.init).joined(separator: ","))) ORDER BY r.id
-                """)
+            let seek = try db.cachedStatement(sql: "SELECT id FROM event_key WHERE field_id = ? AND block = ? AND key = ? ORDER BY id DESC")
+            // Block by block, newest first, until `limit` live rows hold the value (and one more, to know
+            // it was cut): a key may outlive its row (retention by age keeps a block's other keys) or
+            // collide with another value's, and neither may count.
             var events: [LoggedEvent] = []
-            for row in rows {
-                let text: String = row[4]
-                guard case .object(let payload)? = try? JSONParser.parse(Array(text.utf8)), payload[query.field] == query.value else { continue }
-                let id: Int64 = row[0], client: Int64? = row[5]
-                events.append(LoggedEvent(sequence: UInt64(max(0, id)), eventType: row[1], timestamp: Timestamp(millisecondsSinceEpoch: row[2]),
-                                          source: EventSource(rawValue: UInt8(clamping: row[3] as Int)) ?? .replay, unplanned: false,
-                                          packedPayload: PackedPayload(payload), clientTimestamp: client.map(Timestamp.init(millisecondsSinceEpoch:))))
+            var block = last
+            while block >= first && events.count <= query.limit {
+                let ids = try Int64.fetchAll(seek, arguments: [fieldID, block, key])
+                block -= 1
+                guard !ids.isEmpty else { continue }
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT r.id, t.name, r.ts, r.source, r.payload, r.client_ts FROM event_row r JOIN event_type t ON t.id = r.type_id
+                    WHERE r.id IN (\(ids.map(String.init).joined(separator: ","))) ORDER BY r.id DESC
+                    """)
+                for row in rows {
+                    let text: String = row[4]
+                    guard case .object(let payload)? = try? JSONParser.parse(Array(text.utf8)), payload[query.field] == query.value else { continue }
+                    let id: Int64 = row[0], client: Int64? = row[5]
+                    events.append(LoggedEvent(sequence: UInt64(max(0, id)), eventType: row[1], timestamp: Timestamp(millisecondsSinceEpoch: row[2]),
+                                              source: EventSource(rawValue: UInt8(clamping: row[3] as Int)) ?? .replay, unplanned: false,
+                                              packedPayload: PackedPayload(payload), clientTimestamp: client.map(Timestamp.init(millisecondsSinceEpoch:))))
+                }
             }
-            return TimelineResult(events: events, indexed: true, truncated: ids.count > query.limit)
+            let truncated = events.count > query.limit
+            return TimelineResult(events: events.prefix(query.limit).reversed(), indexed: true, truncated: truncated)
         }
         let elapsed = ContinuousClock.now - start
         result.elapsedMillis = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000

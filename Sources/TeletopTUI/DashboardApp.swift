@@ -45,6 +45,9 @@ public final class DashboardApp {
         public var alerts: AlertMonitor?
         /// The numeric payload fields' percentiles, for the numbers view (nil: the view says there are none).
         public var numbers: NumbersMonitor?
+        /// The config file's colours per event type, and the feed's columns.
+        public var typeColors: [String: TypeColor] = [:]
+        public var feedColumns: [String] = []
         /// Ring the bell when an alert fires.
         public var bell = true
         /// teletop's own log (a file: nothing may print while curses owns the screen).
@@ -85,7 +88,10 @@ public final class DashboardApp {
                                glyphs: backend.glyphs, logPath: options.logPath, plan: options.plan ?? logger.plan,
                                apiBaseURL: options.apiBaseURL, apiNeedsToken: options.apiNeedsToken)
         state.faultsAvailable = options.faults != nil
-        state.hasStore = options.analytics != nil
+        // Attached, the analytics are the collectors': they hold no rows to look a timeline up in.
+        state.hasStore = options.analytics != nil && options.origins.isEmpty
+        state.typeColors = options.typeColors
+        state.feedColumns = options.feedColumns
         state.origins = options.origins
         if let path = options.filterHistoryPath { state.filterHistory = Self.loadFilterHistory(path) }
         state.simulatorAbsence = options.simulatorAbsence

@@ -32,7 +32,7 @@ final class TmuxSession {
         // Suites run side by side: no two may claim the default port.
         if !flags.contains("--port") && subcommand.isEmpty { flags.append("--no-http") }
         // A store of its own in the session's folder: never the user's, never another test's.
-        var command: [String] = ["env", "-u", "NO_COLOR", "XDG_DATA_HOME=\(dir.path)/data"]
+        var command: [String] = ["env", "-u", "NO_COLOR", "-u", "TELETOP_CONFIG", "XDG_DATA_HOME=\(dir.path)/data", "XDG_CONFIG_HOME=\(dir.path)/config"]
         command += settings
         command += [Self.binary.path] + subcommand + ["--log-file", log]
         command += flags
@@ -151,11 +151,13 @@ func spawn(_ argv: [String], output: String) throws -> pid_t {
     posix_spawnattr_setsigdefault(&attributes, &allSignals)
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var pid: pid_t = 0
-    let dataHome = "XDG_DATA_HOME=" + (output as NSString).deletingLastPathComponent + "/data"
-    var environment: [UnsafeMutablePointer<CChar>?] = [strdup(dataHome)]
+    let folder = (output as NSString).deletingLastPathComponent
+    // The config file too: the test's folder's (none unless a test writes one), never the user's.
+    var environment: [UnsafeMutablePointer<CChar>?] = [strdup("XDG_DATA_HOME=\(folder)/data"), strdup("XDG_CONFIG_HOME=\(folder)/config")]
     var e = environ
     while let entry = e.pointee {
-        if !String(cString: entry).hasPrefix("XDG_DATA_HOME=") { environment.append(strdup(entry)) }
+        let text = String(cString: entry)
+        if !["XDG_DATA_HOME=", "XDG_CONFIG_HOME=", "TELETOP_CONFIG="].contains(where: text.hasPrefix) { environment.append(strdup(entry)) }
         e += 1
     }
     environment.append(nil)

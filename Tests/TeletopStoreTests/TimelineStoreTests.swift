@@ -64,6 +64,23 @@ struct TimelineStoreTests {
         #expect(keys == 20_000 - 8_191)
     }
 
+    @Test func keysThatOutliveTheirRowsNeverCountTowardTheLimit() async throws {
+        let dir = TempDir()
+        let store = try EventStore(path: dir.file())
+        let recent = events((0..<20).map { i in ["user_id": "u3", "chapter_id": .int(Int64(i))] })
+        // Replayed afterwards with stamps a day old: the newest ids, and retention by age takes them.
+        let old = (0..<10).map { i in
+            LoggedEvent(sequence: 0, eventType: "ai_block_used", timestamp: Self.now.adding(milliseconds: -86_400_000 + Int64(i)), source: .replay,
+                        unplanned: false, packedPayload: PackedPayload(["user_id": "u3", "chapter_id": .int(100 + Int64(i))]))
+        }
+        try await store.insert(recent)
+        try await store.insert(old)
+        #expect(try await store.prune(keep: nil, before: Self.now.adding(milliseconds: -3_600_000)) == 10)
+        let result = try store.timeline(TimelineQuery(field: "user_id", value: "u3", limit: 5))
+        #expect(result.events.map(\.timestamp) == recent.suffix(5).map(\.timestamp), "the newest five that are still there")
+        #expect(result.truncated)
+    }
+
     @Test func aStoreFromBeforeTheKeysGetsThemAtFirstOpenAndASecondOpenDoesNothing() async throws {
         let (store, dir, all) = try await filled()
         // As the previous release left it: no event_key, no v4 in the migrations table.

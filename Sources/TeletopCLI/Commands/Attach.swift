@@ -52,7 +52,11 @@ struct Attach: ParsableCommand {
     }
 
     func run() throws {
+        let configured = try ConfiguredSettings.load(planFlag: nil, alertFlags: alerts.rules, noBell: alerts.noBell)
+        var watching = alerts.settings
+        watching.rules = configured.parsedRules
+        watching.bell = configured.bell
         try AttachRun(addresses: try addresses(), query: query, logFile: screen.logFile, monochrome: screen.monochrome, mouse: !screen.noMouse,
-                      alerts: alerts.settings).run()
+                      alerts: watching, feedColumns: configured.feedColumns, typeColors: configured.colors).run()
     }
 }

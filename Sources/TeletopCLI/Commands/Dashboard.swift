@@ -37,5 +37,15 @@ struct Dashboard: ParsableCommand {
                           input: input.settings, http: http.settings, store: store.settings, alerts: alerts.settings)
     }
 
-    func run() throws { try DashboardRun(settings: settings).run() }
+    func run() throws {
+        // The config file fills in what the flags left unset; a bad one stops here.
+        let configured = try ConfiguredSettings.load(planFlag: core.plan, alertFlags: alerts.rules, noBell: alerts.noBell)
+        var settings = self.settings
+        settings.logger.planPath = configured.planPath
+        settings.alerts.rules = configured.parsedRules
+        settings.alerts.bell = configured.bell
+        settings.feedColumns = configured.feedColumns
+        settings.typeColors = configured.colors
+        try DashboardRun(settings: settings).run()
+    }
 }

@@ -45,5 +45,12 @@ struct Serve: ParsableCommand {
                       http: http.settings, store: store.settings, alerts: alerts.settings)
     }
 
-    func run() throws { try ServeRun(settings: settings).run() }
+    func run() throws {
+        // The config file's plan and alerts, where the flags gave none; a bad file stops here.
+        let configured = try ConfiguredSettings.load(planFlag: core.plan, alertFlags: alerts.rules, noBell: alerts.noBell)
+        var settings = self.settings
+        settings.logger.planPath = configured.planPath
+        settings.alerts.rules = configured.parsedRules
+        try ServeRun(settings: settings).run()
+    }
 }

@@ -14,7 +14,7 @@ public struct Teletop: ParsableCommand {
             so events move at once. Press ? inside for every key.
             """,
         version: TeletopVersion.current,
-        subcommands: [Dashboard.self, Serve.self, Attach.self, Send.self, Export.self, Replay.self, Plan.self, Check.self],
+        subcommands: [Dashboard.self, Serve.self, Attach.self, Send.self, Export.self, Replay.self, Plan.self, Check.self, Config.self],
         defaultSubcommand: Dashboard.self
     )
 

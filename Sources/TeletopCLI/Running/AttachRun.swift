@@ -16,6 +16,9 @@ struct AttachRun {
     let mouse: Bool
     /// The rules watch the collectors' merged counters; a query rule sees the streamed events.
     let alerts: AlertSettings
+    /// The config file's feed columns and colours per event type.
+    var feedColumns: [String] = []
+    var typeColors: [String: TypeColor] = [:]
 
     func run() throws {
         let log = try LogFile.bootstrap(path: logFile)
@@ -53,6 +56,8 @@ struct AttachRun {
         defer { numbers.stop() }
         options.numbers = numbers
         options.bell = alerts.bell
+        options.feedColumns = feedColumns
+        options.typeColors = typeColors
         options.fire = { eventType, payload, only in await Self.fire(eventType, payload, to: fleet.target(only: only)) }
         let app = DashboardApp(backend: backend, logger: fleet.mirror, simulator: nil, options: options)
         app.run()

@@ -60,6 +60,8 @@ struct DashboardRun {
         defer { numbers.stop() }
         options.numbers = numbers
         options.bell = settings.alerts.bell
+        options.feedColumns = settings.feedColumns
+        options.typeColors = settings.typeColors
         if let url = server?.baseURL { options.apiBaseURL = url }
         options.apiNeedsToken = server?.options.token != nil
         let app = DashboardApp(backend: backend, logger: logger, simulator: simulator, options: options)

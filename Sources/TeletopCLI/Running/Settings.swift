@@ -1,4 +1,5 @@
 import TeletopCore
+import TeletopTUI
 
 // What the option groups parse into: plain, validated values. The runners
 // take these, never the option structs, so a command can build them directly
@@ -60,6 +61,9 @@ struct DashboardSettings: Equatable {
     var http: HTTPSettings? = HTTPSettings()
     var store: StoreSettings
     var alerts = AlertSettings()
+    /// From the config file: the feed's columns and the colours per event type (the dashboard only).
+    var feedColumns: [String] = []
+    var typeColors: [String: TypeColor] = [:]
 }
 
 /// Everything `serve` needs.

@@ -104,6 +104,8 @@ public struct EventQuery: Sendable, Equatable {
 
     /// The feed's `key=value` line of a payload, which free text matches.
     public static func summary(_ payload: JSONObject) -> String { FreeText.summary(payload) }
+    /// One value as `summary` writes it (the feed's columns use it).
+    public static func valueText(_ value: JSONValue) -> String { FreeText.valueText(value) }
 
     public func matches(_ event: LoggedEvent) -> Bool {
         Self.evaluate(root, event)
@@ -244,13 +246,18 @@ enum FreeText {
             if !out.isEmpty { out += " " }
             out += m.key
             out += "="
-            switch m.value {
-            case .string(let s) where !(s.isEmpty || s.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" })): out += s
-            case .int(let i): out += String(i)
-            default: out += JSONWriter.compact(m.value)
-            }
+            out += valueText(m.value)
         }
         return out
+    }
+
+    /// A value as the feed shows it: a string bare unless it holds spaces, quotes or `=`, else as JSON.
+    static func valueText(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let s) where !(s.isEmpty || s.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" })): s
+        case .int(let i): String(i)
+        default: JSONWriter.compact(value)
+        }
     }
 
     static func containsIgnoringCase(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {

@@ -111,6 +111,13 @@ public final class CursesBackend: TerminalBackend {
         case .otherType: Int16(COLOR_CYAN)
         case .healthy: Int16(COLOR_GREEN)
         case .degraded: Int16(COLOR_YELLOW)
+        case .red: Int16(COLOR_RED)
+        case .green: Int16(COLOR_GREEN)
+        case .yellow: Int16(COLOR_YELLOW)
+        case .blue: Int16(COLOR_BLUE)
+        case .magenta: Int16(COLOR_MAGENTA)
+        case .cyan: Int16(COLOR_CYAN)
+        case .white: Int16(COLOR_WHITE)
         }
     }
 

@@ -2,6 +2,25 @@
 /// colours, or to nothing at all under NO_COLOR.
 public enum ColorRole: UInt8, Sendable, CaseIterable {
     case normal, muted, accent, title, aiBlock, chapterVisit, errorEvent, otherType, healthy, degraded, unhealthy, selection
+    /// A colour the config file gave an event type (`[colors]`).
+    case red, green, yellow, blue, magenta, cyan, white
+}
+
+/// The colours an event type can be given in the config file.
+public enum TypeColor: String, CaseIterable, Sendable {
+    case red, green, yellow, blue, magenta, cyan, white
+
+    public var role: ColorRole {
+        switch self {
+        case .red: .red
+        case .green: .green
+        case .yellow: .yellow
+        case .blue: .blue
+        case .magenta: .magenta
+        case .cyan: .cyan
+        case .white: .white
+        }
+    }
 }
 
 public struct Style: Hashable, Sendable {

@@ -114,6 +114,10 @@ public struct DashboardState: Equatable, Sendable {
     public var timeline: TimelineView?
     /// The detail popup was opened from the timeline: closing it goes back there.
     public var detailReturnsToTimeline = false
+    /// The config file's colours per event type (`[colors]`).
+    public var typeColors: [String: TypeColor] = [:]
+    /// Payload fields the feed shows as aligned columns instead of `key=value` (`[feed] columns`; empty: key=value).
+    public var feedColumns: [String] = []
     /// There is a store to ask for what left the ring (the timeline says so when there is not).
     public var hasStore = false
 

@@ -30,7 +30,7 @@ public struct RateHistory: Equatable, Sendable {
         for k in 0..<span {
             let s = firstCovered + Int64(k)
             guard s > end - Int64(Self.seconds) else { continue }
-            counts[slot(s)] = snapshot.types.reduce(0) { $0 + $1.history[k] }
+            counts[slot(s)] = snapshot.types.reduce(0) { $0 + (k < $1.history.count ? $1.history[k] : 0) }
         }
         newest = end
     }

@@ -63,6 +63,17 @@ public enum Format {
     }
 
     /// `text` less its first `columns` columns (never half a cluster).
+    /// The first whole clusters of `text` that fit in `columns`.
+    public static func keepColumns(_ text: String, _ columns: Int) -> String {
+        var used = 0
+        var index = text.startIndex
+        while index < text.endIndex, used + DisplayWidth.of(text[index]) <= columns {
+            used += DisplayWidth.of(text[index])
+            index = text.index(after: index)
+        }
+        return String(text[..<index])
+    }
+
     public static func dropColumns(_ text: String, _ columns: Int) -> String {
         guard columns > 0 else { return text }
         var used = 0

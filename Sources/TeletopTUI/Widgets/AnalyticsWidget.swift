@@ -8,7 +8,11 @@ struct AnalyticsWidget {
     var report: AnalyticsReport?
     var glyphs: Glyphs
 
+    /// The config file's colours per event type.
+    var colors: [String: TypeColor]
+
     init(_ state: DashboardState) {
+        colors = state.typeColors
         window = state.analyticsWindow
         report = state.analytics
         glyphs = state.glyphs
@@ -78,7 +82,7 @@ struct AnalyticsWidget {
         let labels = values.map { SafeText.clean(AnalyticsReport.label($0.value, field: q.field), asciiOnly: g.asciiOnly) }
         let labelW = min(max(8, rect.width / 3), max(4, labels.map { DisplayWidth.of($0) }.max() ?? 4))
         let barW = max(0, rect.width - labelW - countW - 4)
-        let role = Theme.role(forEventType: q.eventType ?? "")
+        let role = Theme.role(forEventType: q.eventType ?? "", colors: colors)
         for (i, v) in values.enumerated() {
             let y = rect.y + 1 + i
             var x = rect.x + 1

@@ -16,7 +16,11 @@ struct CountersWidget {
     /// The last ten minutes, for the chart under the rows where there is room.
     var history: RateHistory
 
+    /// The config file's colours per event type.
+    var colors: [String: TypeColor]
+
     init(_ state: DashboardState) {
+        colors = state.typeColors
         history = state.rateHistory
         let snap = state.snapshot
         types = snap.types
@@ -66,7 +70,7 @@ struct CountersWidget {
             let y = inner.y + 1 + i
             guard y < inner.maxY else { break }
             var x = inner.x
-            grid.put(t.name, x: x, y: y, maxWidth: typeW, style: Style(Theme.role(forEventType: t.name), bold: true), asciiOnly: g.asciiOnly,
+            grid.put(t.name, x: x, y: y, maxWidth: typeW, style: Style(Theme.role(forEventType: t.name, colors: colors), bold: true), asciiOnly: g.asciiOnly,
                      clipMark: g.ellipsis)
             x += typeW
             let values = [Format.grouped(t.accepted), Format.rate(t.rate1s), Format.percent(share(of: t)), Format.grouped(t.rejected)]
@@ -81,7 +85,7 @@ struct CountersWidget {
                     t.history.suffix(60).dropFirst(start).prefix(secondsPerColumn).reduce(0, +)
                 }
                 grid.put(Self.sparkline(columns[...], glyphs: g), x: x, y: y, maxWidth: inner.maxX - x,
-                         style: Style(Theme.role(forEventType: t.name)), asciiOnly: g.asciiOnly)
+                         style: Style(Theme.role(forEventType: t.name, colors: colors)), asciiOnly: g.asciiOnly)
             }
             // The selected type's name, reversed while the pane has the focus: Enter filters the feed to it.
             if t.name == selection { grid.restyle(x: inner.x, y: y, width: typeW, style: .selected) }

@@ -30,7 +30,14 @@ struct FeedWidget {
     /// The widest the filter text gets in the title before it scrolls.
     static let filterWidth = 40
 
+    /// The config file's colours per event type.
+    var colors: [String: TypeColor]
+    /// Payload fields shown as aligned columns instead of `key=value` (the config file's `[feed] columns`).
+    var columns: [String]
+
     init(_ state: DashboardState) {
+        colors = state.typeColors
+        columns = state.feedColumns
         (events, highlighted) = state.visibleFeed
         typeFilter = state.typeFilter
         filterEditor = state.filterEditor
@@ -86,6 +93,21 @@ struct FeedWidget {
             return
         }
         let typeWidth = min(16, max(11, events.map { DisplayWidth.of($0.eventType) }.max() ?? 11))
+        let table = columns.isEmpty ? nil : ColumnTable(columns: columns, events: events, asciiOnly: glyphs.asciiOnly)
+        // Columns line up only if every row's payload starts at the same place: DUP keeps its room on every row then.
+        let anyDuplicate = table != nil && events.contains { SDKMetadata.isDuplicate($0.payload) }
+        if let table {
+            // The column names on the top border, where the title leaves room.
+            let titleEnd = rect.x + 4 + DisplayWidth.of(SafeText.clean(title, asciiOnly: glyphs.asciiOnly))
+            var hx = inner.x + 13 + typeWidth + 1 + 8 + (origins.count > 1 ? originWidth + 1 : 0) + (anyDuplicate ? 4 : 0)
+            for (name, width) in zip(table.columns, table.widths) {
+                if hx > titleEnd && hx + width < inner.maxX {
+                    grid.put(SafeText.clean(name, asciiOnly: glyphs.asciiOnly), x: hx, y: rect.y, maxWidth: width,
+                             style: Style(.title, bold: true), asciiOnly: glyphs.asciiOnly)
+                }
+                hx += width + 1
+            }
+        }
         for (row, event) in events.enumerated() {
             let y = inner.y + row
             let isHighlighted = highlighted == row
@@ -106,7 +128,7 @@ struct FeedWidget {
             }
             if isHighlighted { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: .selected) }
             cell(event.timestamp.timeOfDay + " ", 13, .muted)
-            typeCell(event.eventType, typeWidth + 1, Style(Theme.role(forEventType: event.eventType), bold: true))
+            typeCell(event.eventType, typeWidth + 1, Style(Theme.role(forEventType: event.eventType, colors: colors), bold: true))
             let payload = event.payload  // unpacked once for the row's marks and its line
             cell(event.source.description + " ", 8, .muted)
             // Attached to several collectors: which one it came from.
@@ -115,10 +137,15 @@ struct FeedWidget {
                 cell(name + " ", originWidth + 1, Style(.title))
             }
             // A retry of an SDK event already taken: marked, so a retry storm is plain to see.
-            if SDKMetadata.isDuplicate(payload) { cell("DUP ", 4, Style(.degraded, bold: true)) }
+            if SDKMetadata.isDuplicate(payload) {
+                cell("DUP ", 4, Style(.degraded, bold: true))
+            } else if anyDuplicate {
+                cell("", 4, .plain)
+            }
             let summaryX = x
+            let line = table.map { $0.line(payload) } ?? SafeText.clean(FeedLine.summary(payload), asciiOnly: glyphs.asciiOnly)
             // Scrolled sideways by whole clusters; a line cut at the edge ends in "…".
-            grid.put(Format.dropColumns(SafeText.clean(FeedLine.summary(payload), asciiOnly: glyphs.asciiOnly), scroll),
+            grid.put(Format.dropColumns(line, scroll),
                      x: x, y: y, maxWidth: inner.maxX - x, style: isHighlighted ? Style.selected : .plain, asciiOnly: glyphs.asciiOnly,
                      clipMark: glyphs.ellipsis)
             if let highlightText {
@@ -153,5 +180,31 @@ struct FeedWidget {
                 i += 1
             }
         }
+    }
+}
+
+/// The feed's chosen payload fields as aligned columns: each as wide as its
+/// widest shown value or its name (at most 24), a missing one as `-`.
+struct ColumnTable {
+    let columns: [String]
+    let widths: [Int]
+    let asciiOnly: Bool
+    static let maxWidth = 24
+
+    init(columns: [String], events: ArraySlice<LoggedEvent>, asciiOnly: Bool) {
+        self.columns = columns
+        self.asciiOnly = asciiOnly
+        let payloads = events.map(\.payload)
+        widths = columns.map { name in
+            let widest = payloads.map { p in p[name].map { DisplayWidth.of(SafeText.clean(EventQuery.valueText($0), asciiOnly: asciiOnly)) } ?? 1 }.max() ?? 1
+            return min(Self.maxWidth, max(DisplayWidth.of(name), widest))
+        }
+    }
+
+    func line(_ payload: JSONObject) -> String {
+        zip(columns, widths).map { name, width in
+            let text = payload[name].map { SafeText.clean(EventQuery.valueText($0), asciiOnly: asciiOnly) } ?? "-"
+            return Format.column(DisplayWidth.of(text) > width ? Format.keepColumns(text, width - 1) + (asciiOnly ? "~" : "…") : text, width)
+        }.joined(separator: " ")
     }
 }

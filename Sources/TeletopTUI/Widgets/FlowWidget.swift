@@ -142,12 +142,15 @@ struct FlowWidget {
             let subs = byName[name]!
             let queued = subs.reduce(0) { $0 + $1.queued }, capacity = subs.reduce(0) { $0 + $1.capacity }
             let drops = snapshot.droppedByConsumer[name] ?? 0
+            // Red while it drops now (health's window), not for a drop long ago.
+            let recent = snapshot.healthInputs.droppedBy.first { $0.name == name }?.events ?? 0
             var lines = ["queue \(Format.grouped(queued)) of \(Format.grouped(capacity))" + (subs.count > 1 ? " (\(subs.count) clients)" : ""),
-                         "drops \(Format.grouped(drops))" + (subs.contains(where: \.lossless) ? " (lossless: waits)" : "")]
+                         "drops \(Format.grouped(drops))" + (recent > 0 ? ", \(Format.grouped(recent)) lately" : "")
+                             + (subs.contains(where: \.lossless) ? " (lossless: waits)" : "")]
             if name == "store", let line = sourceLines.first(where: { $0.name == "STORE" }) {
                 lines.append(SafeText.clean(line.state, asciiOnly: glyphs.asciiOnly))
             }
-            return Node(title: name, lines: lines, alarm: drops > 0 || subs.contains { $0.backlogShare > 0.5 })
+            return Node(title: name, lines: lines, alarm: recent > 0 || subs.contains { $0.backlogShare > 0.5 })
         }
     }
 }

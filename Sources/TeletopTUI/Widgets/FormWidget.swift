@@ -12,7 +12,11 @@ struct FormWidget {
     var now: Timestamp
     var glyphs: Glyphs
 
+    /// The config file's colours per event type.
+    var colors: [String: TypeColor]
+
     init?(_ state: DashboardState) {
+        colors = state.typeColors
         guard let form = state.form else { return nil }
         self.form = form
         plannedTypes = state.plan.eventTypes
@@ -33,7 +37,7 @@ struct FormWidget {
 
     func drawChooser(selected: Int, width: Int, into grid: inout CellGrid) {
         var entries: [(String, Style)] = plannedTypes.map { spec in
-            (Format.column(spec.name, 22) + spec.description, Style(Theme.role(forEventType: spec.name)))
+            (Format.column(spec.name, 22) + spec.description, Style(Theme.role(forEventType: spec.name, colors: colors)))
         }
         entries.append((Format.column("custom type", 22) + "any event_type, payload as raw JSON", .plain))
         for fired in fired {

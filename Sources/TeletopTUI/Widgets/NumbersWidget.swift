@@ -8,7 +8,11 @@ struct NumbersWidget {
     var scroll: Int
     var glyphs: Glyphs
 
+    /// The config file's colours per event type.
+    var colors: [String: TypeColor]
+
     init(_ state: DashboardState) {
+        colors = state.typeColors
         report = state.numbers
         if case .numbers(let s) = state.mode { scroll = s } else { scroll = 0 }
         glyphs = state.glyphs
@@ -56,7 +60,7 @@ struct NumbersWidget {
         let window = ScrollWindow(total: report.rows.count, visible: inner.maxY - top, requested: scroll)
         for (i, row) in report.rows.enumerated().dropFirst(window.offset).prefix(window.visible) {
             let y = top + i - window.offset
-            grid.put(row.eventType, x: x, y: y, maxWidth: typeW, style: Style(Theme.role(forEventType: row.eventType), bold: true),
+            grid.put(row.eventType, x: x, y: y, maxWidth: typeW, style: Style(Theme.role(forEventType: row.eventType, colors: colors), bold: true),
                      asciiOnly: g.asciiOnly, clipMark: g.ellipsis)
             grid.put(row.field, x: x + typeW + 1, y: y, maxWidth: fieldW, style: .plain, asciiOnly: g.asciiOnly, clipMark: g.ellipsis)
             var nx = x + typeW + fieldW + 2

@@ -4,8 +4,10 @@ import TeletopCore
 /// symbol, a role and a word per health status (the symbol and the word carry
 /// the meaning without colour, for NO_COLOR and monochrome terminals).
 enum Theme {
-    static func role(forEventType type: String) -> ColorRole {
-        switch type {
+    /// `colors`: what the config file's `[colors]` gave types (it wins).
+    static func role(forEventType type: String, colors: [String: TypeColor] = [:]) -> ColorRole {
+        if let chosen = colors[type] { return chosen.role }
+        return switch type {
         case "ai_block_used": .aiBlock
         case "chapter_visit": .chapterVisit
         case "error_event": .errorEvent

@@ -7,7 +7,11 @@ struct TimelineWidget {
     var view: TimelineView?
     var glyphs: Glyphs
 
+    /// The config file's colours per event type.
+    var colors: [String: TypeColor]
+
     init(_ state: DashboardState) {
+        colors = state.typeColors
         view = state.timeline
         glyphs = state.glyphs
     }
@@ -50,7 +54,7 @@ struct TimelineWidget {
             cx += grid.put(Format.column(gap, 9, right: true) + "  ", x: cx, y: y, maxWidth: x + width - cx, style: style(.muted),
                            asciiOnly: g.asciiOnly)
             grid.put(e.eventType, x: cx, y: y, maxWidth: min(typeW, x + width - cx),
-                     style: style(Style(Theme.role(forEventType: e.eventType), bold: true)), asciiOnly: g.asciiOnly, clipMark: g.ellipsis)
+                     style: style(Style(Theme.role(forEventType: e.eventType, colors: colors), bold: true)), asciiOnly: g.asciiOnly, clipMark: g.ellipsis)
             cx += typeW + 1
             grid.put(SafeText.clean(FeedLine.summary(e.payload), asciiOnly: g.asciiOnly), x: cx, y: y, maxWidth: max(0, x + width - cx),
                      style: style(.plain), asciiOnly: g.asciiOnly, clipMark: g.ellipsis)
