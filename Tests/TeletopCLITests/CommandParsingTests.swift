@@ -83,6 +83,7 @@ struct CommandParsingTests {
             (Plan.Infer.self, ["<file>", "--output"]),
             (Check.self, ["<file>", "--plan", "--format"]),
             (Attach.self, ["<url>", "--token", "--log-file", "--monochrome", "--no-mouse"]),
+            (Config.self, ["--plan", "--alert", "--no-bell"]),
         ]
         for (command, words) in expected {
             let help = Teletop.helpMessage(for: command)

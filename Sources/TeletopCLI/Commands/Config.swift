@@ -3,7 +3,7 @@ import ArgumentParser
 /// `teletop config`: the settings the config file and these flags give, and where each came from.
 struct Config: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the merged settings (config file, then flags) and where each came from.",
+        abstract: "Print the merged settings and where each came from.",
         discussion: "The file is $XDG_CONFIG_HOME/teletop/config.toml (else ~/.config/teletop/config.toml), or TELETOP_CONFIG. A bad file is an error naming its line and key."
     )
 

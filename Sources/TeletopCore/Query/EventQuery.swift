@@ -119,18 +119,12 @@ public struct EventQuery: Sendable, Equatable {
         case .not(let a): return !evaluate(a, e)
         case .freeText(let needle): return FreeText.matches(e, needle)
         case .has(let field):
-            var found = false
-            e.packedPayload.forEachMember { m in if !found && equalBytes(m.key, field) { found = true } }
-            return found
+            return e.packedPayload.withMember(named: field) { _ in true } ?? false
         case .compare(.eventType, let op, let lit): return compareText(e.eventType, op, lit)
         case .compare(.source, let op, let lit): return compareText(e.source.description, op, lit)
         case .compare(.field(let field), let op, let lit):
-            var result: Bool?
-            e.packedPayload.forEachMember { m in
-                guard result == nil, equalBytes(m.key, field) else { return }
-                result = compareMember(m, op, lit)
-            }
-            return result ?? (op == .ne)
+            // The first member of that name decides; a missing one is "different".
+            return e.packedPayload.withMember(named: field) { compareMember($0, op, lit) } ?? (op == .ne)
         }
     }
 

@@ -13,12 +13,7 @@ public struct TimelineQuery: Sendable, Equatable {
 
     /// The event holds the value in the field (at the payload's top level).
     public func matches(_ event: LoggedEvent) -> Bool {
-        let name = Array(field.utf8)
-        var found = false
-        event.packedPayload.forEachMember { m in
-            if !found && name.elementsEqual(m.key) { found = m.decode() == value }
-        }
-        return found
+        event.packedPayload.withMember(named: Array(field.utf8)) { $0.decode() == value } ?? false
     }
 }
 
