@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// teletop's query language, one for the `/` filter, `/events?q=`,
 /// `/stream?q=`, `export --where` and `attach --where`:
 ///
@@ -131,8 +137,8 @@ public struct EventQuery: Sendable, Equatable {
     @inline(__always)
     static func equalBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
-        for i in 0..<a.count where a[i] != b[i] { return false }
-        return true
+        guard a.count > 0 else { return true }
+        return b.withUnsafeBufferPointer { memcmp(a.baseAddress!, $0.baseAddress!, a.count) == 0 }
     }
 
     static func compareText(_ value: [UInt8], _ op: Op, _ lit: Literal) -> Bool {
