@@ -24,7 +24,8 @@ public final class EventStore: Sendable {
         config.readonly = true
         guard let queue = try? DatabaseQueue(path: path, configuration: config) else { return false }
         return (try? queue.read { db in
-            try db.tableExists("event") && !db.tableExists("event_row")
+            // Before v3 (no lean rows), or before v4 (no timeline keys): either rebuilds from every row.
+            try (db.tableExists("event") && !db.tableExists("event_row")) || (db.tableExists("event_row") && !db.tableExists("event_key"))
         }) ?? false
     }
 

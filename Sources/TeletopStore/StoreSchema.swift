@@ -3,7 +3,7 @@ import GRDB
 /// The schema, as GRDB migrations: a new column or index is a new migration
 /// appended here, never an edit of a shipped one.
 enum StoreSchema {
-    /// `upgradeProgress` hears v3's rebuild of a store made by an older release.
+    /// `upgradeProgress` hears v3's rebuild of a store made by an older release, and v4's keys.
     static func migrator(upgradeProgress: @escaping @Sendable (StoreUpgrade.Progress) -> Void = { _ in }) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: events and type totals") { db in
@@ -40,7 +40,7 @@ enum StoreSchema {
         }
         migrator.registerMigration("v4: timeline keys") { db in
             try db.execute(sql: timelineKeys)
-            try StoreUpgrade.indexTimelineKeys(db)
+            try StoreUpgrade.indexTimelineKeys(db, progress: upgradeProgress)
         }
         return migrator
     }

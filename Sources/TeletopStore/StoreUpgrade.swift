@@ -72,9 +72,14 @@ public enum StoreUpgrade {
 
     /// v4: the timeline keys of the rows already stored, in chunks of rows
     /// (a new file has none). In the migration's transaction, like v3.
-    static func indexTimelineKeys(_ db: Database) throws {
+    static func indexTimelineKeys(_ db: Database, progress: (Progress) -> Void) throws {
         var cache = WriteCache()
         var after: Int64 = .min
+        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM event_row") ?? 0
+        // A new file has nothing to index and says nothing.
+        guard total > 0 else { return }
+        progress(Progress(done: 0, total: total))
+        var done = 0
         while true {
             let rows = try Row.fetchAll(db, sql: "SELECT id, payload FROM event_row WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, chunk])
             guard let last = rows.last else { return }
@@ -86,6 +91,8 @@ public enum StoreUpgrade {
                 EventStore.collectTimelineKeys(PackedPayload(o), id: row[0], into: &keys)
             }
             try EventStore.writeTimelineKeys(keys, db, &cache)
+            done += rows.count
+            progress(Progress(done: done, total: total))
         }
     }
 }

@@ -87,11 +87,13 @@ final class UpgradeReport: Sendable {
     func hear(_ progress: StoreUpgrade.Progress) {
         let tenth = progress.total == 0 ? 0 : progress.percent / 10
         let isNew = lastTenth.withLock { last in
+            // A phase starts from nothing (the aggregates, then the timeline keys): its tenths again.
+            if progress.done == 0 { last = -1 }
             defer { last = max(last, tenth) }
             return tenth > last
         }
         guard isNew else { return }
-        let line = "teletop: upgrading \(path) (made by an older release), rebuilding its aggregates: "
+        let line = "teletop: upgrading \(path) (made by an older release), rebuilding its aggregates and keys: "
             + "\(progress.percent)% (\(Describe.grouped(progress.done)) of \(Describe.grouped(progress.total)) events)\n"
         FileHandle.standardError.write(Data(line.utf8))
     }

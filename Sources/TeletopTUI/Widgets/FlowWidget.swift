@@ -102,8 +102,14 @@ struct FlowWidget {
             return Node(title: s.source.description, lines: lines, alarm: s.rejectedRate >= 0.05)
         }
         let sent = Set(snapshot.sources.map(\.source.description))
+        let kinds = Set(EventSource.allCases.map(\.description))
         let idle = sourceLines.filter { !["STORE", "RECORD", "SDK"].contains($0.name) && !sent.contains($0.name.lowercased()) }.map { line in
-            Node(title: line.name.lowercased(), lines: ["nothing yet: " + SafeText.clean(line.state, asciiOnly: glyphs.asciiOnly)], role: .muted)
+            let state = SafeText.clean(line.state, asciiOnly: glyphs.asciiOnly)
+            // A kind of source that has sent nothing yet says so; an attached collector (its events
+            // arrive under their own sources) shows its link's state.
+            return kinds.contains(line.name.lowercased())
+                ? Node(title: line.name.lowercased(), lines: ["nothing yet: " + state], role: .muted)
+                : Node(title: line.name, lines: [state], role: line.active ? .accent : .muted)
         }
         return active + idle
     }
