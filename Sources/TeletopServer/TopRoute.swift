@@ -69,7 +69,11 @@ extension TelemetryRoutes {
     /// queue's gate, stopped when its client leaves or its time runs out.
     func runQuery<T: Sendable>(_ context: TeletopRequestContext, _ body: @escaping @Sendable (QueryCancellation) throws -> T) async throws -> T {
         let cancellation = QueryCancellation(timeLimit: Self.queryTimeLimit)
-        guard let ticket = await queryGate.enter(waitingUpTo: Self.placeWait) else {
+        // A client that leaves while waiting for a place stops waiting, so the places it
+        // waited for go to the clients still there (40 that send and close must not crowd one out).
+        context.onClientGone { cancellation.cancel() }
+        guard let ticket = await queryGate.enter(waitingUpTo: Self.placeWait, unless: { cancellation.isCancelled }) else {
+            if cancellation.isCancelled { throw CancellationError() }
             throw APIError(.tooManyRequests, "too_many_queries",
                            "\(QueryGate.limit) analytics queries are running or waiting; try again shortly", headers: [.retryAfter: "1"])
         }
@@ -114,8 +118,10 @@ final class QueryGate: Sendable {
     }
 
     /// A place, looked for again every 10 ms for up to `wait`; nil when none
-    /// came free, or at once when `limit` others are waiting for one already.
-    func enter(waitingUpTo wait: Duration) async -> Ticket? {
+    /// came free, or at once when `limit` others are waiting for one already,
+    /// or when `gone` says its client left.
+    func enter(waitingUpTo wait: Duration, unless gone: @Sendable () -> Bool = { false }) async -> Ticket? {
+        if gone() { return nil }
         if let ticket = enter() { return ticket }
         guard waiting.add(1, ordering: .relaxed).newValue <= Self.limit else {
             waiting.subtract(1, ordering: .relaxed)
@@ -123,7 +129,7 @@ final class QueryGate: Sendable {
         }
         defer { waiting.subtract(1, ordering: .relaxed) }
         let giveUp = ContinuousClock.now + wait
-        while ContinuousClock.now < giveUp {
+        while ContinuousClock.now < giveUp && !gone() {
             try? await Task.sleep(for: .milliseconds(10))
             if let ticket = enter() { return ticket }
         }
