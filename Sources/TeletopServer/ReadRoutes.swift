@@ -52,8 +52,10 @@ extension TelemetryRoutes {
             for t in q.timelineQueries {
                 var lookup = t
                 lookup.limit = limit
+                // The store filters by type as it walks, so `limit` counts events of that type.
+                lookup.eventType = eventType
                 // A store that cannot answer now leaves the ring's answer, which is still right as far as it goes.
-                stored += ((try? analytics.timeline(lookup))?.events ?? []).filter { eventType == nil || $0.eventType == eventType }
+                stored += (try? analytics.timeline(lookup))?.events ?? []
             }
             found = TimelineResult.merge(memory: found, stored: stored).map(\.event).suffix(limit)
         }

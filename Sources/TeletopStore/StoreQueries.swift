@@ -358,7 +358,8 @@ extension EventStore {
                     """)
                 for row in rows {
                     let text: String = row[4]
-                    guard case .object(let payload)? = try? JSONParser.parse(Array(text.utf8)), payload[query.field] == query.value else { continue }
+                    guard case .object(let payload)? = try? JSONParser.parse(Array(text.utf8)), payload[query.field] == query.value,
+                          query.eventType == nil || (row[1] as String) == query.eventType else { continue }
                     let id: Int64 = row[0], client: Int64? = row[5]
                     events.append(LoggedEvent(sequence: UInt64(max(0, id)), eventType: row[1], timestamp: Timestamp(millisecondsSinceEpoch: row[2]),
                                               source: EventSource(rawValue: UInt8(clamping: row[3] as Int)) ?? .replay, unplanned: false,

@@ -24,6 +24,11 @@ struct TimelineEndToEndTests {
         let events = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]], "\(output)")
         let chapters = events.compactMap { ($0["payload"] as? [String: Any])?["chapter_id"] as? Int }
         #expect(chapters == stride(from: 96, through: 0, by: -4).map { $0 }, "all 25, newest first, each once: \(chapters)")
+        // With a type and a limit: the newest three of that type, from the store's walk.
+        let (_, typed) = try runTool(["/usr/bin/curl", "-sS", "\(base)/api/telemetry/events?q=user_id%3Du-follow&event_type=ai_block_used&limit=3"],
+                                     outputIn: dir)
+        let three = try #require(try JSONSerialization.jsonObject(with: Data(typed.utf8)) as? [[String: Any]], "\(typed)")
+        #expect(three.compactMap { ($0["payload"] as? [String: Any])?["chapter_id"] as? Int } == [96, 92, 88])
         // A field the store keeps no index of: the ring only, as before.
         let (_, ringOnly) = try runTool(["/usr/bin/curl", "-sS", "\(base)/api/telemetry/events?q=block_type%3Dquiz&limit=1000"], outputIn: dir)
         #expect((try JSONSerialization.jsonObject(with: Data(ringOnly.utf8)) as? [Any])?.count == 20)

@@ -45,6 +45,10 @@ struct TimelineStoreTests {
         // The newest `limit`, said to be cut.
         let cut = try store.timeline(TimelineQuery(field: "user_id", value: "u3", limit: 5))
         #expect(cut.truncated && cut.events.map(\.timestamp) == expected.suffix(5).map(\.timestamp))
+        // Narrowed to a type, the limit counts that type's events.
+        let typed = try store.timeline(TimelineQuery(field: "user_id", value: "u3", limit: 5, eventType: "ai_block_used"))
+        #expect(typed.events.count == 5 && typed.truncated)
+        #expect(try store.timeline(TimelineQuery(field: "user_id", value: "u3", eventType: "chapter_visit")).events.isEmpty)
         // Nobody, and a field the store keeps no index of.
         #expect(try store.timeline(TimelineQuery(field: "user_id", value: "nobody")).events.isEmpty)
         #expect(try store.timeline(TimelineQuery(field: "chapter_id", value: .int(3))).indexed == false)

@@ -4,16 +4,19 @@ public struct TimelineQuery: Sendable, Equatable {
     public var field: String
     public var value: JSONValue
     public var limit: Int
+    /// Only events of this type (`/events?event_type=` with `q=user_id=...`); nil: every type.
+    public var eventType: String?
 
-    public init(field: String, value: JSONValue, limit: Int = 500) {
+    public init(field: String, value: JSONValue, limit: Int = 500, eventType: String? = nil) {
         self.field = field
         self.value = value
         self.limit = limit
+        self.eventType = eventType
     }
 
     /// The event holds the value in the field (at the payload's top level).
     public func matches(_ event: LoggedEvent) -> Bool {
-        event.packedPayload.withMember(named: Array(field.utf8)) { $0.decode() == value } ?? false
+        (eventType == nil || event.eventType == eventType) && event.packedPayload.withMember(named: Array(field.utf8)) { $0.decode() == value } ?? false
     }
 }
 
@@ -39,9 +42,19 @@ extension TimelineResult {
     /// keeps what the ring shows, so an event both hold is one, the ring's
     /// copy. `fromStore`: only the store had it (it left the ring).
     public static func merge(memory: [LoggedEvent], stored: [LoggedEvent]) -> [(event: LoggedEvent, fromStore: Bool)] {
-        var seen = Set(memory.map(\.identity))
+        // Counted, not a set: two events alike to the millisecond (a burst, a retry) are two,
+        // and each of the ring's stands for one stored copy only.
+        var inMemory: [EventIdentity: Int] = [:]
+        for e in memory { inMemory[e.identity, default: 0] += 1 }
         var merged = memory.map { (event: $0, fromStore: false) }
-        for e in stored where seen.insert(e.identity).inserted { merged.append((e, true)) }
+        for e in stored {
+            let id = e.identity
+            if let n = inMemory[id], n > 0 {
+                inMemory[id] = n - 1
+            } else {
+                merged.append((e, true))
+            }
+        }
         // Stable: events of one millisecond keep the ring's order.
         return merged.sorted { $0.event.timestamp < $1.event.timestamp }
     }

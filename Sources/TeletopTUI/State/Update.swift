@@ -328,7 +328,8 @@ private func scroll(_ state: inout DashboardState, _ action: Action) {
         let at = state.timeline?.selected ?? 0
         state.timeline?.selected = action == .top ? 0 : min(last, scrolled(at))
     case .numbers(let s):
-        let last = max(0, (state.numbers?.rows.count ?? 1) - 1)
+        // The last page stays full: no scrolling past it (the view's frame and two header rows take four).
+        let last = max(0, (state.numbers?.rows.count ?? 0) - max(1, state.layout.body.height - 4))
         state.mode = .numbers(scroll: action == .top ? 0 : min(last, scrolled(s)))
     case .form: moveInTypeList(&state, by: action == .down ? 1 : -1)
     default:
