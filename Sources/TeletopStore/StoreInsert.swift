@@ -118,9 +118,8 @@ extension EventStore {
     }
 
     static func collectTimelineKeys(_ payload: PackedPayload, id: Int64, into entries: inout [TimelineEntry]) {
-        var keys: [(field: Int, key: Int64)] = []
-        payload.timelineKeys(into: &keys)
-        for k in keys { entries.append(TimelineEntry(field: k.field, key: k.key, id: id)) }
+        // Straight into the batch's list: no array per event on the insert path.
+        payload.forEachTimelineKey { field, key in entries.append(TimelineEntry(field: field, key: key, id: id)) }
     }
 
     /// Row ids per `event_key` block (see `StoreSchema.timelineKeys`).

@@ -28,6 +28,25 @@ extension PackedPayload {
 
     @inline(__always)
     func forEachMember(_ body: (MemberView) -> Void) {
+        walkMembers { body($0); return true }
+    }
+
+    /// The first top-level member with this key, given to `body`; the walk
+    /// stops there (the query language's field terms, a timeline's match).
+    @inline(__always)
+    func withMember<R>(named name: [UInt8], _ body: (MemberView) -> R) -> R? {
+        var result: R?
+        walkMembers { m in
+            guard EventQuery.equalBytes(m.key, name) else { return true }
+            result = body(m)
+            return false
+        }
+        return result
+    }
+
+    /// The members in order, until `visit` says false.
+    @inline(__always)
+    private func walkMembers(_ visit: (MemberView) -> Bool) {
         withBytes { b in
             guard b.count > 1, b[0] == Tag.object.rawValue else { return }
             var i = 1
@@ -48,49 +67,9 @@ extension PackedPayload {
                     dataStart = i
                     Self.skipBody(of: tag, b, &i)
                 }
-                body(MemberView(key: key, tag: tag, data: UnsafeBufferPointer(rebasing: b[dataStart..<i]),
-                                encoded: UnsafeBufferPointer(rebasing: b[valueStart..<i])))
+                guard visit(MemberView(key: key, tag: tag, data: UnsafeBufferPointer(rebasing: b[dataStart..<i]),
+                                       encoded: UnsafeBufferPointer(rebasing: b[valueStart..<i]))) else { return }
             }
-        }
-    }
-
-    /// The first top-level member with this key, given to `body`; the walk
-    /// stops there, and the members before it are skipped without a view
-    /// made for each (the query language's field terms, a timeline's match).
-    @inline(__always)
-    func withMember<R>(named name: [UInt8], _ body: (MemberView) -> R) -> R? {
-        withBytes { b -> R? in
-            guard b.count > 1, b[0] == Tag.object.rawValue else { return nil }
-            var i = 1
-            let n = Int(Self.readVarint(b, &i))
-            for _ in 0..<n {
-                let keyLength = Int(Self.readVarint(b, &i))
-                let keyStart = i
-                i += keyLength
-                var same = keyLength == name.count
-                if same {
-                    for k in 0..<keyLength where b[keyStart + k] != name[k] {
-                        same = false
-                        break
-                    }
-                }
-                let valueStart = i
-                let tag = Tag(rawValue: b[i])!
-                i += 1
-                let dataStart: Int
-                if tag == .string {
-                    let length = Int(Self.readVarint(b, &i))
-                    dataStart = i
-                    i += length
-                } else {
-                    dataStart = i
-                    Self.skipBody(of: tag, b, &i)
-                }
-                guard same else { continue }
-                return body(MemberView(key: UnsafeBufferPointer(rebasing: b[keyStart..<(keyStart + keyLength)]), tag: tag,
-                                       data: UnsafeBufferPointer(rebasing: b[dataStart..<i]), encoded: UnsafeBufferPointer(rebasing: b[valueStart..<i])))
-            }
-            return nil
         }
     }
 

@@ -128,14 +128,14 @@ public enum TimelineKey {
 
 extension PackedPayload {
     /// The index keys of this payload's indexed fields: (position in `TimelineKey.indexedFields`, key).
-    public func timelineKeys(into keys: inout [(field: Int, key: Int64)]) {
+    public func forEachTimelineKey(_ body: (_ field: Int, _ key: Int64) -> Void) {
         forEachMember { m in
             guard m.tag == .string || m.tag == .int else { return }
             for (f, name) in TimelineKey.indexedFieldBytes.enumerated() where name.elementsEqual(m.key) {
                 if m.tag == .string {
-                    keys.append((f, TimelineKey.key(string: m.data)))
+                    body(f, TimelineKey.key(string: m.data))
                 } else if case .int(let i) = m.decode() {
-                    keys.append((f, TimelineKey.key(int: i)))
+                    body(f, TimelineKey.key(int: i))
                 }
             }
         }

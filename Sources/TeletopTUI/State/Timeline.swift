@@ -12,7 +12,6 @@ public struct TimelineView: Equatable, Sendable {
     /// The ring's matches, and the store's answer (nil: not in yet, or no store).
     public private(set) var memory: [LoggedEvent] = []
     public private(set) var stored: TimelineResult?
-    public var hasStore: Bool
     /// The highlighted row.
     public var selected = 0
 
@@ -33,11 +32,10 @@ public struct TimelineView: Equatable, Sendable {
         }
     }
 
-    init?(anchor: LoggedEvent, field: String, hasStore: Bool) {
+    init?(anchor: LoggedEvent, field: String) {
         guard let value = anchor.payload[field] else { return nil }
         self.anchor = anchor
         query = TimelineQuery(field: field, value: value)
-        self.hasStore = hasStore
     }
 
     /// The ring's matches or the store's, merged (`TimelineResult.merge`).

@@ -295,7 +295,7 @@ private func openTimeline(_ state: inout DashboardState, on event: LoggedEvent?,
         state.notice = "no event to follow yet"
         return []
     }
-    guard let field = field ?? TimelineView.defaultField(of: event), let view = TimelineView(anchor: event, field: field, hasStore: state.hasStore)
+    guard let field = field ?? TimelineView.defaultField(of: event), let view = TimelineView(anchor: event, field: field)
     else {
         state.notice = "event #\(event.sequence) has no string, integer or boolean field to follow"
         return []

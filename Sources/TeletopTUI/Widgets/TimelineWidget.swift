@@ -5,6 +5,8 @@ import TeletopCore
 /// ring, the store) in the frame's note.
 struct TimelineWidget {
     var view: TimelineView?
+    /// There is a store to ask (the note says so when there is not).
+    var hasStore: Bool
     var glyphs: Glyphs
 
     /// The config file's colours per event type.
@@ -13,6 +15,7 @@ struct TimelineWidget {
     init(_ state: DashboardState) {
         colors = state.typeColors
         view = state.timeline
+        hasStore = state.hasStore
         glyphs = state.glyphs
     }
 
@@ -21,12 +24,12 @@ struct TimelineWidget {
         let g = glyphs
         grid.fill(rect)
         let value = SafeText.clean(JSONWriter.compact(view.query.value), asciiOnly: g.asciiOnly)
-        grid.box(rect, title: "Timeline: \(view.query.field) = \(value) (f field, Enter open, q back)", note: Self.note(view),
+        grid.box(rect, title: "Timeline: \(view.query.field) = \(value) (f field, Enter open, q back)", note: Self.note(view, hasStore: hasStore),
                  focused: true, glyphs: g)
         let inner = rect.inner
         let x = inner.x + 1, width = inner.width - 2
         guard !view.rows.isEmpty else {
-            grid.put(view.hasStore && view.stored == nil ? "Looking in memory and the store..." : "No events hold this value.",
+            grid.put(hasStore && view.stored == nil ? "Looking in memory and the store..." : "No events hold this value.",
                      x: x, y: inner.y, maxWidth: width, style: .muted, asciiOnly: g.asciiOnly)
             return
         }
@@ -62,11 +65,11 @@ struct TimelineWidget {
     }
 
     /// How many, and from where: "42 events: 30 in memory, 12 older from the store in 3.1 ms".
-    static func note(_ view: TimelineView) -> String {
+    static func note(_ view: TimelineView, hasStore: Bool) -> String {
         var text = Describe.count(UInt64(view.rows.count), "event")
         let older = view.rows.filter(\.fromStore).count
         text += ": \(view.rows.count - older) in memory"
-        guard view.hasStore else { return text + " (no store)" }
+        guard hasStore else { return text + " (no store)" }
         guard let stored = view.stored else { return text + ", asking the store" }
         guard stored.indexed else { return text + "; the store indexes \(TimelineKey.indexedFields.joined(separator: " and ")) only" }
         text += ", \(older) older from the store in \(Format.oneDecimal(stored.elapsedMillis)) ms"
