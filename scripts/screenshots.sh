@@ -113,11 +113,14 @@ wait_for main 'from the store in'
 shoot main analytics
 tmux_ send-keys -t main Escape
 
-# One user's timeline: from memory and the store, with the gaps between events.
+# One user's timeline: from memory and the store, with the gaps between events
+# (on an ai_block_used event, which has a user_id: the error storm's have none).
+tmux_ send-keys -t main t
+wait_for main 'type=ai_block_used'
 tmux_ send-keys -t main k k T
 wait_for main 'older from the store in'
 shoot main timeline
-tmux_ send-keys -t main q G
+tmux_ send-keys -t main q Escape G
 
 # The numbers: percentiles of the payloads' numeric fields.
 tmux_ send-keys -t main %
