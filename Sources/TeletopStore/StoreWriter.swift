@@ -23,10 +23,12 @@ import TeletopCore
 public final class StoreWriter: Sendable {
     public struct Options: Sendable {
         public var maxBatch = 4_096
-        /// A batch that is not full waits this long for more, so a trickle of
-        /// events still shares commits (and fsyncs); but only while no HTTP
-        /// client waits on it: those send their next event only once answered.
-        public var gatherWindow: Duration = .milliseconds(2)
+        /// A batch that is not full waits up to this long for more (see
+        /// `gather`), so a trickle still shares commits and fsyncs and a fast
+        /// stream writes full batches; but only while no HTTP client waits on
+        /// it: those send their next event only once answered.
+        public var gatherWindow: Duration = .milliseconds(50)
+        public var gatherStep: Duration = .milliseconds(2)
         /// Events held in memory while the store cannot take them; the byte
         /// bound is the logger's `queueBytes`, whichever comes first.
         public var bufferCapacity = 1 << 18
@@ -196,6 +198,24 @@ public final class StoreWriter: Sendable {
 
     // MARK: writing
 
+    /// Fills a batch that is not full for up to `gatherWindow`, in steps of
+    /// `gatherStep`, and stops as soon as an HTTP client waits (it is answered
+    /// only once its batch commits, so it waits at most one step) or the batch
+    /// is full. Followed files, pipes and the simulator wait for no answer:
+    /// fuller batches share each distinct aggregate value's upsert among more
+    /// events, which is most of what a commit costs beyond its rows.
+    private func gather(into pending: inout [LoggedEvent], bound: Int) async {
+        let deadline = ContinuousClock.now + options.gatherWindow
+        var held = pending.reduce(0) { $0 + $1.footprint }
+        while pending.count < options.maxBatch && held < bound && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: options.gatherStep)
+            if hasDirect || state.withLock({ $0.stopping }) { break }
+            let more = subscription.drain(max: options.maxBatch - pending.count, maxBytes: bound - held)
+            held += more.reduce(0) { $0 + $1.footprint }
+            pending += more
+        }
+    }
+
     func writeLoop() async {
         // Logged events taken from the queue: retried until written.
         var pending: [LoggedEvent] = []
@@ -223,11 +243,7 @@ public final class StoreWriter: Sendable {
                 pending = stopping || failing || hasDirect
                     ? subscription.drain(max: options.maxBatch, maxBytes: bound)
                     : await subscription.next(max: options.maxBatch, maxBytes: bound)
-                if !pending.isEmpty && pending.count < options.maxBatch && !stopping && !hasDirect {
-                    try? await Task.sleep(for: options.gatherWindow)
-                    let held = pending.reduce(0) { $0 + $1.footprint }
-                    if held < bound { pending += subscription.drain(max: options.maxBatch - pending.count, maxBytes: bound - held) }
-                }
+                if !pending.isEmpty && !stopping && !hasDirect { await gather(into: &pending, bound: bound) }
             }
             let direct = takeDirect()
             if pending.isEmpty && direct.isEmpty {

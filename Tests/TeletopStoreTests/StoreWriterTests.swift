@@ -50,10 +50,46 @@ struct StoreWriterTests {
         let writer = StoreWriter(path: dir.file(), logger: logger, options: quickOptions(), log: quietLog)
         for i in 0..<20_000 { logger.log("ai_block_used", aiEvent(user: "u\(i % 7)"), source: .sim) }
         #expect(await eventually(30) { writer.status.written == 20_000 })
-        // Commits are bounded in count (4,096) and time (a 2 ms window): far fewer than events.
+        // Commits are bounded in count (4,096) and time (the gather window): far fewer than events.
         #expect(writer.status.batches < 400, "20,000 events took \(writer.status.batches) commits")
         await writer.stop()
         #expect(try EventStore(path: dir.file()).count() == 20_000)
+    }
+
+    @Test func aSteadyStreamIsGatheredIntoFullBatches() async throws {
+        let dir = TempDir()
+        let logger = EventLogger()
+        var options = quickOptions()
+        options.maxBatch = 500
+        options.gatherWindow = .seconds(30)
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: options, log: quietLog)
+        // A stream as a followed file brings it, a little at a time: 2,000 events in 100 lots.
+        for lot in 0..<100 {
+            for i in 0..<20 { logger.log("ai_block_used", aiEvent(user: "u\(lot * 20 + i)"), source: .replay) }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        #expect(await eventually(30) { writer.status.written == 2_000 })
+        // Each commit waited for a full batch (the window is far longer than the stream).
+        #expect(writer.status.batches == 4, "2,000 events took \(writer.status.batches) commits of at most 500")
+        await writer.stop()
+    }
+
+    @Test func anHTTPWriteIsNotHeldByTheGatherWindow() async throws {
+        let dir = TempDir()
+        let logger = EventLogger()
+        var options = quickOptions()
+        options.gatherWindow = .seconds(30)
+        let writer = StoreWriter(path: dir.file(), logger: logger, options: options, log: quietLog)
+        defer { Task { await writer.stop() } }
+        #expect(await writer.write([httpEvent(user: "first")]) == .durable)
+        // A followed file's event starts a batch that would wait 30 s to fill...
+        logger.log("ai_block_used", aiEvent(user: "followed"), source: .replay)
+        try await Task.sleep(for: .milliseconds(50))
+        // ...until a client waits on it: then it commits at once, with the client's event.
+        let started = ContinuousClock.now
+        #expect(await writer.write([httpEvent(user: "waiting")]) == .durable)
+        #expect(ContinuousClock.now - started < .seconds(10), "the client waited \(ContinuousClock.now - started)")
+        #expect(writer.status.written == 3)
     }
 
     @Test func aRestartBringsBackCountersAndFeed() async throws {
