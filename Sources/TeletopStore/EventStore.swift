@@ -24,8 +24,8 @@ public final class EventStore: Sendable {
         config.readonly = true
         guard let queue = try? DatabaseQueue(path: path, configuration: config) else { return false }
         return (try? queue.read { db in
-            // Before v3 (no lean rows), or before v4 (no timeline keys): either rebuilds from every row.
-            try (db.tableExists("event") && !db.tableExists("event_row")) || (db.tableExists("event_row") && !db.tableExists("event_key"))
+            // Before v3 (no lean rows), or before v5 (no timeline keys by value): either rebuilds from every row.
+            try (db.tableExists("event") && !db.tableExists("event_row")) || (db.tableExists("event_row") && !db.tableExists("timeline_key"))
         }) ?? false
     }
 
@@ -227,11 +227,11 @@ public final class EventStore: Sendable {
                 }
                 for field in fields {
                     // Each field's oldest block, by the primary key's order (field, block, ...): a seek, not a scan.
-                    let oldest = "SELECT block FROM event_key WHERE field_id = ? ORDER BY block LIMIT 1"
+                    let oldest = "SELECT block FROM timeline_key WHERE field_id = ? ORDER BY block LIMIT 1"
                     var block = try await pool.read { db in try Int64.fetchOne(db, sql: oldest, arguments: [field]) }
                     while let current = block, current < below {
                         block = try await pool.write { db in
-                            try db.execute(sql: "DELETE FROM event_key WHERE field_id = ? AND block = ?", arguments: [field, current])
+                            try db.execute(sql: "DELETE FROM timeline_key WHERE field_id = ? AND block = ?", arguments: [field, current])
                             return try Int64.fetchOne(db, sql: oldest, arguments: [field])
                         }
                     }
@@ -302,3 +302,4 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(path): \(message)" }
 }
+

@@ -30,6 +30,11 @@ final class SQLiteStatement {
         sqlite3_bind_text(statement, i, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
     }
 
+    /// Bytes that outlive the step (SQLite does not copy them).
+    @inline(__always) func bindBlob(_ i: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
+        sqlite3_bind_blob(statement, i, bytes.baseAddress, Int32(bytes.count), nil)
+    }
+
     /// Runs a statement that returns no rows (or ignores them), ready for the next bindings.
     func run() throws {
         let code = sqlite3_step(statement)

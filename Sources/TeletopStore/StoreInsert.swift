@@ -110,7 +110,7 @@ extension EventStore {
         try writeTimelineKeys(timelineKeys, db, &cache)
     }
 
-    /// One row's entry in `event_key`: which indexed field, its value's key, the row.
+    /// One row's entry in `timeline_key`: which indexed field, its value's key, the row.
     struct TimelineEntry {
         var field: Int
         var key: Int64
@@ -122,19 +122,44 @@ extension EventStore {
         payload.forEachTimelineKey { field, key in entries.append(TimelineEntry(field: field, key: key, id: id)) }
     }
 
-    /// Row ids per `event_key` block (see `StoreSchema.timelineKeys`).
+    /// Row ids per `timeline_key` block (see `StoreSchema.timelinePostings`).
     static let keyBlockShift: Int64 = 13
+    static let keyBlockMask: Int64 = (1 << keyBlockShift) - 1
 
-    /// Sorted first, so the batch walks the key b-tree in order instead of jumping around it.
+    /// Sorted first, so that each (field, block, value) is one upsert of its
+    /// rows' offsets, and the batch walks the b-tree in order instead of jumping around it.
     static func writeTimelineKeys(_ entries: [TimelineEntry], _ db: Database, _ cache: inout WriteCache) throws {
         guard !entries.isEmpty else { return }
         let fieldIDs = try TimelineKey.indexedFields.map { try fieldID($0, db, &cache) }
         let sorted = entries.sorted { ($0.field, $0.id >> keyBlockShift, $0.key, $0.id) < ($1.field, $1.id >> keyBlockShift, $1.key, $1.id) }
-        let insert = try SQLiteStatement(db, "INSERT OR IGNORE INTO event_key (field_id, block, key, id) VALUES (?1, ?2, ?3, ?4)")
-        for e in sorted {
-            insert.bind(1, fieldIDs[e.field]); insert.bind(2, e.id >> keyBlockShift); insert.bind(3, e.key); insert.bind(4, e.id)
-            try insert.run()
+        // `||` makes text of its operands, which would stop `length()` (and any
+        // text reading) at the first zero byte: the cast keeps it a blob.
+        let upsert = try SQLiteStatement(db, """
+            INSERT INTO timeline_key (field_id, block, key, ids) VALUES (?1, ?2, ?3, ?4)
+            ON CONFLICT(field_id, block, key) DO UPDATE SET ids = CAST(ids || excluded.ids AS BLOB)
+            """)
+        var offsets: [UInt8] = []
+        var i = 0
+        while i < sorted.count {
+            let first = sorted[i]
+            let block = first.id >> keyBlockShift
+            offsets.removeAll(keepingCapacity: true)
+            while i < sorted.count, sorted[i].field == first.field, sorted[i].key == first.key, sorted[i].id >> keyBlockShift == block {
+                let offset = UInt16(truncatingIfNeeded: sorted[i].id & keyBlockMask)
+                offsets.append(UInt8(offset & 0xff)); offsets.append(UInt8(offset >> 8))
+                i += 1
+            }
+            upsert.bind(1, fieldIDs[first.field]); upsert.bind(2, block); upsert.bind(3, first.key)
+            try offsets.withUnsafeBufferPointer { bytes in
+                upsert.bindBlob(4, bytes)
+                try upsert.run()
+            }
         }
+    }
+
+    /// The row ids of a `timeline_key` row's `ids`, last written first.
+    static func timelineIDs(block: Int64, _ ids: [UInt8]) -> [Int64] {
+        stride(from: ids.count - 2, through: 0, by: -2).map { block << keyBlockShift | Int64(ids[$0]) | Int64(ids[$0 + 1]) << 8 }
     }
 
     private static func merge(_ old: (first: Int64, last: Int64)?, _ first: Int64, _ last: Int64) -> (first: Int64, last: Int64) {

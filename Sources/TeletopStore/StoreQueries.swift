@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 import TeletopCore
@@ -327,29 +328,29 @@ extension EventStore {
 }
 
 extension EventStore {
-    /// The newest `limit` rows holding the value, by `event_key` (an indexed
+    /// The newest `limit` rows holding the value, by `timeline_key` (an indexed
     /// field only), oldest first; each row's value is checked, so a key
     /// collision or a row retention took never shows.
     public func timeline(_ query: TimelineQuery) throws -> TimelineResult {
         let start = ContinuousClock.now
         guard TimelineKey.indexedFields.contains(query.field), let key = TimelineKey.key(query.value) else { return TimelineResult(indexed: false) }
         var result = try read { db -> TimelineResult in
-            guard try db.tableExists("event_key"),
+            guard try db.tableExists("timeline_key"),
                   let fieldID = try Int64.fetchOne(db, sql: "SELECT id FROM field WHERE name = ?", arguments: [query.field])
             else { return TimelineResult(indexed: true) }
             // One seek per block, newest first, until `limit` (and one more, to know it was cut).
             // Two queries, not min() and max() in one: SQLite reads one end of the index only for a lone min or max.
-            guard let first = try Int64.fetchOne(db, sql: "SELECT block FROM event_key WHERE field_id = ? ORDER BY block LIMIT 1", arguments: [fieldID]),
-                  let last = try Int64.fetchOne(db, sql: "SELECT block FROM event_key WHERE field_id = ? ORDER BY block DESC LIMIT 1", arguments: [fieldID])
+            guard let first = try Int64.fetchOne(db, sql: "SELECT block FROM timeline_key WHERE field_id = ? ORDER BY block LIMIT 1", arguments: [fieldID]),
+                  let last = try Int64.fetchOne(db, sql: "SELECT block FROM timeline_key WHERE field_id = ? ORDER BY block DESC LIMIT 1", arguments: [fieldID])
             else { return TimelineResult(indexed: true) }
-            let seek = try db.cachedStatement(sql: "SELECT id FROM event_key WHERE field_id = ? AND block = ? AND key = ? ORDER BY id DESC")
+            let seek = try db.cachedStatement(sql: "SELECT ids FROM timeline_key WHERE field_id = ? AND block = ? AND key = ?")
             // Block by block, newest first, until `limit` live rows hold the value (and one more, to know
             // it was cut): a key may outlive its row (retention by age keeps a block's other keys) or
             // collide with another value's, and neither may count.
             var events: [LoggedEvent] = []
             var block = last
             while block >= first && events.count <= query.limit {
-                let ids = try Int64.fetchAll(seek, arguments: [fieldID, block, key])
+                let ids = try Data.fetchOne(seek, arguments: [fieldID, block, key]).map { Self.timelineIDs(block: block, [UInt8]($0)) } ?? []
                 block -= 1
                 guard !ids.isEmpty else { continue }
                 let rows = try Row.fetchAll(db, sql: """

@@ -3,7 +3,7 @@ import GRDB
 /// The schema, as GRDB migrations: a new column or index is a new migration
 /// appended here, never an edit of a shipped one.
 enum StoreSchema {
-    /// `upgradeProgress` hears v3's rebuild of a store made by an older release, and v4's keys.
+    /// `upgradeProgress` hears v3's rebuild of a store made by an older release, and v5's keys.
     static func migrator(upgradeProgress: @escaping @Sendable (StoreUpgrade.Progress) -> Void = { _ in }) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: events and type totals") { db in
@@ -39,7 +39,13 @@ enum StoreSchema {
             try StoreUpgrade.toAggregates(db, progress: upgradeProgress)
         }
         migrator.registerMigration("v4: timeline keys") { db in
+            // v5 replaces this table in the same open and indexes the rows
+            // there, so indexing them here too would only be thrown away.
             try db.execute(sql: timelineKeys)
+        }
+        migrator.registerMigration("v5: timeline keys by block and value") { db in
+            try db.execute(sql: "DROP TABLE event_key")
+            try db.execute(sql: timelinePostings)
             try StoreUpgrade.indexTimelineKeys(db, progress: upgradeProgress)
         }
         return migrator
@@ -111,7 +117,7 @@ enum StoreSchema {
         CREATE TABLE agg_window_span (win INTEGER PRIMARY KEY, first INTEGER NOT NULL);
         """
 
-    /// `event_key`: for the fields `TimelineKey.indexedFields` names
+    /// v4's `event_key` (replaced by v5's `timeline_key`): for the fields `TimelineKey.indexedFields` names
     /// (user_id, session_id), each row's value as a 64-bit key, so a timeline
     /// reads one value's rows instead of every row. Ordered by `block` (the
     /// row id's 8,192s) before the key: a batch's keys land in the newest
@@ -123,6 +129,23 @@ enum StoreSchema {
         CREATE TABLE event_key (
             field_id INTEGER NOT NULL, block INTEGER NOT NULL, key INTEGER NOT NULL, id INTEGER NOT NULL,
             PRIMARY KEY (field_id, block, key, id)
+        ) WITHOUT ROWID;
+        """
+
+    /// `timeline_key` (v5, replacing v4's `event_key`, which held a row per
+    /// event and key): per indexed field, block of 8,192 row ids and value's
+    /// 64-bit key, the rows holding it, as `ids`: each row's offset in its
+    /// block (id & 8,191), two bytes little-endian, in the order written. A
+    /// batch adds one upsert per distinct value of a block instead of one
+    /// insert per event (a user seen nine times in a block costs one row, not
+    /// nine). A lookup still seeks once per block, newest first, and checks
+    /// each row it names (an offset may outlive its row, or repeat when SQLite
+    /// reuses the id of a newest row that retention took); retention still
+    /// drops whole blocks.
+    static let timelinePostings = """
+        CREATE TABLE timeline_key (
+            field_id INTEGER NOT NULL, block INTEGER NOT NULL, key INTEGER NOT NULL, ids BLOB NOT NULL,
+            PRIMARY KEY (field_id, block, key)
         ) WITHOUT ROWID;
         """
 

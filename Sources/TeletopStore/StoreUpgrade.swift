@@ -70,7 +70,7 @@ public enum StoreUpgrade {
         while try EventStore.fold(db, now: now) > 0 {}
     }
 
-    /// v4: the timeline keys of the rows already stored, in chunks of rows
+    /// v5: the timeline keys of the rows already stored, in chunks of rows
     /// (a new file has none). In the migration's transaction, like v3.
     static func indexTimelineKeys(_ db: Database, progress: (Progress) -> Void) throws {
         var cache = WriteCache()

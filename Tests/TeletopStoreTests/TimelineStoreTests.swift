@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 import TeletopCore
 @testable import TeletopStore
@@ -64,8 +65,10 @@ struct TimelineStoreTests {
         let result = try store.timeline(TimelineQuery(field: "user_id", value: "u3", limit: 10_000))
         #expect(result.events.map(\.timestamp) == kept.map(\.timestamp), "the pruned rows' keys lead nowhere")
         // Rows 1...15,000 went: block 0 (ids up to 8,191) went with them; block 1 stays whole, as row 15,001 needs it.
-        let keys = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_key")! }
+        let keys = try store.read { db in try Int.fetchOne(db, sql: "SELECT sum(length(ids)) / 2 FROM timeline_key")! }
         #expect(keys == 20_000 - 8_191)
+        // One row per block and value: ten users in each of blocks 1 and 2.
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM timeline_key")! } == 20)
     }
 
     @Test func keysThatOutliveTheirRowsNeverCountTowardTheLimit() async throws {
@@ -87,18 +90,50 @@ struct TimelineStoreTests {
 
     @Test func aStoreFromBeforeTheKeysGetsThemAtFirstOpenAndASecondOpenDoesNothing() async throws {
         let (store, dir, all) = try await filled()
-        // As the previous release left it: no event_key, no v4 in the migrations table.
+        // As the release before the keys left it: no key table, no v4 or v5 in the migrations table.
         try await store.pool.write { db in
-            try db.execute(sql: "DROP TABLE event_key; DELETE FROM grdb_migrations WHERE identifier LIKE 'v4:%'")
+            try db.execute(sql: "DROP TABLE timeline_key; DELETE FROM grdb_migrations WHERE identifier LIKE 'v4:%' OR identifier LIKE 'v5:%'")
         }
         try store.pool.close()
-        let reopened = try EventStore(path: dir.file())
+        #expect(EventStore.needsUpgrade(path: dir.file()))
+        let heard = Mutex<[StoreUpgrade.Progress]>([])
+        let reopened = try EventStore(path: dir.file(), upgradeProgress: { p in heard.withLock { $0.append(p) } })
+        #expect(heard.withLock { $0.last } == StoreUpgrade.Progress(done: all.count, total: all.count), "the rebuild says how far it is")
         let expected = all.filter { $0.payload["user_id"] == "u7" }
         #expect(try reopened.timeline(TimelineQuery(field: "user_id", value: "u7")).events.map(\.timestamp) == expected.map(\.timestamp))
-        let keys = try reopened.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_key")! }
+        let keys = try reopened.read { db in try Data.fetchAll(db, sql: "SELECT ids FROM timeline_key ORDER BY field_id, block, key") }
         try reopened.pool.close()
+        #expect(!EventStore.needsUpgrade(path: dir.file()))
         let again = try EventStore(path: dir.file())
-        #expect(try again.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_key")! } == keys)
+        #expect(try again.read { db in try Data.fetchAll(db, sql: "SELECT ids FROM timeline_key ORDER BY field_id, block, key") } == keys)
         #expect(try again.count() == all.count)
+    }
+
+    @Test func aStoreWithARowPerKeyIsRewrittenToARowPerValueAtFirstOpen() async throws {
+        let (store, dir, all) = try await filled()
+        // As the last release (v4) left it: event_key, a row per event and key; no v5.
+        try await store.pool.write { db in
+            try db.execute(sql: "DROP TABLE timeline_key; DELETE FROM grdb_migrations WHERE identifier LIKE 'v5:%'")
+            try db.execute(sql: StoreSchema.timelineKeys)
+            let fields = try TimelineKey.indexedFields.map { try Int64.fetchOne(db, sql: "SELECT id FROM field WHERE name = ?", arguments: [$0])! }
+            for row in try Row.fetchAll(db, sql: "SELECT id, payload FROM event_row") {
+                guard case .object(let o)? = try? JSONParser.parse(Array((row[1] as String).utf8)) else { continue }
+                let id: Int64 = row[0]
+                PackedPayload(o).forEachTimelineKey { f, key in
+                    try! db.execute(sql: "INSERT INTO event_key VALUES (?, ?, ?, ?)", arguments: [fields[f], id >> 13, key, id])
+                }
+            }
+        }
+        try store.pool.close()
+        #expect(EventStore.needsUpgrade(path: dir.file()))
+        let reopened = try EventStore(path: dir.file())
+        #expect(try !reopened.read { db in try db.tableExists("event_key") })
+        for user in ["u0", "u3", "u9"] {
+            let expected = all.filter { $0.payload["user_id"] == .string(user) }
+            #expect(try reopened.timeline(TimelineQuery(field: "user_id", value: .string(user))).events.map(\.timestamp) == expected.map(\.timestamp))
+        }
+        let sessions = all.filter { $0.payload["session_id"] == .int(4) }
+        #expect(try reopened.timeline(TimelineQuery(field: "session_id", value: .int(4))).events.map(\.timestamp) == sessions.map(\.timestamp))
+        #expect(try reopened.count() == all.count, "no row lost or added")
     }
 }
