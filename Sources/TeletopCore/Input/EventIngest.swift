@@ -7,11 +7,29 @@
 public enum EventIngest {
     public struct Decoded: Sendable, Equatable {
         public var eventType: String
-        public var payload: JSONObject
+        public var packedPayload: PackedPayload
         public var timestamp: Timestamp?
+
+        public init(eventType: String, packedPayload: PackedPayload, timestamp: Timestamp?) {
+            self.eventType = eventType
+            self.packedPayload = packedPayload
+            self.timestamp = timestamp
+        }
+
+        public init(eventType: String, payload: JSONObject, timestamp: Timestamp?) {
+            self.init(eventType: eventType, packedPayload: PackedPayload(payload), timestamp: timestamp)
+        }
+
+        public var payload: JSONObject { packedPayload.unpack() }
     }
 
     public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONParserLimits = .default) -> Result<Decoded, IngestError> {
+        // Most lines and bodies: the payload packed as it is read, with no values built for it.
+        if let (rest, packed) = JSONParser.parseObject(bytes, packing: "payload", limits: limits) {
+            return decode(body: rest, payload: .packed(packed))
+        }
+        // Anything else (invalid, not an object, a payload that is not one) is read
+        // again by the parser, which words what is wrong and where.
         let value: JSONValue
         do throws(JSONParseError) {
             value = try JSONParser.parse(bytes, limits: limits)
@@ -33,6 +51,16 @@ public enum EventIngest {
             return .failure(IngestError(eventType: nil, issues: [ValidationIssue(
                 field: "body", problem: .wrongType, expected: "object", got: Describe.value(value))]))
         }
+        return decode(body: body, payload: body["payload"].map { .value($0) })
+    }
+
+    /// Where a body's `payload` is: already packed, or a parsed value still to check.
+    enum PayloadMember {
+        case packed(PackedPayload)
+        case value(JSONValue)
+    }
+
+    static func decode(body: JSONObject, payload member: PayloadMember?) -> Result<Decoded, IngestError> {
         var issues: [ValidationIssue] = []
         var eventType: String?
         switch body["event_type"] {
@@ -43,13 +71,14 @@ public enum EventIngest {
         case let other?:
             issues.append(ValidationIssue(field: "event_type", problem: .wrongType, expected: "string", got: Describe.value(other)))
         }
-        var payload: JSONObject?
-        switch body["payload"] {
+        var payload: PackedPayload?
+        switch member {
         case nil:
             issues.append(ValidationIssue(field: "payload", problem: .missing, expected: "object", got: "nothing",
                                           message: "payload: missing (required object)"))
-        case .object(let o)?: payload = o
-        case let other?:
+        case .packed(let p)?: payload = p
+        case .value(.object(let o))?: payload = PackedPayload(o)
+        case .value(let other)?:
             issues.append(ValidationIssue(field: "payload", problem: .wrongType, expected: "object", got: Describe.value(other)))
         }
         var timestamp: Timestamp?
@@ -64,7 +93,7 @@ public enum EventIngest {
         guard issues.isEmpty, let eventType, let payload else {
             return .failure(IngestError(eventType: eventType, issues: issues))
         }
-        return .success(Decoded(eventType: eventType, payload: payload, timestamp: timestamp))
+        return .success(Decoded(eventType: eventType, packedPayload: payload, timestamp: timestamp))
     }
 
     /// A client's timestamp must name a year from 2000 to 2099 (in its own
@@ -141,13 +170,13 @@ public enum EventIngest {
         }
         switch stamp {
         case .eventTime:
-            return .success(Vetted(eventType: decoded.eventType, payload: PackedPayload(decoded.payload), timestamp: decoded.timestamp))
+            return .success(Vetted(eventType: decoded.eventType, payload: decoded.packedPayload, timestamp: decoded.timestamp))
         case .client:
             if let sent = decoded.timestamp, let issue = clientTimestampIssue(sent) {
                 logger.recordRejection(source: source, eventType: decoded.eventType, line: line, issues: [issue])
                 return .failure(IngestError(eventType: decoded.eventType, issues: [issue]))
             }
-            return .success(Vetted(eventType: decoded.eventType, payload: PackedPayload(decoded.payload), clientTimestamp: decoded.timestamp))
+            return .success(Vetted(eventType: decoded.eventType, payload: decoded.packedPayload, clientTimestamp: decoded.timestamp))
         }
     }
 

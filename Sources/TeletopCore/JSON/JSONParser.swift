@@ -73,7 +73,7 @@ public enum JSONParser {
     }
 }
 
-private enum Byte {
+enum JSONByte {
     static let quote: UInt8 = 0x22, backslash: UInt8 = 0x5C, slash: UInt8 = 0x2F
     static let openBrace: UInt8 = 0x7B, closeBrace: UInt8 = 0x7D
     static let openBracket: UInt8 = 0x5B, closeBracket: UInt8 = 0x5D
@@ -82,7 +82,8 @@ private enum Byte {
     static let lowerE: UInt8 = 0x65, upperE: UInt8 = 0x45
 }
 
-private struct ByteReader {
+/// Internal, not private: `JSONPacking.swift` extends it to pack payloads without building values.
+struct ByteReader {
     let buffer: UnsafeBufferPointer<UInt8>
     let limits: JSONParserLimits
     var index = 0
@@ -116,13 +117,13 @@ private struct ByteReader {
     mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
         guard index < buffer.count else { throw unexpected(expecting: "a value") }
         switch buffer[index] {
-        case Byte.quote: return .string(try parseString())
-        case Byte.openBrace: return try parseObject(depth: depth + 1)
-        case Byte.openBracket: return try parseArray(depth: depth + 1)
+        case JSONByte.quote: return .string(try parseString())
+        case JSONByte.openBrace: return try parseObject(depth: depth + 1)
+        case JSONByte.openBracket: return try parseArray(depth: depth + 1)
         case 0x74: try expectLiteral("true"); return .bool(true)
         case 0x66: try expectLiteral("false"); return .bool(false)
         case 0x6E: try expectLiteral("null"); return .null
-        case Byte.minus, Byte.zero...Byte.nine: return try parseNumber()
+        case JSONByte.minus, JSONByte.zero...JSONByte.nine: return try parseNumber()
         case 0x41...0x5A, 0x61...0x7A: throw unknownWord(expected: nil)
         default: throw unexpected(expecting: "a value")
         }
@@ -160,7 +161,7 @@ private struct ByteReader {
         index += 1
         var members: [JSONObject.Member] = []
         skipWhitespace()
-        if index < buffer.count && buffer[index] == Byte.closeBrace {
+        if index < buffer.count && buffer[index] == JSONByte.closeBrace {
             index += 1
             return .object(JSONObject(members))
         }
@@ -168,7 +169,7 @@ private struct ByteReader {
         var seenKeys: Set<String>? = nil
         while true {
             skipWhitespace()
-            guard index < buffer.count, buffer[index] == Byte.quote else { throw unexpected(expecting: "a string key") }
+            guard index < buffer.count, buffer[index] == JSONByte.quote else { throw unexpected(expecting: "a string key") }
             let keyOffset = index
             let key = try parseString()
             // Small objects: a scan is cheaper than hashing. Larger: switch to a set.
@@ -179,15 +180,15 @@ private struct ByteReader {
                 if !seenKeys!.insert(key).inserted { throw fail("duplicate key \"\(key)\"", at: keyOffset) }
             }
             skipWhitespace()
-            guard index < buffer.count, buffer[index] == Byte.colon else { throw unexpected(expecting: "':' after an object key") }
+            guard index < buffer.count, buffer[index] == JSONByte.colon else { throw unexpected(expecting: "':' after an object key") }
             index += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
             members.append(JSONObject.Member(key: key, value: value))
             skipWhitespace()
             guard index < buffer.count else { throw unexpected(expecting: "',' or '}'") }
-            if buffer[index] == Byte.comma { index += 1; continue }
-            if buffer[index] == Byte.closeBrace { index += 1; break }
+            if buffer[index] == JSONByte.comma { index += 1; continue }
+            if buffer[index] == JSONByte.closeBrace { index += 1; break }
             throw unexpected(expecting: "',' or '}'")
         }
         return .object(JSONObject(members))
@@ -198,7 +199,7 @@ private struct ByteReader {
         index += 1
         var items: [JSONValue] = []
         skipWhitespace()
-        if index < buffer.count && buffer[index] == Byte.closeBracket {
+        if index < buffer.count && buffer[index] == JSONByte.closeBracket {
             index += 1
             return .array(items)
         }
@@ -207,8 +208,8 @@ private struct ByteReader {
             items.append(try parseValue(depth: depth))
             skipWhitespace()
             guard index < buffer.count else { throw unexpected(expecting: "',' or ']'") }
-            if buffer[index] == Byte.comma { index += 1; continue }
-            if buffer[index] == Byte.closeBracket { index += 1; break }
+            if buffer[index] == JSONByte.comma { index += 1; continue }
+            if buffer[index] == JSONByte.closeBracket { index += 1; break }
             throw unexpected(expecting: "',' or ']'")
         }
         return .array(items)
@@ -223,13 +224,13 @@ private struct ByteReader {
         // Fast path: plain ASCII with no escapes is copied straight out of the buffer.
         while index < buffer.count {
             let b = buffer[index]
-            if b == Byte.quote {
+            if b == JSONByte.quote {
                 let length = index - start
                 if length > limits.maxStringBytes { throw tooLong(at: open) }
                 index += 1
                 return String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<(index - 1)]), as: UTF8.self)
             }
-            if b == Byte.backslash || b < 0x20 || b >= 0x80 { break }
+            if b == JSONByte.backslash || b < 0x20 || b >= 0x80 { break }
             index += 1
         }
         return try parseStringSlow(open: open, start: start)
@@ -240,6 +241,12 @@ private struct ByteReader {
     }
 
     mutating func parseStringSlow(open: Int, start: Int) throws(JSONParseError) -> String {
+        try scanStringSlow(open: open, start: start)
+        return String(decoding: scratch, as: UTF8.self)
+    }
+
+    /// The string from `start` (its opening quote at `open`), unescaped into `scratch`.
+    mutating func scanStringSlow(open: Int, start: Int) throws(JSONParseError) {
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<index]))
         while true {
@@ -247,10 +254,10 @@ private struct ByteReader {
             let b = buffer[index]
             if scratch.count > limits.maxStringBytes { throw tooLong(at: open) }
             switch b {
-            case Byte.quote:
+            case JSONByte.quote:
                 index += 1
-                return String(decoding: scratch, as: UTF8.self)
-            case Byte.backslash:
+                return
+            case JSONByte.backslash:
                 try parseEscape()
             case 0..<0x20:
                 throw fail("control character \(JSONParser.describeByte(b)) inside a string must be escaped")
@@ -295,9 +302,9 @@ private struct ByteReader {
         let c = buffer[index + 1]
         index += 2
         switch c {
-        case Byte.quote: scratch.append(Byte.quote)
-        case Byte.backslash: scratch.append(Byte.backslash)
-        case Byte.slash: scratch.append(Byte.slash)
+        case JSONByte.quote: scratch.append(JSONByte.quote)
+        case JSONByte.backslash: scratch.append(JSONByte.backslash)
+        case JSONByte.slash: scratch.append(JSONByte.slash)
         case 0x62: scratch.append(0x08)  // b
         case 0x66: scratch.append(0x0C)  // f
         case 0x6E: scratch.append(0x0A)  // n
@@ -306,7 +313,7 @@ private struct ByteReader {
         case 0x75:  // u
             var scalar = try readHex4(escapeStart: escapeStart)
             if (0xD800...0xDBFF).contains(scalar) {
-                guard index + 1 < buffer.count, buffer[index] == Byte.backslash, buffer[index + 1] == 0x75 else {
+                guard index + 1 < buffer.count, buffer[index] == JSONByte.backslash, buffer[index + 1] == 0x75 else {
                     throw fail("lone high surrogate \\u\(hex(scalar)) without a low surrogate", at: escapeStart)
                 }
                 index += 2
@@ -371,24 +378,24 @@ private struct ByteReader {
     mutating func parseNumber() throws(JSONParseError) -> JSONValue {
         let start = index
         var negative = false
-        if buffer[index] == Byte.minus {
+        if buffer[index] == JSONByte.minus {
             negative = true
             index += 1
         }
-        guard index < buffer.count, (Byte.zero...Byte.nine).contains(buffer[index]) else {
+        guard index < buffer.count, (JSONByte.zero...JSONByte.nine).contains(buffer[index]) else {
             throw fail("expected a digit", at: index)
         }
         // Accumulate as a negative number so Int64.min fits.
         var magnitude: Int64 = 0
         var overflow = false
-        if buffer[index] == Byte.zero {
+        if buffer[index] == JSONByte.zero {
             index += 1
-            if index < buffer.count, (Byte.zero...Byte.nine).contains(buffer[index]) {
+            if index < buffer.count, (JSONByte.zero...JSONByte.nine).contains(buffer[index]) {
                 throw fail("leading zeros are not allowed", at: start)
             }
         } else {
-            while index < buffer.count, (Byte.zero...Byte.nine).contains(buffer[index]) {
-                let digit = Int64(buffer[index] - Byte.zero)
+            while index < buffer.count, (JSONByte.zero...JSONByte.nine).contains(buffer[index]) {
+                let digit = Int64(buffer[index] - JSONByte.zero)
                 let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
                 let (n, o2) = m.subtractingReportingOverflow(digit)
                 overflow = overflow || o1 || o2
@@ -397,22 +404,22 @@ private struct ByteReader {
             }
         }
         var isInteger = true
-        if index < buffer.count, buffer[index] == Byte.dot {
+        if index < buffer.count, buffer[index] == JSONByte.dot {
             isInteger = false
             index += 1
-            guard index < buffer.count, (Byte.zero...Byte.nine).contains(buffer[index]) else {
+            guard index < buffer.count, (JSONByte.zero...JSONByte.nine).contains(buffer[index]) else {
                 throw fail("expected a digit after the decimal point")
             }
-            while index < buffer.count, (Byte.zero...Byte.nine).contains(buffer[index]) { index += 1 }
+            while index < buffer.count, (JSONByte.zero...JSONByte.nine).contains(buffer[index]) { index += 1 }
         }
-        if index < buffer.count, buffer[index] == Byte.lowerE || buffer[index] == Byte.upperE {
+        if index < buffer.count, buffer[index] == JSONByte.lowerE || buffer[index] == JSONByte.upperE {
             isInteger = false
             index += 1
-            if index < buffer.count, buffer[index] == Byte.plus || buffer[index] == Byte.minus { index += 1 }
-            guard index < buffer.count, (Byte.zero...Byte.nine).contains(buffer[index]) else {
+            if index < buffer.count, buffer[index] == JSONByte.plus || buffer[index] == JSONByte.minus { index += 1 }
+            guard index < buffer.count, (JSONByte.zero...JSONByte.nine).contains(buffer[index]) else {
                 throw fail("expected a digit in the exponent")
             }
-            while index < buffer.count, (Byte.zero...Byte.nine).contains(buffer[index]) { index += 1 }
+            while index < buffer.count, (JSONByte.zero...JSONByte.nine).contains(buffer[index]) { index += 1 }
         }
         if isInteger {
             if !negative {

@@ -56,7 +56,7 @@ public struct PlanCheck: Sendable {
             issues = error.issues
         case .success(let d):
             type = d.eventType
-            issues = plan.validate(eventType: d.eventType, payload: d.payload).issues
+            issues = plan.validate(eventType: d.eventType, payload: d.packedPayload).issues
         }
         record(issues, type: type, file: file, line: line)
     }

@@ -1,0 +1,199 @@
+/// Parsing straight into `PackedPayload`'s layout: every line of a followed
+/// file and every HTTP body is an object whose `payload` ends up packed, and
+/// building it as `JSONValue` first (a String per key and value, an array per
+/// object) was most of the cost of reading a line.
+///
+/// The packer accepts exactly what `JSONParser` accepts and writes exactly
+/// the bytes `PackedPayload(JSONObject)` would; it does not word its errors.
+/// A document it refuses is parsed again by `JSONParser`, which says what is
+/// wrong and where (a property test holds the two together).
+extension JSONParser {
+    /// A top-level object with its member `packedKey` packed, when that member
+    /// is an object, and the other members as values; nil when the document is
+    /// not valid JSON, not an object, or its `packedKey` is not an object.
+    static func parseObject(_ buffer: UnsafeBufferPointer<UInt8>, packing packedKey: String,
+                            limits: JSONParserLimits) -> (rest: JSONObject, packed: PackedPayload)? {
+        guard buffer.count <= limits.maxBytes else { return nil }
+        var reader = ByteReader(buffer: buffer, limits: limits)
+        do throws(JSONParseError) {
+            reader.skipWhitespace()
+            guard reader.index < buffer.count, buffer[reader.index] == JSONByte.openBrace else { return nil }
+            reader.index += 1
+            var rest: [JSONObject.Member] = []
+            var packed: PackedPayload?
+            var keys: [String] = []
+            reader.skipWhitespace()
+            if reader.index < buffer.count, buffer[reader.index] == JSONByte.closeBrace { return nil }
+            while true {
+                reader.skipWhitespace()
+                guard reader.index < buffer.count, buffer[reader.index] == JSONByte.quote else { return nil }
+                let key = try reader.parseString()
+                // An envelope has a few members: a scan is enough, and a duplicate is the parser's to word.
+                if keys.contains(key) { return nil }
+                keys.append(key)
+                reader.skipWhitespace()
+                guard reader.index < buffer.count, buffer[reader.index] == JSONByte.colon else { return nil }
+                reader.index += 1
+                reader.skipWhitespace()
+                if key == packedKey {
+                    guard reader.index < buffer.count, buffer[reader.index] == JSONByte.openBrace else { return nil }
+                    var out: [UInt8] = []
+                    out.reserveCapacity(256)
+                    // Depths as `JSONParser` counts them: the envelope is 1, its members' objects 2.
+                    try reader.packObject(depth: 2, into: &out)
+                    packed = PackedPayload(bytes: out)
+                } else {
+                    rest.append(JSONObject.Member(key: key, value: try reader.parseValue(depth: 1)))
+                }
+                reader.skipWhitespace()
+                guard reader.index < buffer.count else { return nil }
+                if buffer[reader.index] == JSONByte.comma { reader.index += 1; continue }
+                if buffer[reader.index] == JSONByte.closeBrace { reader.index += 1; break }
+                return nil
+            }
+            reader.skipWhitespace()
+            guard reader.index == buffer.count, let packed else { return nil }
+            return (JSONObject(rest), packed)
+        } catch {
+            return nil
+        }
+    }
+}
+
+extension ByteReader {
+    mutating func packValue(depth: Int, into out: inout [UInt8]) throws(JSONParseError) {
+        guard index < buffer.count else { throw unexpected(expecting: "a value") }
+        switch buffer[index] {
+        case JSONByte.quote:
+            out.append(PackedPayload.Tag.string.rawValue)
+            try packString(into: &out)
+        case JSONByte.openBrace: try packObject(depth: depth + 1, into: &out)
+        case JSONByte.openBracket: try packArray(depth: depth + 1, into: &out)
+        case 0x74: try expectLiteral("true"); out.append(PackedPayload.Tag.trueValue.rawValue)
+        case 0x66: try expectLiteral("false"); out.append(PackedPayload.Tag.falseValue.rawValue)
+        case 0x6E: try expectLiteral("null"); out.append(PackedPayload.Tag.null.rawValue)
+        case JSONByte.minus, JSONByte.zero...JSONByte.nine:
+            switch try parseNumber() {
+            case .int(let i):
+                out.append(PackedPayload.Tag.int.rawValue)
+                Self.appendVarint(PackedPayload.zigzag(i), &out)
+            case .double(let d):
+                out.append(PackedPayload.Tag.double.rawValue)
+                let bits = d.bitPattern
+                for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: bits >> UInt64(8 * k))) }
+            default: throw fail("not a number")
+            }
+        default: throw unexpected(expecting: "a value")
+        }
+    }
+
+    /// The object at `index` (its `{`): the tag, the member count, then each key
+    /// (length and bytes) and value. The count is known only at the end, so it
+    /// is put in front of the members once they are written.
+    mutating func packObject(depth: Int, into out: inout [UInt8]) throws(JSONParseError) {
+        if depth > limits.maxDepth { throw fail("nesting deeper than the limit of \(limits.maxDepth)") }
+        index += 1
+        out.append(PackedPayload.Tag.object.rawValue)
+        let countAt = out.count
+        skipWhitespace()
+        if index < buffer.count && buffer[index] == JSONByte.closeBrace {
+            index += 1
+            out.append(0)
+            return
+        }
+        // Where each key's bytes are in `out`, to refuse a duplicate as the parser does.
+        var keys: [Range<Int>] = []
+        var seen: Set<[UInt8]>?
+        while true {
+            skipWhitespace()
+            guard index < buffer.count, buffer[index] == JSONByte.quote else { throw unexpected(expecting: "a string key") }
+            let lengthAt = out.count
+            try packString(into: &out)
+            var keyStart = lengthAt
+            while out[keyStart] >= 0x80 { keyStart += 1 }
+            let key = (keyStart + 1)..<out.count
+            if keys.count < 16 {
+                for k in keys where k.count == key.count && out[k].elementsEqual(out[key]) { throw fail("duplicate key") }
+            } else {
+                if seen == nil { seen = Set(keys.map { Array(out[$0]) }) }
+                if !seen!.insert(Array(out[key])).inserted { throw fail("duplicate key") }
+            }
+            keys.append(key)
+            skipWhitespace()
+            guard index < buffer.count, buffer[index] == JSONByte.colon else { throw unexpected(expecting: "':' after an object key") }
+            index += 1
+            skipWhitespace()
+            try packValue(depth: depth, into: &out)
+            skipWhitespace()
+            guard index < buffer.count else { throw unexpected(expecting: "',' or '}'") }
+            if buffer[index] == JSONByte.comma { index += 1; continue }
+            if buffer[index] == JSONByte.closeBrace { index += 1; break }
+            throw unexpected(expecting: "',' or '}'")
+        }
+        Self.insertVarint(UInt64(keys.count), at: countAt, &out)
+    }
+
+    mutating func packArray(depth: Int, into out: inout [UInt8]) throws(JSONParseError) {
+        if depth > limits.maxDepth { throw fail("nesting deeper than the limit of \(limits.maxDepth)") }
+        index += 1
+        out.append(PackedPayload.Tag.array.rawValue)
+        let countAt = out.count
+        skipWhitespace()
+        if index < buffer.count && buffer[index] == JSONByte.closeBracket {
+            index += 1
+            out.append(0)
+            return
+        }
+        var count: UInt64 = 0
+        while true {
+            skipWhitespace()
+            try packValue(depth: depth, into: &out)
+            count += 1
+            skipWhitespace()
+            guard index < buffer.count else { throw unexpected(expecting: "',' or ']'") }
+            if buffer[index] == JSONByte.comma { index += 1; continue }
+            if buffer[index] == JSONByte.closeBracket { index += 1; break }
+            throw unexpected(expecting: "',' or ']'")
+        }
+        Self.insertVarint(count, at: countAt, &out)
+    }
+
+    /// The string at `index` (its opening quote) as its UTF-8 length and bytes, unescaped.
+    mutating func packString(into out: inout [UInt8]) throws(JSONParseError) {
+        let open = index
+        index += 1
+        let start = index
+        // Fast path, as in `parseString`: plain ASCII with no escapes is copied straight out of the buffer.
+        while index < buffer.count {
+            let b = buffer[index]
+            if b == JSONByte.quote {
+                let length = index - start
+                if length > limits.maxStringBytes { throw tooLong(at: open) }
+                Self.appendVarint(UInt64(length), &out)
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<index]))
+                index += 1
+                return
+            }
+            if b == JSONByte.backslash || b < 0x20 || b >= 0x80 { break }
+            index += 1
+        }
+        try scanStringSlow(open: open, start: start)
+        Self.appendVarint(UInt64(scratch.count), &out)
+        out.append(contentsOf: scratch)
+    }
+
+    @inline(__always) static func appendVarint(_ v: UInt64, _ out: inout [UInt8]) {
+        var v = v
+        while v >= 0x80 {
+            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        out.append(UInt8(v))
+    }
+
+    static func insertVarint(_ v: UInt64, at position: Int, _ out: inout [UInt8]) {
+        var bytes: [UInt8] = []
+        appendVarint(v, &bytes)
+        out.insert(contentsOf: bytes, at: position)
+    }
+}

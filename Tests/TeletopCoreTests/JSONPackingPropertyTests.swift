@@ -1,0 +1,110 @@
+import PropertyBased
+import Testing
+@testable import TeletopCore
+
+/// The packer (`JSONParser.parseObject(_:packing:limits:)`, the road every
+/// line and body takes) against the parser it stands in for: on any document
+/// it either says nothing (and the parser is asked) or gives exactly what the
+/// parser gives, the payload's packed bytes included.
+@Suite("Packing a payload while parsing")
+struct JSONPackingPropertyTests {
+    /// nil when either refuses; otherwise (the other members, the payload's packed bytes).
+    func slow(_ bytes: [UInt8], _ limits: JSONParserLimits) -> (JSONObject, [UInt8])? {
+        guard case .object(let o)? = try? JSONParser.parse(bytes, limits: limits), case .object(let payload)? = o["payload"] else { return nil }
+        return (JSONObject(o.members.filter { $0.key != "payload" }), PackedPayload(payload).bytes)
+    }
+
+    func fast(_ bytes: [UInt8], _ limits: JSONParserLimits) -> (JSONObject, [UInt8])? {
+        bytes.withUnsafeBufferPointer { JSONParser.parseObject($0, packing: "payload", limits: limits) }.map { ($0.rest, $0.packed.bytes) }
+    }
+
+    func check(_ bytes: [UInt8], _ limits: JSONParserLimits = .default) {
+        let (a, b) = (fast(bytes, limits), slow(bytes, limits))
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect((a == nil) == (b == nil), "one accepted and one refused: \(text)")
+        if let a, let b {
+            #expect(a.0 == b.0, "other members differ: \(text)")
+            #expect(a.1 == b.1, "packed payload differs: \(text)")
+        }
+    }
+
+    func envelope(_ gen: inout DocumentGenerator) -> [UInt8] {
+        var payload = JSONObject()
+        for _ in 0..<gen.int(8) {
+            let key = gen.int(3) == 0 ? "user_id" : gen.string()
+            if payload[key] == nil { payload.members.append(.init(key: key, value: gen.value(depth: 1))) }
+        }
+        var members: [JSONObject.Member] = [.init(key: "event_type", value: .string(gen.string())), .init(key: "payload", value: .object(payload))]
+        if gen.int(2) == 0 { members.append(.init(key: "timestamp", value: .string("2026-12-03T10:00:00Z"))) }
+        if gen.int(4) == 0 { members.append(.init(key: gen.string(), value: gen.value(depth: 1))) }
+        if gen.int(2) == 0 { members.reverse() }
+        var text = JSONWriter.compact(.object(JSONObject(members)))
+        // Whitespace where JSON allows it, as files written by hand or by Python have.
+        if gen.int(2) == 0 { text = text.replacingOccurrences(of: ",\"", with: ", \"").replacingOccurrences(of: "\":", with: "\": ") }
+        return Array(text.utf8)
+    }
+
+    @Test func envelopesPackAsTheParserWouldPackThem() async {
+        await propertyCheck(count: 500, input: Gen.int(in: 0...Int.max)) { seed in
+            var gen = DocumentGenerator(seed: UInt64(seed))
+            check(envelope(&gen))
+        }
+    }
+
+    @Test func damagedEnvelopesAreRefusedWheneverTheParserRefusesThem() async {
+        await propertyCheck(count: 800, input: Gen.int(in: 0...Int.max)) { seed in
+            var gen = DocumentGenerator(seed: UInt64(seed))
+            var bytes = envelope(&gen)
+            for _ in 0..<(1 + gen.int(3)) where !bytes.isEmpty {
+                let i = gen.int(bytes.count)
+                switch gen.int(3) {
+                case 0: bytes.remove(at: i)
+                case 1: bytes.insert(Array(#"{}[]",:"\-+.e0xu"#.utf8)[gen.int(15)], at: i)
+                default: bytes[i] = UInt8(truncatingIfNeeded: gen.rng.next())
+                }
+            }
+            check(bytes)
+        }
+    }
+
+    @Test func theEdgesTheParserRefusesOrBoundsAreKept() {
+        // "event_type" is 10 bytes: keys count against the string limit too.
+        let tight = JSONParserLimits(maxDepth: 3, maxBytes: 200, maxStringBytes: 10)
+        let accepted = [
+            #"{"event_type":"a","payload":{"a":{"b":1}}}"#,           // depth 3
+            #"{"event_type":"a","payload":{"a":[1]}}"#,
+            #"{"event_type":"a","payload":{"k":"1234567890"}}"#,       // a string at the limit
+            #"{"event_type":"a","payload":{"k":"12345678\n"}}"#,
+            #"{"event_type":"a","payload":{"k":"\u00e9\u00e9\u00e9\u00e9\u00e9"}}"#,
+            #"{"event_type":"a","payload":{"x":-0,"y":0.5,"z":-9223372036854775808}}"#,
+            #"{"event_type":"a","payload":{"x":99999999999999999999}}"#, // beyond 64 bits: a double
+            #"{"event_type":"a","payload":{"\ud83d\ude00":true,"n":null,"f":false}}"#,
+            #" {"payload" : {} , "event_type":"a"} "#,
+        ]
+        let refused = [
+            #"{"event_type":"a","payload":{"a":{"b":{"c":1}}}}"#,     // depth 4
+            #"{"event_type":"a","payload":{"a":[[1]]}}"#,
+            #"{"event_type":"a","payload":{"k":"12345678901"}}"#,      // past the string limit
+            #"{"event_type":"a","payload":{"k":"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"}}"#,
+            #"{"event_type":"a","payload":{"a":1,"a":2}}"#,            // duplicate keys
+            #"{"event_type":"a","payload":{},"payload":{}}"#,
+            #"{"event_type":"a","payload":{"x":1e400}}"#,
+            #"{"event_type":"a","payload":{"t":nullx}}"#,
+            #"{"event_type":"a","payload":{"s":"\ud83d"}}"#,          // a lone surrogate
+            #"{"event_type":"a","payload":[1]}"#, #"{"payload":{}} x"#, #"[{"payload":{}}]"#, "",
+        ]
+        for text in accepted {
+            #expect(fast(Array(text.utf8), tight) != nil, "refused: \(text)")
+            check(Array(text.utf8), tight)
+        }
+        for text in refused {
+            #expect(fast(Array(text.utf8), tight) == nil, "accepted: \(text)")
+            check(Array(text.utf8), tight)
+        }
+        // A payload with many keys (the duplicate check changes method past 16), with a duplicate at the end.
+        let many = (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        check(Array(#"{"event_type":"a","payload":{\#(many)}}"#.utf8))
+        #expect(fast(Array(#"{"event_type":"a","payload":{\#(many)}}"#.utf8), .default) != nil)
+        #expect(fast(Array(#"{"event_type":"a","payload":{\#(many),"k3":0}}"#.utf8), .default) == nil)
+    }
+}
