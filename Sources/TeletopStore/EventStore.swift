@@ -231,7 +231,14 @@ public final class EventStore: Sendable {
                     var block = try await pool.read { db in try Int64.fetchOne(db, sql: oldest, arguments: [field]) }
                     while let current = block, current < below {
                         block = try await pool.write { db in
-                            try db.execute(sql: "DELETE FROM timeline_key WHERE field_id = ? AND block = ?", arguments: [field, current])
+                            // The oldest row kept is asked again in the delete's own transaction: batches
+                            // written since `below` was read may have brought rows back into the block
+                            // (a store emptied by retention starts its ids again at 1).
+                            try db.execute(sql: """
+                                DELETE FROM timeline_key WHERE field_id = ? AND block = ?
+                                AND block < coalesce((SELECT min(id) FROM event_row) >> ?, 9223372036854775807)
+                                """, arguments: [field, current, Self.keyBlockShift])
+                            guard db.changesCount > 0 else { return nil }
                             return try Int64.fetchOne(db, sql: oldest, arguments: [field])
                         }
                     }

@@ -21,7 +21,11 @@ struct JSONPackingPropertyTests {
     func check(_ bytes: [UInt8], _ limits: JSONParserLimits = .default) {
         let (a, b) = (fast(bytes, limits), slow(bytes, limits))
         let text = String(decoding: bytes, as: UTF8.self)
-        #expect((a == nil) == (b == nil), "one accepted and one refused: \(text)")
+        // The packer may leave to the parser a payload with a key beyond ASCII (it cannot
+        // compare those as the parser does), and only that: everything else, it answers alike.
+        let beyondASCII = bytes.contains { $0 >= 0x80 } || text.contains("\\u")
+        #expect(b != nil || a == nil, "the packer accepted what the parser refuses: \(text)")
+        #expect(a != nil || b == nil || beyondASCII, "the packer refused what the parser accepts: \(text)")
         if let a, let b {
             #expect(a.0 == b.0, "other members differ: \(text)")
             #expect(a.1 == b.1, "packed payload differs: \(text)")
@@ -78,7 +82,7 @@ struct JSONPackingPropertyTests {
             #"{"event_type":"a","payload":{"k":"\u00e9\u00e9\u00e9\u00e9\u00e9"}}"#,
             #"{"event_type":"a","payload":{"x":-0,"y":0.5,"z":-9223372036854775808}}"#,
             #"{"event_type":"a","payload":{"x":99999999999999999999}}"#, // beyond 64 bits: a double
-            #"{"event_type":"a","payload":{"\ud83d\ude00":true,"n":null,"f":false}}"#,
+            #"{"event_type":"a","payload":{"s":"\ud83d\ude00","n":null,"f":false}}"#,
             #" {"payload" : {} , "event_type":"a"} "#,
         ]
         let refused = [
@@ -87,6 +91,8 @@ struct JSONPackingPropertyTests {
             #"{"event_type":"a","payload":{"k":"12345678901"}}"#,      // past the string limit
             #"{"event_type":"a","payload":{"k":"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"}}"#,
             #"{"event_type":"a","payload":{"a":1,"a":2}}"#,            // duplicate keys
+            #"{"event_type":"a","payload":{"\u00e9":1,"e\u0301":2}}"#,  // duplicates as Strings: canonically equivalent
+            #"{"event_type":"a","payload":{"K":1,"\u212a":2}}"#,
             #"{"event_type":"a","payload":{},"payload":{}}"#,
             #"{"event_type":"a","payload":{"x":1e400}}"#,
             #"{"event_type":"a","payload":{"t":nullx}}"#,
@@ -100,6 +106,11 @@ struct JSONPackingPropertyTests {
         for text in refused {
             #expect(fast(Array(text.utf8), tight) == nil, "accepted: \(text)")
             check(Array(text.utf8), tight)
+        }
+        // Left to the parser, canonically equal keys are refused as duplicates, as they always were.
+        for text in [#"{"event_type":"a","payload":{"\u00e9":1,"e\u0301":2}}"#, #"{"event_type":"a","payload":{"K":1,"\u212a":2}}"#] {
+            guard case .failure(let error) = EventIngest.decode(Array(text.utf8)) else { Issue.record("accepted: \(text)"); continue }
+            #expect(error.issues.first?.message.contains("duplicate key") == true, "\(error.issues)")
         }
         // A payload with many keys (the duplicate check changes method past 16), with a duplicate at the end.
         let many = (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",")

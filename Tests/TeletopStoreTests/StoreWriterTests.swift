@@ -88,7 +88,8 @@ struct StoreWriterTests {
         // ...until a client waits on it: then it commits at once, with the client's event.
         let started = ContinuousClock.now
         #expect(await writer.write([httpEvent(user: "waiting")]) == .durable)
-        #expect(ContinuousClock.now - started < .seconds(10), "the client waited \(ContinuousClock.now - started)")
+        // One 2 ms step and a commit; a second leaves room for a loaded machine, and is still far below the window.
+        #expect(ContinuousClock.now - started < .seconds(1), "the client waited \(ContinuousClock.now - started)")
         #expect(writer.status.written == 3)
     }
 

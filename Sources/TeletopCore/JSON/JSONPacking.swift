@@ -112,6 +112,10 @@ extension ByteReader {
             var keyStart = lengthAt
             while out[keyStart] >= 0x80 { keyStart += 1 }
             let key = (keyStart + 1)..<out.count
+            // The parser refuses duplicates as Strings, which are equal when canonically
+            // equivalent ("\u00e9" and "e\u0301", "K" and the Kelvin sign): bytes say the
+            // same only for ASCII, so a key beyond it is left to the parser.
+            if out[key].contains(where: { $0 >= 0x80 }) { throw fail("a key beyond ASCII") }
             if keys.count < 16 {
                 for k in keys where k.count == key.count && out[k].elementsEqual(out[key]) { throw fail("duplicate key") }
             } else {
@@ -163,19 +167,10 @@ extension ByteReader {
         let open = index
         index += 1
         let start = index
-        // Fast path, as in `parseString`: plain ASCII with no escapes is copied straight out of the buffer.
-        while index < buffer.count {
-            let b = buffer[index]
-            if b == JSONByte.quote {
-                let length = index - start
-                if length > limits.maxStringBytes { throw tooLong(at: open) }
-                Self.appendVarint(UInt64(length), &out)
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<index]))
-                index += 1
-                return
-            }
-            if b == JSONByte.backslash || b < 0x20 || b >= 0x80 { break }
-            index += 1
+        if let plain = try scanPlainString(open: open) {
+            Self.appendVarint(UInt64(plain.count), &out)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[plain]))
+            return
         }
         try scanStringSlow(open: open, start: start)
         Self.appendVarint(UInt64(scratch.count), &out)

@@ -221,19 +221,30 @@ struct ByteReader {
         let open = index
         index += 1
         let start = index
-        // Fast path: plain ASCII with no escapes is copied straight out of the buffer.
+        if let plain = try scanPlainString(open: open) {
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[plain]), as: UTF8.self)
+        }
+        return try parseStringSlow(open: open, start: start)
+    }
+
+    /// The fast path, from just after the opening quote at `open`: a string of
+    /// plain ASCII with no escapes is its bytes in the buffer, and `index` moves
+    /// past its closing quote. nil leaves `index` at the first byte that needs
+    /// the slow path (an escape, a control character, non-ASCII, the end).
+    @inline(__always)
+    mutating func scanPlainString(open: Int) throws(JSONParseError) -> Range<Int>? {
+        let start = index
         while index < buffer.count {
             let b = buffer[index]
             if b == JSONByte.quote {
-                let length = index - start
-                if length > limits.maxStringBytes { throw tooLong(at: open) }
+                if index - start > limits.maxStringBytes { throw tooLong(at: open) }
                 index += 1
-                return String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<(index - 1)]), as: UTF8.self)
+                return start..<(index - 1)
             }
-            if b == JSONByte.backslash || b < 0x20 || b >= 0x80 { break }
+            if b == JSONByte.backslash || b < 0x20 || b >= 0x80 { return nil }
             index += 1
         }
-        return try parseStringSlow(open: open, start: start)
+        return nil
     }
 
     func tooLong(at offset: Int) -> JSONParseError {
