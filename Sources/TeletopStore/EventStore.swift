@@ -309,4 +309,3 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(path): \(message)" }
 }
-

@@ -72,17 +72,7 @@ extension ByteReader {
         case 0x74: try expectLiteral("true"); out.append(PackedPayload.Tag.trueValue.rawValue)
         case 0x66: try expectLiteral("false"); out.append(PackedPayload.Tag.falseValue.rawValue)
         case 0x6E: try expectLiteral("null"); out.append(PackedPayload.Tag.null.rawValue)
-        case JSONByte.minus, JSONByte.zero...JSONByte.nine:
-            switch try parseNumber() {
-            case .int(let i):
-                out.append(PackedPayload.Tag.int.rawValue)
-                Self.appendVarint(PackedPayload.zigzag(i), &out)
-            case .double(let d):
-                out.append(PackedPayload.Tag.double.rawValue)
-                let bits = d.bitPattern
-                for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: bits >> UInt64(8 * k))) }
-            default: throw fail("not a number")
-            }
+        case JSONByte.minus, JSONByte.zero...JSONByte.nine: PackedPayload.appendNumber(try parseNumber(), to: &out)
         default: throw unexpected(expecting: "a value")
         }
     }
@@ -107,11 +97,7 @@ extension ByteReader {
         while true {
             skipWhitespace()
             guard index < buffer.count, buffer[index] == JSONByte.quote else { throw unexpected(expecting: "a string key") }
-            let lengthAt = out.count
-            try packString(into: &out)
-            var keyStart = lengthAt
-            while out[keyStart] >= 0x80 { keyStart += 1 }
-            let key = (keyStart + 1)..<out.count
+            let key = try packString(into: &out)
             // The parser refuses duplicates as Strings, which are equal when canonically
             // equivalent ("\u00e9" and "e\u0301", "K" and the Kelvin sign): bytes say the
             // same only for ASCII, so a key beyond it is left to the parser.
@@ -134,7 +120,7 @@ extension ByteReader {
             if buffer[index] == JSONByte.closeBrace { index += 1; break }
             throw unexpected(expecting: "',' or '}'")
         }
-        Self.insertVarint(UInt64(keys.count), at: countAt, &out)
+        PackedPayload.insertVarint(UInt64(keys.count), at: countAt, &out)
     }
 
     mutating func packArray(depth: Int, into out: inout [UInt8]) throws(JSONParseError) {
@@ -159,36 +145,27 @@ extension ByteReader {
             if buffer[index] == JSONByte.closeBracket { index += 1; break }
             throw unexpected(expecting: "',' or ']'")
         }
-        Self.insertVarint(count, at: countAt, &out)
+        PackedPayload.insertVarint(count, at: countAt, &out)
     }
 
-    /// The string at `index` (its opening quote) as its UTF-8 length and bytes, unescaped.
-    mutating func packString(into out: inout [UInt8]) throws(JSONParseError) {
+    /// The string at `index` (its opening quote) as its UTF-8 length and bytes,
+    /// unescaped; returns where the bytes went in `out` (a key's, to compare).
+    @discardableResult
+    mutating func packString(into out: inout [UInt8]) throws(JSONParseError) -> Range<Int> {
         let open = index
         index += 1
         let start = index
+        let length: Int
         if let plain = try scanPlainString(open: open) {
-            Self.appendVarint(UInt64(plain.count), &out)
+            length = plain.count
+            PackedPayload.appendVarint(UInt64(length), &out)
             out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[plain]))
-            return
+        } else {
+            try scanStringSlow(open: open, start: start)
+            length = scratch.count
+            PackedPayload.appendVarint(UInt64(length), &out)
+            out.append(contentsOf: scratch)
         }
-        try scanStringSlow(open: open, start: start)
-        Self.appendVarint(UInt64(scratch.count), &out)
-        out.append(contentsOf: scratch)
-    }
-
-    @inline(__always) static func appendVarint(_ v: UInt64, _ out: inout [UInt8]) {
-        var v = v
-        while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
-    }
-
-    static func insertVarint(_ v: UInt64, at position: Int, _ out: inout [UInt8]) {
-        var bytes: [UInt8] = []
-        appendVarint(v, &bytes)
-        out.insert(contentsOf: bytes, at: position)
+        return (out.count - length)..<out.count
     }
 }

@@ -221,6 +221,39 @@ public struct PackedPayload: @unchecked Sendable, Equatable {
         }
     }
 
+    // MARK: writing into a growing array (`JSONPacking`: the size is known only at the end)
+
+    @inline(__always) static func appendVarint(_ v: UInt64, _ out: inout [UInt8]) {
+        var v = v
+        while v >= 0x80 {
+            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        out.append(UInt8(v))
+    }
+
+    /// A container's count, put in front of its members once they are written.
+    static func insertVarint(_ v: UInt64, at position: Int, _ out: inout [UInt8]) {
+        var bytes: [UInt8] = []
+        appendVarint(v, &bytes)
+        out.insert(contentsOf: bytes, at: position)
+    }
+
+    /// A number as `write` packs it (a parsed number is `.int` or `.double`).
+    static func appendNumber(_ v: JSONValue, to out: inout [UInt8]) {
+        switch v {
+        case .int(let i):
+            out.append(Tag.int.rawValue)
+            appendVarint(zigzag(i), &out)
+        case .double(let d):
+            out.append(Tag.double.rawValue)
+            let bits = d.bitPattern
+            for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: bits >> UInt64(8 * k))) }
+        default:
+            preconditionFailure("not a number: \(v)")
+        }
+    }
+
     // MARK: reading (only ever of bytes this type wrote)
 
     @inline(__always)
