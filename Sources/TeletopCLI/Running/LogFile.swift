@@ -28,11 +28,26 @@ enum LogFile {
 }
 
 extension LogFile {
-    /// Headless runs log to standard error (no screen to protect).
+    /// Headless runs log to standard error (no screen to protect). When that
+    /// is systemd's journal, each line carries its priority the journal's way
+    /// instead of a timestamp (the journal stamps lines itself).
     static func bootstrapStandardError() -> Logger {
         let sink = FileSink(handle: FileHandle.standardError)
-        LoggingSystem.bootstrap { label in FileLogHandler(label: label, sink: sink) }
+        let journal = isJournal(fd: STDERR_FILENO)
+        LoggingSystem.bootstrap { label in FileLogHandler(label: label, sink: sink, style: journal ? .journal : .stamped) }
         return Logger(label: "teletop")
+    }
+
+    /// Whether `fd` is the journal's stream: systemd names it in
+    /// `JOURNAL_STREAM` as "device:inode" (a stderr redirected elsewhere by
+    /// the unit or a shell does not match, and keeps the plain format).
+    static func isJournal(fd: Int32, environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        guard let stream = environment["JOURNAL_STREAM"] else { return false }
+        let parts = stream.split(separator: ":")
+        guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return false }
+        return UInt64(info.st_dev) == device && UInt64(info.st_ino) == inode
     }
 }
 
@@ -55,8 +70,16 @@ final class FileSink: @unchecked Sendable {
 }
 
 struct FileLogHandler: LogHandler {
+    enum Style {
+        /// "2026-12-03T14:00:00.000Z info teletop: …", for files and terminals.
+        case stamped
+        /// "<6>teletop: …": sd-daemon(3)'s priority prefix, for the journal.
+        case journal
+    }
+
     let label: String
     let sink: FileSink
+    var style = Style.stamped
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
 
@@ -68,8 +91,27 @@ struct FileLogHandler: LogHandler {
     func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
         let meta = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let time = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)).iso8601
-        sink.write("\(time) \(event.level) \(label): \(event.message)\(meta)\n")
+        // A message is one line: a newline inside it would start a record of its own in the journal.
+        let message = "\(event.message)".replacingOccurrences(of: "\n", with: "\\n")
+        switch style {
+        case .stamped:
+            let time = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)).iso8601
+            sink.write("\(time) \(event.level) \(label): \(message)\(meta)\n")
+        case .journal:
+            sink.write("<\(Self.priority(event.level))>\(label): \(message)\(meta)\n")
+        }
+    }
+
+    /// syslog's priorities, which the journal reads from the prefix.
+    static func priority(_ level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: 7
+        case .info: 6
+        case .notice: 5
+        case .warning: 4
+        case .error: 3
+        case .critical: 2
+        }
     }
 }
 

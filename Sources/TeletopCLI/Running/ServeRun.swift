@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TeletopCore
+import TeletopServer
 
 /// `serve` from its settings: the logger and its sources without the screen,
 /// until the end of input or a signal, then the summary and the exit status.
@@ -32,6 +33,10 @@ struct ServeRun {
             log.warning("nothing to ingest: give --stdin, --follow FILE, --sim-rate N, or serve the HTTP API; waiting for SIGINT/SIGTERM")
         }
         log.info("serve started", metadata: ["stdin": "\(input.readStdin)", "follow": "\(input.followPath ?? "-")", "sim_rate": "\(simRate)"])
+        // Under systemd (Type=notify): ready once the API listens and the store is started.
+        let systemd = SystemdNotify.fromEnvironment()
+        systemd?.send("READY=1\nSTATUS=" + Self.readyStatus(server: server, store: settings.store.path))
+        var watchdog = WatchdogPinger(systemd)
 
         var timeout = timespec(tv_sec: 0, tv_nsec: 50_000_000)
         var stoppedBy: Int32 = 0
@@ -39,7 +44,9 @@ struct ServeRun {
             let sig = sigtimedwait(&signals, nil, &timeout)
             if sig > 0 { stoppedBy = sig; break }
             if input.readStdin && input.followPath == nil && simRate == 0 && sources.finished { break }
+            watchdog?.tick()
         }
+        systemd?.send("STOPPING=1\nSTATUS=stopping: writing what is accepted to the store")
         sources.stop()
         sources.waitForReaders()
         // A last look, so an alert the final events raised is not lost with the process.
@@ -57,5 +64,11 @@ struct ServeRun {
         if summary.inputFailed { throw ExitCode(2) }
         if summary.unstored > 0 { throw ExitCode(3) }
         if summary.rejectedLines > 0 { throw ExitCode(1) }
+    }
+
+    /// systemd's one-line STATUS for `systemctl status`: where events come in, and the store.
+    static func readyStatus(server: TelemetryServer?, store: String?) -> String {
+        let api = server?.baseURL.map { "taking events at \($0)" } ?? "taking events (no HTTP API)"
+        return api + (store.map { "; store \($0)" } ?? "; in memory only")
     }
 }
