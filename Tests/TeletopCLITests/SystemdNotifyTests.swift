@@ -32,6 +32,11 @@ struct SystemdNotifyTests {
         #expect([Logger.Level.debug, .info, .notice, .warning, .error, .critical].map(FileLogHandler.priority) == [7, 6, 5, 4, 3, 2])
     }
 
+    @Test func aRecordIsOneLineMetadataIncluded() {
+        #expect(FileLogHandler.oneLine("store failed error=disk I/O error\nat page 3\r\nend\rx") == #"store failed error=disk I/O error\nat page 3\nend\rx"#)
+        #expect(FileLogHandler.oneLine("plain") == "plain")
+    }
+
     @Test func theJournalIsKnownByItsDeviceAndInode() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("teletop-journal-\(UUID())").path
         FileManager.default.createFile(atPath: path, contents: nil)

@@ -91,15 +91,22 @@ struct FileLogHandler: LogHandler {
     func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
         let meta = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        // A message is one line: a newline inside it would start a record of its own in the journal.
-        let message = "\(event.message)".replacingOccurrences(of: "\n", with: "\\n")
+        let text = Self.oneLine("\(event.message)\(meta)")
         switch style {
         case .stamped:
             let time = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)).iso8601
-            sink.write("\(time) \(event.level) \(label): \(message)\(meta)\n")
+            sink.write("\(time) \(event.level) \(label): \(text)\n")
         case .journal:
-            sink.write("<\(Self.priority(event.level))>\(label): \(message)\(meta)\n")
+            sink.write("<\(Self.priority(event.level))>\(label): \(text)\n")
         }
+    }
+
+    /// A record is one line, message and metadata alike (an error's text, a
+    /// webhook's answer): a line break inside would start a record of its own,
+    /// in the journal without its priority.
+    static func oneLine(_ text: String) -> String {
+        guard text.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return text }
+        return text.replacingOccurrences(of: "\r\n", with: "\\n").replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
     }
 
     /// syslog's priorities, which the journal reads from the prefix.
