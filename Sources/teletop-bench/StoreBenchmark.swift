@@ -2,10 +2,10 @@ import Foundation
 import TeletopCore
 import TeletopStore
 
-/// Raw store insert rate: contract-sized events written in batches of 4,096
-/// (the writer's largest), one transaction and fsync each, into a fresh file.
-/// Events per second, median of runs.
-func storeInsertThroughput(events: Int = 400_000, batch: Int = 4_096, runs: Int = 5) -> Double {
+/// Raw store insert rate: contract-sized events written in batches of the
+/// writer's largest (16,384), one transaction and fsync each, into a fresh
+/// file. Events per second, median of runs.
+func storeInsertThroughput(events: Int = 400_000, batch: Int = StoreWriter.Options().maxBatch, runs: Int = 5) -> Double {
     let logger = EventLogger(configuration: .init(ringCapacity: 16))
     let logged: [LoggedEvent] = (0..<events).map { i in
         let payload: JSONObject = ["user_id": .string("user_\(100 + i % 900)"), "chapter_id": .int(Int64(1 + i % 7)),

@@ -159,7 +159,7 @@ if run("lines") {
 }
 if run("store") {
     let insert = storeInsertThroughput()
-    print("store: batch insert, 4,096 per commit      \(fmt(insert / 1e3, 0)) k events/s  >= 300k events/s")
+    print("store: batch insert, 16,384 per commit     \(fmt(insert / 1e3, 0)) k events/s  >= 300k events/s")
     let export = storeExportThroughput()
     print("store: export read path (cursor)           \(fmt(export / 1e3, 0)) k events/s")
 }
