@@ -8,6 +8,9 @@ public final class NumbersMonitor: Sendable {
     private let subscription: EventSubscription
     private let task = Mutex<Task<Void, Never>?>(nil)
 
+    static let batch = 4_096
+    static let nap = Duration.milliseconds(50)
+
     public init(logger: EventLogger) {
         subscription = logger.subscribe(name: "numbers", capacity: 65_536)
     }
@@ -16,9 +19,15 @@ public final class NumbersMonitor: Sendable {
         let subscription = self.subscription
         let started = Task.detached { [self] in
             while !Task.isCancelled {
-                let batch = await subscription.next(max: 4_096)
+                let batch = await subscription.next(max: Self.batch)
                 if batch.isEmpty && subscription.isCancelled { return }
                 add(batch)
+                // The view reads these once a second. Taken as they come, a fast
+                // stream's events would wake this task (a futex call on the
+                // producer's thread and a thread switch here) every few events;
+                // after a short batch it naps instead and takes the next many at
+                // once. A full batch goes on at once, so the queue cannot fill.
+                if batch.count < Self.batch { try? await Task.sleep(for: Self.nap) }
             }
         }
         task.withLock { $0 = started }
