@@ -8,7 +8,7 @@ import TeletopCore
 /// One event as a collector's stream sent it.
 public struct RemoteEvent: Sendable {
     public var eventType: String
-    public var payload: JSONObject
+    public var payload: PackedPayload
     /// The collector's stamp.
     public var timestamp: Timestamp
     public var clientTimestamp: Timestamp?
@@ -227,8 +227,17 @@ public final class CollectorLink: Sendable {
     }
 
     private func decode(_ event: SSEParser.Event) -> RemoteEvent? {
-        guard let value = try? JSONParser.parse(event.data), case .object(let o) = value,
-              let type = o["event_type"]?.stringValue, case .object(let payload)? = o["payload"],
+        // The payload packed as it is read (no JSON tree for it: the mirror logs
+        // it packed); the parser only for a frame the packer refuses.
+        let o: JSONObject, payload: PackedPayload
+        if let (rest, packed) = event.data.withUnsafeBufferPointer({ JSONParser.parseObject($0, packing: "payload", limits: .default) }) {
+            (o, payload) = (rest, packed)
+        } else {
+            guard let value = try? JSONParser.parse(event.data), case .object(let whole) = value,
+                  case .object(let unpacked)? = whole["payload"] else { return nil }
+            (o, payload) = (whole, PackedPayload(unpacked))
+        }
+        guard let type = o["event_type"]?.stringValue,
               let stamp = o["timestamp"]?.stringValue.flatMap({ Timestamp(iso8601: $0) }) else { return nil }
         let millis = stamp.millisecondsSinceEpoch
         let fingerprint = Self.fingerprint(event.data)
@@ -267,9 +276,29 @@ public final class CollectorLink: Sendable {
     /// The event's identity at one stamp, to skip what a restarted collector
     /// sends again: its data less the sequence, which a restart renumbers.
     static func fingerprint(_ bytes: [UInt8]) -> UInt64 {
-        let marker = Array(#","sequence":"#.utf8)
-        let end = bytes.indices.first { bytes[$0...].starts(with: marker) } ?? bytes.count
-        return Fingerprint.of(bytes[..<end])
+        Fingerprint.of(bytes[..<sequenceOffset(bytes)])
+    }
+
+    private static let sequenceMarker = Array(#","sequence":"#.utf8)
+
+    /// Where `,"sequence":` starts (the end when it is absent). Called for
+    /// every event a dashboard receives: a comma-led memcmp, not a generic
+    /// slice comparison at every byte (that was a sixth of an attached
+    /// dashboard's thread at 50,000 events/s).
+    static func sequenceOffset(_ bytes: [UInt8]) -> Int {
+        let marker = sequenceMarker
+        guard bytes.count >= marker.count else { return bytes.count }
+        return bytes.withUnsafeBufferPointer { b in
+            marker.withUnsafeBufferPointer { m in
+                var i = 0
+                let last = b.count - m.count
+                while i <= last {
+                    if b[i] == 0x2C, memcmp(b.baseAddress! + i, m.baseAddress!, m.count) == 0 { return i }
+                    i += 1
+                }
+                return b.count
+            }
+        }
     }
 
     // MARK: the figures

@@ -54,4 +54,21 @@ struct RemoteTests {
         #expect(CollectorLink.fingerprint(a) == CollectorLink.fingerprint(b))
         #expect(CollectorLink.fingerprint(a) != CollectorLink.fingerprint(c))
     }
+
+    @Test func theSequenceIsFoundWhereverItIsAndOnlyWithItsComma() {
+        let frame = #"{"event_type":"x","payload":{"k":"v"},"timestamp":"t","sequence":5,"source":"http"}"#
+        #expect(CollectorLink.sequenceOffset(Array(frame.utf8)) == frame.utf8.count - #","sequence":5,"source":"http"}"#.utf8.count)
+        #expect(CollectorLink.sequenceOffset(Array(#","sequence":1}"#.utf8)) == 0)
+        // Without its comma it is not the marker.
+        #expect(CollectorLink.sequenceOffset(Array(#"{"sequence":1}"#.utf8)) == 14)
+        #expect(CollectorLink.sequenceOffset(Array("short".utf8)) == 5)
+        #expect(CollectorLink.sequenceOffset([]) == 0)
+        // Brute force over the old definition, on frames cut at every length.
+        let bytes = Array(frame.utf8), marker = Array(#","sequence":"#.utf8)
+        for n in 0...bytes.count {
+            let cut = Array(bytes[..<n])
+            let old = cut.indices.first { cut[$0...].starts(with: marker) } ?? cut.count
+            #expect(CollectorLink.sequenceOffset(cut) == old, "cut at \(n)")
+        }
+    }
 }

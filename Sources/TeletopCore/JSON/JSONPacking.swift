@@ -11,7 +11,7 @@ extension JSONParser {
     /// A top-level object with its member `packedKey` packed, when that member
     /// is an object, and the other members as values; nil when the document is
     /// not valid JSON, not an object, or its `packedKey` is not an object.
-    static func parseObject(_ buffer: UnsafeBufferPointer<UInt8>, packing packedKey: String,
+    public static func parseObject(_ buffer: UnsafeBufferPointer<UInt8>, packing packedKey: String,
                             limits: JSONParserLimits) -> (rest: JSONObject, packed: PackedPayload)? {
         guard buffer.count <= limits.maxBytes else { return nil }
         var reader = ByteReader(buffer: buffer, limits: limits)
