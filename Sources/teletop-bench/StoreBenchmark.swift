@@ -3,8 +3,8 @@ import TeletopCore
 import TeletopStore
 
 /// Raw store insert rate: contract-sized events written in batches of the
-/// writer's largest (16,384), one transaction and fsync each, into a fresh
-/// file. Events per second, median of runs.
+/// writer's largest (`StoreWriter.Options.maxBatch`), one transaction and
+/// fsync each, into a fresh file. Events per second, median of runs.
 func storeInsertThroughput(events: Int = 400_000, batch: Int = StoreWriter.Options().maxBatch, runs: Int = 5) -> Double {
     let logger = EventLogger(configuration: .init(ringCapacity: 16))
     let logged: [LoggedEvent] = (0..<events).map { i in
