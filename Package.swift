@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The contract, the logger and everything that decides what an event means.
@@ -45,6 +46,8 @@ let package = Package(
         .target(name: "TeletopStore", dependencies: [
             "TeletopCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
+            // The fleet's shared store (`--store postgres://…`).
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
 
         // The contract's HTTP API over the core (Hummingbird 2); the core knows nothing of it.

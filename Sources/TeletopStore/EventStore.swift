@@ -269,7 +269,7 @@ public final class EventStore: Sendable {
 /// A store failure in words a person can act on: which file, and what SQLite said.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
-        case full, locked, readOnly = "read-only", corrupt, cannotOpen = "cannot open", other
+        case full, locked, readOnly = "read-only", corrupt, cannotOpen = "cannot open", unavailable, other
     }
 
     public var path: String

@@ -87,7 +87,7 @@ public final class StoreWriter: Sendable {
     }
 
     struct State {
-        var store: EventStore?
+        var store: (any StoreBackend)?
         /// The failure behind `status.failure`, to hand to a reader as it is.
         var lastError: StoreError?
         /// Events taken from the queue for the batch being written (or retried).
@@ -101,7 +101,9 @@ public final class StoreWriter: Sendable {
         var historyRestored = false
     }
 
+    /// Where the store is, for status lines and errors (a PostgreSQL address without its password).
     public let path: String
+    public let address: StoreAddress
     public let options: Options
     let logger: EventLogger
     let subscription: EventSubscription
@@ -112,14 +114,20 @@ public final class StoreWriter: Sendable {
 
     /// Opens the store at `path` (a failure is reported in health and retried,
     /// never thrown), puts its history back into `logger`, and starts writing.
-    public init(path: String, logger: EventLogger, options: Options = Options(), log: Logger = Logger(label: "teletop.store")) {
+    public convenience init(path: String, logger: EventLogger, options: Options = Options(), log: Logger = Logger(label: "teletop.store")) {
+        self.init(address: .file(path), logger: logger, options: options, log: log)
+    }
+
+    public init(address: StoreAddress, logger: EventLogger, options: Options = Options(), log: Logger = Logger(label: "teletop.store")) {
+        self.address = address
+        let path = address.place
         self.path = path
         self.options = options
         self.logger = logger
         self.log = log
         state = Mutex(State(status: Status(path: path)))
-        var opened: Result<EventStore, StoreError>
-        if EventStore.needsUpgrade(path: path) {
+        var opened: Result<any StoreBackend, StoreError>
+        if address.needsUpgrade {
             // A big store takes a while to rebuild: in the write loop, with its
             // progress in the status, while the dashboard or server runs; a stop
             // waits for it (see `stop`).
@@ -127,7 +135,7 @@ public final class StoreWriter: Sendable {
             opened = .failure(StoreError(path: path, kind: .other, message: Self.upgradeText(StoreUpgrade.Progress(done: 0, total: 0))))
         } else {
             do {
-                opened = .success(try EventStore(path: path))
+                opened = .success(try address.open())
             } catch {
                 opened = .failure(error)
             }
@@ -140,7 +148,7 @@ public final class StoreWriter: Sendable {
         }
         subscription = logger.subscribe(name: "store", capacity: options.bufferCapacity, lossless: true, skipsStored: true)
         switch opened {
-        case .success(let store): adopt(store)
+        case .success(let store): adopt(store, stored: (store as? EventStore).flatMap { try? $0.count() })
         case .failure(let error): fail(error)
         }
         Task.detached(executorPreference: executor) { [self] in await self.writeLoop() }
@@ -148,7 +156,7 @@ public final class StoreWriter: Sendable {
     }
 
     /// Lifetime totals into the counters, the newest events into the feed.
-    static func restore(from store: EventStore, into logger: EventLogger, recent: Int, log: Logger) {
+    static func restore(from store: any StoreBackend, into logger: EventLogger, recent: Int, log: Logger) {
         do {
             let totals = try store.totals()
             logger.restoreTotals(accepted: totals.values.reduce(0, +), perType: totals)
@@ -158,6 +166,11 @@ public final class StoreWriter: Sendable {
         } catch {
             log.error("store history could not be read", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Why the store did not open (at start, or since): nil once it is open.
+    public var openFailure: StoreError? {
+        state.withLock { $0.store == nil ? $0.lastError : nil }
     }
 
     public var status: Status {
@@ -228,6 +241,10 @@ public final class StoreWriter: Sendable {
         var pending: [LoggedEvent] = []
         var backoff = options.retryInitial
         var giveUpAt: ContinuousClock.Instant?
+        // A store opened in `init` whose rows were not counted there (a database: the answer is awaited here).
+        if let store = state.withLock({ $0.store }), !(store is EventStore), let n = try? await store.storedCount() {
+            state.withLock { $0.status.eventsStored += n }
+        }
         while true {
             let (store, stopping, failing) = state.withLock { ($0.store, $0.stopping, $0.status.failure != nil) }
             if stopping && giveUpAt == nil { giveUpAt = .now + .seconds(5) }
@@ -363,12 +380,11 @@ public final class StoreWriter: Sendable {
 
     /// Takes an open store into use: its figures into the status, writes
     /// welcome again, health healthy.
-    private func adopt(_ store: EventStore) {
-        let stored = (try? store.count()) ?? 0
+    /// `stored` nil: counted by the write loop, which may wait for the answer.
+    private func adopt(_ store: any StoreBackend, stored: Int?) {
         state.withLock {
             $0.store = store
-            $0.status.eventsStored = stored
-            $0.status.sizeOnDisk = store.sizeOnDisk
+            if let stored { $0.status.eventsStored = stored }
             $0.status.failure = nil
             $0.lastError = nil
         }
@@ -395,7 +411,7 @@ public final class StoreWriter: Sendable {
             if !restored, let totals = try? store.totals() {
                 logger.restoreTotals(accepted: totals.values.reduce(0, +), perType: totals)
             }
-            adopt(store)
+            adopt(store, stored: try? await store.storedCount())
             state.withLock { $0.status.upgrade = nil }
             log.notice("store opened", metadata: ["path": "\(path)"])
             return true
@@ -407,12 +423,12 @@ public final class StoreWriter: Sendable {
 
     /// Opens the file on a thread of its own: an upgrade can take seconds,
     /// which must not hold one of the few threads every task shares.
-    private func open() async throws(StoreError) -> EventStore {
-        let path = path, options = options, log = log
-        let result = await withCheckedContinuation { (c: CheckedContinuation<Result<EventStore, StoreError>, Never>) in
+    private func open() async throws(StoreError) -> any StoreBackend {
+        let address = address, options = options, log = log
+        let result = await withCheckedContinuation { (c: CheckedContinuation<Result<any StoreBackend, StoreError>, Never>) in
             Thread.detachNewThread { [self] in
-                c.resume(returning: Result { () throws(StoreError) -> EventStore in
-                    try EventStore(path: path) { progress in
+                c.resume(returning: Result { () throws(StoreError) -> any StoreBackend in
+                    try address.open { progress in
                         let text = Self.upgradeText(progress)
                         self.state.withLock { $0.status.upgrade = progress; $0.status.failure = text }
                         log.notice("store upgrade", metadata: ["done": "\(progress.done)", "total": "\(progress.total)"])
@@ -439,7 +455,7 @@ public final class StoreWriter: Sendable {
             // itself in step with the state (a recovery between a read and a publish).
             publishHealth()
             guard let store = state.withLock({ $0.store }) else { continue }
-            let size = store.sizeOnDisk
+            let size = await store.storedBytes()
             state.withLock { $0.status.sizeOnDisk = size }
             // The write cache's bounds at work (a replay over many old minutes): say so.
             let evictions = store.cacheEvictions
@@ -453,7 +469,7 @@ public final class StoreWriter: Sendable {
                 do {
                     // Passes until one leaves nothing behind; not until nothing is unfolded,
                     // which, under steady ingest, is never.
-                    while try await store.fold(now: logger.clock.now()) >= EventStore.foldLimit {}
+                    while try await store.foldPass(now: logger.clock.now()) {}
                 } catch {
                     log.warning("folding aggregates failed; will try again", metadata: ["error": "\(error)"])
                 }
@@ -467,7 +483,7 @@ public final class StoreWriter: Sendable {
 
     /// Deletes beyond the retention limits in small transactions, so batches
     /// of new events are written between them.
-    func prune(_ store: EventStore) async {
+    func prune(_ store: any StoreBackend) async {
         do {
             try await store.pruneAggregates(now: logger.clock.now(), days: options.retainAggregatesDays)
         } catch {
@@ -476,7 +492,7 @@ public final class StoreWriter: Sendable {
         guard options.retainEvents != nil || options.retainDays != nil else { return }
         let before = options.retainDays.map { logger.clock.now().adding(milliseconds: -Int64($0) * 86_400_000) }
         do {
-            _ = try await store.prune(keep: options.retainEvents, before: before) { n in
+            _ = try await store.pruneRows(keep: options.retainEvents, before: before) { n in
                 state.withLock {
                     $0.status.pruned += UInt64(n)
                     $0.status.eventsStored = max(0, $0.status.eventsStored - n)
@@ -523,7 +539,7 @@ extension StoreWriter: DurabilityGate {
 /// The analytics view and `/api/telemetry/top` read through the writer, which
 /// knows whether the store is open right now.
 extension StoreWriter: AnalyticsSource {
-    func openStore() throws(StoreError) -> EventStore {
+    func openStore() throws(StoreError) -> any StoreBackend {
         let (store, lastError) = state.withLock { ($0.store, $0.lastError) }
         guard let store else { throw lastError ?? StoreError(path: path, message: "the store is not open") }
         return store

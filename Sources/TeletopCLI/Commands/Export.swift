@@ -21,6 +21,9 @@ struct Export: ParsableCommand {
     @Option(help: ArgumentHelp("The store to read.", discussion: "Default: $XDG_DATA_HOME/teletop/events.sqlite.", valueName: "path"))
     var db: String?
 
+    @Option(help: ArgumentHelp("A PostgreSQL store to read instead (postgres://USER[:PASS]@HOST[:PORT]/DB); also TELETOP_STORE.", valueName: "url"))
+    var store: String?
+
     @Option(name: .customLong("event-type"), help: ArgumentHelp("Only events of this type.", valueName: "type"))
     var eventType: String?
 
@@ -41,6 +44,7 @@ struct Export: ParsableCommand {
 
     /// Here, not in `run`, so a bad value is reported with export's own usage.
     func validate() throws {
+        if store != nil && db != nil { throw ValidationError("--store and --db name two stores; give one") }
         if let text = `where` {
             do { _ = try EventQuery.parse(text) } catch { throw ValidationError("--where \(text): \(error.description)") }
         }
@@ -57,6 +61,14 @@ struct Export: ParsableCommand {
         let filter = ExportFilter(eventType: eventType, since: since.flatMap { TimeArgument.parse($0, now: now) },
                                   until: until.flatMap { TimeArgument.parse($0, now: now) })
         let query = try `where`.map { text -> EventQuery in try EventQuery.parse(text) }
-        try Exporter(path: db ?? StoreLocation.defaultPath(), filter: filter, query: query, format: format, output: output).run()
+        let environment = ProcessInfo.processInfo.environment
+        let database = store ?? (db == nil ? environment["TELETOP_STORE"].flatMap { $0.isEmpty ? nil : $0 } : nil)
+        let address: StoreAddress
+        do {
+            address = try database.map(StoreAddress.parse) ?? .file(db ?? StoreLocation.defaultPath())
+        } catch {
+            throw commandFailure("teletop export: --store \(error.description)")
+        }
+        try Exporter(address: address, filter: filter, query: query, format: format, output: output).run()
     }
 }

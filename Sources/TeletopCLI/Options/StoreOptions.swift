@@ -9,6 +9,11 @@ struct StoreOptions: ParsableArguments {
                                valueName: "path"))
     var db: String?
 
+    @Option(help: ArgumentHelp("A PostgreSQL database shared by several collectors, instead of the SQLite file.",
+                               discussion: "postgres://USER[:PASS]@HOST[:PORT]/DB[?sslmode=disable|prefer|require]; also TELETOP_STORE.",
+                               valueName: "url"))
+    var store: String?
+
     @Flag(name: .customLong("in-memory"), help: "Store nothing on disk: history ends with the process.")
     var inMemory = false
 
@@ -32,10 +37,20 @@ struct StoreOptions: ParsableArguments {
             throw ValidationError("--retain-aggregates-days must be 1 to 36500, got \(retainAggregatesDays)")
         }
         if inMemory && db != nil { throw ValidationError("--in-memory and --db contradict each other; give one") }
+        if store != nil && db != nil { throw ValidationError("--store and --db name two stores; give one") }
+        if store != nil && inMemory { throw ValidationError("--store and --in-memory contradict each other; give one") }
+    }
+
+    /// `--store`, else TELETOP_STORE (unless --db or --in-memory says otherwise).
+    func database(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let store { return store }
+        guard db == nil, !inMemory, let text = environment["TELETOP_STORE"], !text.isEmpty else { return nil }
+        return text
     }
 
     var settings: StoreSettings {
-        StoreSettings(path: inMemory ? nil : db ?? StoreLocation.defaultPath(), retainEvents: retainEvents == 0 ? nil : retainEvents,
+        let database = database()
+        return StoreSettings(path: inMemory || database != nil ? nil : db ?? StoreLocation.defaultPath(), database: database, retainEvents: retainEvents == 0 ? nil : retainEvents,
                       retainDays: retainDays == 0 ? nil : retainDays, retainAggregatesDays: retainAggregatesDays, record: record)
     }
 }

@@ -6,7 +6,8 @@ import TeletopStore
 /// `teletop export`'s work: stored events streamed from a cursor through a
 /// small buffer, so memory stays flat however many there are.
 struct Exporter {
-    let path: String
+    let address: StoreAddress
+    var path: String { address.place }
     let filter: ExportFilter
     /// `--where`: evaluated on each row's payload (parsed only when there is a query).
     let query: EventQuery?
@@ -14,9 +15,9 @@ struct Exporter {
     let output: String?
 
     func run() throws {
-        let store: EventStore
+        let store: StoreReader
         do {
-            store = try EventStore(path: path, readOnly: true)
+            store = try StoreReader(address)
         } catch {
             throw commandFailure("teletop export: \(error.description)")
         }

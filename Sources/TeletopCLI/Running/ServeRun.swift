@@ -35,7 +35,7 @@ struct ServeRun {
         log.info("serve started", metadata: ["stdin": "\(input.readStdin)", "follow": "\(input.followPath ?? "-")", "sim_rate": "\(simRate)"])
         // Under systemd (Type=notify): ready once the API listens and the store is started.
         let systemd = SystemdNotify.fromEnvironment()
-        systemd?.send("READY=1\nSTATUS=" + Self.readyStatus(server: server, store: settings.store.path))
+        systemd?.send("READY=1\nSTATUS=" + Self.readyStatus(server: server, store: storage.writer?.path))
         var watchdog = WatchdogPinger(systemd)
 
         var timeout = timespec(tv_sec: 0, tv_nsec: 50_000_000)

@@ -42,6 +42,8 @@ struct HTTPSettings: Equatable {
 struct StoreSettings: Equatable {
     /// The SQLite file; nil: nothing stored (`--in-memory`).
     var path: String?
+    /// `--store`'s PostgreSQL address, as given (checked when the store starts); it replaces `path`.
+    var database: String?
     /// nil: no limit.
     var retainEvents: Int? = 1_000_000
     var retainDays: Int? = 30

@@ -19,6 +19,7 @@ extension StoreSettings {
                 throw commandFailure("teletop: --record \(record): \(error)")
             }
         }
+        if let database { return try startShared(database, logger: logger, log: log, recorder: recorder) }
         guard let path else { return Storage(writer: nil, recorder: recorder) }
         // A folder can never become the store: refuse it before anything starts
         // (a store that fails later is retried; this one never would succeed).
@@ -26,13 +27,38 @@ extension StoreSettings {
             recorder?.stop()
             throw commandFailure("teletop: --db \(path) is a folder; give the path of a store file (it is created if missing)")
         }
+        var options = writerOptions(logger)
+        if reportsUpgrade { options.upgradeProgress = UpgradeReport(path: path).hear }
+        let writer = StoreWriter(path: path, logger: logger, options: options, log: log)
+        return Storage(writer: writer, recorder: recorder)
+    }
+
+    func writerOptions(_ logger: EventLogger) -> StoreWriter.Options {
         var options = StoreWriter.Options()
         options.retainEvents = retainEvents
         options.retainDays = retainDays
         options.retainAggregatesDays = retainAggregatesDays
-        if reportsUpgrade { options.upgradeProgress = UpgradeReport(path: path).hear }
         options.restoreRecent = logger.configuration.ringCapacity
-        let writer = StoreWriter(path: path, logger: logger, options: options, log: log)
+        return options
+    }
+
+    /// A PostgreSQL store: a bad address, a refused login or a missing database
+    /// stops the command at once (exit 2: it would never heal by itself); a
+    /// server that is not up yet is waited for like any store fault.
+    private func startShared(_ text: String, logger: EventLogger, log: Logger, recorder: EventRecorder?) throws -> Storage {
+        let address: StoreAddress
+        do {
+            address = try StoreAddress.parse(text)
+        } catch {
+            recorder?.stop()
+            throw commandFailure("teletop: --store \(error.description)")
+        }
+        let writer = StoreWriter(address: address, logger: logger, options: writerOptions(logger), log: log)
+        if let failure = writer.openFailure, failure.kind == .cannotOpen || failure.kind == .readOnly {
+            writer.stop()
+            recorder?.stop()
+            throw commandFailure("teletop: --store \(failure.description)")
+        }
         return Storage(writer: writer, recorder: recorder)
     }
 }

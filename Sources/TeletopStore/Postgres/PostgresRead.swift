@@ -1,0 +1,261 @@
+import Foundation
+import PostgresNIO
+import TeletopCore
+
+/// Answers from the aggregates of every writer on the database, so each
+/// collector of a fleet answers for the whole fleet.
+extension PostgresStore: StoreBackend {
+    var place: String { address.redacted }
+    var cacheEvictions: Int { kept.withLock { $0.evicted } }
+
+    /// Runs a read on the readers' link and waits (see `PostgresLink.blocking`).
+    func read<T: Sendable>(_ query: PostgresQuery, _ body: @escaping @Sendable (PostgresRowSequence) async throws -> T) throws(StoreError) -> T {
+        let link = reads
+        return try PostgresLink.blocking { () throws(StoreError) -> T in
+            try await link.run { c in try await body(try await c.query(query, logger: PostgresLink.log)) }
+        }
+    }
+
+    public func totals() throws(StoreError) -> [String: UInt64] {
+        try read("SELECT event_type, sum(n)::int8 FROM agg_count WHERE level = 3 GROUP BY event_type") { rows in
+            var out: [String: UInt64] = [:]
+            for try await (type, n) in rows.decode((String, Int64).self) { out[type] = UInt64(max(0, n)) }
+            return out
+        }
+    }
+
+    public func recent(limit: Int) throws(StoreError) -> [(event: AnalyticsEvent, source: EventSource)] {
+        let rows = try read("SELECT event_type, ts, source, payload::text, client_ts FROM event_row ORDER BY id DESC LIMIT \(limit)") { rows in
+            try await rows.decode((String, Int64, Int16, String, Int64?).self).reduce(into: []) { $0.append($1) }
+        }
+        return rows.reversed().compactMap { row -> (AnalyticsEvent, EventSource)? in
+            guard case .object(let payload)? = try? JSONParser.parse(Array(row.3.utf8)) else { return nil }
+            let event = AnalyticsEvent(eventType: row.0, payload: payload, timestamp: Timestamp(millisecondsSinceEpoch: row.1),
+                                       clientTimestamp: row.4.map(Timestamp.init(millisecondsSinceEpoch:)))
+            return (event, EventSource(rawValue: UInt8(clamping: row.2)) ?? .replay)
+        }
+    }
+
+    func storedCount() async throws(StoreError) -> Int {
+        try await reads.run { c in
+            for try await n in try await c.query("SELECT count(*)::int8 FROM event_row", logger: PostgresLink.log).decode(Int64.self) { return Int(n) }
+            return 0
+        }
+    }
+
+    /// The tables and their indexes, as PostgreSQL counts them.
+    func storedBytes() async -> Int64 {
+        let sql: PostgresQuery = """
+            SELECT (coalesce(pg_total_relation_size(to_regclass('event_row')), 0) + coalesce(pg_total_relation_size(to_regclass('agg_count')), 0)
+                  + coalesce(pg_total_relation_size(to_regclass('agg_value')), 0))::int8
+            """
+        return (try? await reads.run { c in
+            for try await n in try await c.query(sql, logger: PostgresLink.log).decode(Int64.self) { return n }
+            return 0
+        }) ?? 0
+    }
+
+    /// Nothing to fold: each batch writes every level itself.
+    func foldPass(now: Timestamp) async throws(StoreError) -> Bool { false }
+
+    // MARK: analytics
+
+    /// A window's level and first bucket; nil seconds: the lifetime.
+    static func span(windowSeconds: Int?, now: Timestamp) -> (level: PostgresLevel, from: Int64) {
+        guard let seconds = windowSeconds else { return (.lifetime, 0) }
+        let start = AggregateTally.minute(of: now.adding(milliseconds: -Int64(seconds) * 1000))
+        // As in the SQLite store: minutes up to an hour, hours up to 8 days, then days.
+        if seconds <= 3_600 { return (.minute, start) }
+        if seconds <= 8 * 86_400 { return (.hour, PostgresLevel.hour.bucket(of: start)) }
+        return (.day, PostgresLevel.day.bucket(of: start))
+    }
+
+    public func top(_ query: TopQuery) throws -> TopResult {
+        if let problem = TopQuery.problem(withField: query.field) { throw StoreError(path: place, message: problem) }
+        let (level, from) = Self.span(windowSeconds: query.windowSeconds, now: query.now)
+        let type = query.eventType
+        let typeClause = type == nil ? "" : " AND event_type = $3"
+        var countBinds = PostgresBindings()
+        countBinds.append(level.rawValue); countBinds.append(from)
+        if let type { countBinds.append(type) }
+        let total = try read(PostgresQuery(unsafeSQL: "SELECT coalesce(sum(n), 0)::int8 FROM agg_count WHERE level = $1 AND bucket >= $2\(typeClause)",
+                                           binds: countBinds)) { rows in
+            for try await n in rows.decode(Int64.self) { return Int(n) }
+            return 0
+        }
+        var binds = PostgresBindings()
+        binds.append(level.rawValue); binds.append(from)
+        if let type { binds.append(type) } else { binds.appendNull() }
+        binds.append(query.field)
+        binds.append(Int64(max(1, query.limit)))
+        let filter = "field = $4 AND level = $1 AND bucket >= $2 AND ($3::text IS NULL OR event_type = $3)"
+        let values = try read(PostgresQuery(unsafeSQL: """
+            SELECT value, sum(n)::int8 AS c FROM agg_value WHERE \(filter) AND value <> ''
+            GROUP BY value ORDER BY c DESC, value COLLATE "C" LIMIT $5
+            """, binds: binds)) { rows in
+            try await rows.decode((String, Int64).self).reduce(into: [TopValue]()) { $0.append(TopValue(value: $1.0, count: Int($1.1))) }
+        }
+        var sumBinds = binds
+        sumBinds = PostgresBindings()
+        sumBinds.append(level.rawValue); sumBinds.append(from)
+        if let type { sumBinds.append(type) } else { sumBinds.appendNull() }
+        sumBinds.append(query.field)
+        let sums = try read(PostgresQuery(unsafeSQL: """
+            SELECT coalesce(sum(n), 0)::int8, coalesce(sum(n) FILTER (WHERE value = ''), 0)::int8 FROM agg_value WHERE \(filter)
+            """, binds: sumBinds)) { rows in
+            for try await (all, other) in rows.decode((Int64, Int64).self) { return (Int(all), Int(other)) }
+            return (0, 0)
+        }
+        return TopResult(values: values, total: total, withField: sums.0, other: sums.1)
+    }
+
+    public func perMinute(minutes: Int, now: Timestamp) throws -> [Int] {
+        let last = AggregateTally.minute(of: now)
+        return try series(level: .minute, eventType: nil, from: last - Int64(max(1, minutes)) + 1, now: now).map(\.count)
+    }
+
+    public func series(_ query: SeriesQuery) throws -> [SeriesPoint] {
+        let level: PostgresLevel = switch query.bucket {
+        case .minute: .minute
+        case .hour: .hour
+        case .day: .day
+        }
+        let nowMinute = AggregateTally.minute(of: query.now)
+        var from: Int64
+        if let seconds = query.window.seconds {
+            from = level.bucket(of: AggregateTally.minute(of: query.now.adding(milliseconds: -Int64(seconds) * 1000)))
+        } else {
+            from = try read(PostgresQuery(unsafeSQL: "SELECT min(bucket) FROM agg_count WHERE level = \(level.rawValue)")) { rows in
+                for try await first in rows.decode(Int64?.self) { return first }
+                return nil
+            } ?? level.bucket(of: nowMinute)
+        }
+        let width = AggregateLevel(query.bucket).minutes
+        from = max(from, level.bucket(of: nowMinute) - (EventStore.maxSeriesPoints - 1) * width)
+        return try series(level: level, eventType: query.eventType, from: from, now: query.now)
+    }
+
+    func series(level: PostgresLevel, eventType: String?, from: Int64, now: Timestamp) throws -> [SeriesPoint] {
+        let width: Int64 = switch level {
+        case .minute: 1
+        case .hour: 60
+        default: 1_440
+        }
+        let last = level.bucket(of: AggregateTally.minute(of: now))
+        let count = max(0, Int((last - from) / width) + 1)
+        var out = (0..<count).map { SeriesPoint(start: Timestamp(millisecondsSinceEpoch: (from + Int64($0) * width) * 60_000), count: 0) }
+        guard count > 0 else { return out }
+        var binds = PostgresBindings()
+        binds.append(level.rawValue); binds.append(from); binds.append(last)
+        if let eventType { binds.append(eventType) } else { binds.appendNull() }
+        let rows = try read(PostgresQuery(unsafeSQL: """
+            SELECT bucket, sum(n)::int8 FROM agg_count WHERE level = $1 AND bucket >= $2 AND bucket <= $3 AND ($4::text IS NULL OR event_type = $4)
+            GROUP BY bucket
+            """, binds: binds)) { rows in
+            try await rows.decode((Int64, Int64).self).reduce(into: [(Int64, Int64)]()) { $0.append($1) }
+        }
+        for (bucket, n) in rows {
+            let i = Int((bucket - from) / width)
+            if out.indices.contains(i) { out[i].count += Int(n) }
+        }
+        return out
+    }
+
+    // MARK: export
+
+    /// Pages of rows by id (keyset), so memory stays flat and each page is one short query.
+    func export(_ filter: ExportFilter, _ each: (ExportRow) throws -> Void) throws {
+        var after: Int64 = 0
+        while true {
+            var binds = PostgresBindings()
+            binds.append(after)
+            if let t = filter.eventType { binds.append(t) } else { binds.appendNull() }
+            if let s = filter.since { binds.append(s.millisecondsSinceEpoch) } else { binds.appendNull() }
+            if let u = filter.until { binds.append(u.millisecondsSinceEpoch) } else { binds.appendNull() }
+            let page = try read(PostgresQuery(unsafeSQL: """
+                SELECT id, event_type, ts, source, payload::text, client_ts FROM event_row
+                WHERE id > $1 AND ($2::text IS NULL OR event_type = $2) AND ($3::int8 IS NULL OR ts >= $3) AND ($4::int8 IS NULL OR ts < $4)
+                ORDER BY id LIMIT \(Self.exportPage)
+                """, binds: binds)) { rows in
+                try await rows.decode((Int64, String, Int64, Int16, String, Int64?).self).reduce(into: []) { $0.append($1) }
+            }
+            for row in page {
+                try each(ExportRow(eventType: row.1, timestamp: Timestamp(millisecondsSinceEpoch: row.2),
+                                   source: EventSource(rawValue: UInt8(clamping: row.3)), payloadJSON: row.4,
+                                   clientTimestamp: row.5.map(Timestamp.init(millisecondsSinceEpoch:))))
+            }
+            guard page.count == Self.exportPage, let last = page.last else { return }
+            after = last.0
+        }
+    }
+
+    static let exportPage = 2_000
+
+    // MARK: retention
+
+    /// Runs `body` holding the retention lock, or not at all when another
+    /// collector holds it (it is pruning the same rows). The lock is the
+    /// session's: a collector that dies mid-way lets go of it with its connection.
+    func withRetentionLock(_ body: () async throws(StoreError) -> Int) async throws(StoreError) -> Int {
+        let key = PostgresSchema.retentionLock
+        let got = try await writes.run { c in
+            for try await ok in try await c.query("SELECT pg_try_advisory_lock(\(key))", logger: PostgresLink.log).decode(Bool.self) { return ok }
+            return false
+        }
+        guard got else { return 0 }
+        let result: Result<Int, StoreError>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        _ = try? await writes.run { c in try await c.query("SELECT pg_advisory_unlock(\(key))", logger: PostgresLink.log); return () }
+        return try result.get()
+    }
+
+    func pruneAggregates(now: Timestamp, days: Int) async throws(StoreError) {
+        let nowMinute = AggregateTally.minute(of: now)
+        let minuteCut = nowMinute - EventStore.minuteRetention
+        let hourValueCut = nowMinute - EventStore.hourValueRetention
+        let dayCut = nowMinute - max(EventStore.dayRetentionFloor, Int64(days) * 1_440)
+        _ = try await withRetentionLock { () throws(StoreError) -> Int in
+            try await writes.run { c in
+                for (table, level, cut) in [("agg_value", 0, minuteCut), ("agg_count", 0, minuteCut), ("agg_value", 1, hourValueCut),
+                                            ("agg_count", 1, dayCut), ("agg_value", 2, dayCut), ("agg_count", 2, dayCut)] {
+                    try await c.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE level = \(level) AND bucket < \(cut)"), logger: PostgresLink.log)
+                }
+                return 0
+            }
+        }
+    }
+
+    func pruneRows(keep: Int?, before: Timestamp?, progress: (Int) -> Void) async throws(StoreError) -> Int {
+        try await withRetentionLock { () throws(StoreError) -> Int in
+            var deleted = 0
+            if let keep {
+                let cutoff = try await writes.run { c -> Int64? in
+                    for try await id in try await c.query("SELECT id FROM event_row ORDER BY id DESC OFFSET \(keep) LIMIT 1", logger: PostgresLink.log)
+                        .decode(Int64.self) { return id }
+                    return nil as Int64?
+                }
+                if let cutoff { deleted += try await deleteInChunks("id <= \(cutoff)", progress) }
+            }
+            if let before { deleted += try await deleteInChunks("ts < \(before.millisecondsSinceEpoch)", progress) }
+            return deleted
+        }
+    }
+
+    /// Small deletes, so batches commit between them.
+    private func deleteInChunks(_ condition: String, _ progress: (Int) -> Void) async throws(StoreError) -> Int {
+        var deleted = 0
+        while true {
+            let n = try await writes.run { c in
+                let rows = try await c.query(PostgresQuery(unsafeSQL: """
+                    WITH gone AS (DELETE FROM event_row WHERE id IN (SELECT id FROM event_row WHERE \(condition) LIMIT 5000) RETURNING 1)
+                    SELECT count(*)::int8 FROM gone
+                    """), logger: PostgresLink.log)
+                for try await n in rows.decode(Int64.self) { return Int(n) }
+                return 0
+            }
+            if n == 0 { return deleted }
+            deleted += n
+            progress(n)
+        }
+    }
+}

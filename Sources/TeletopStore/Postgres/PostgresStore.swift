@@ -1,0 +1,127 @@
+import Foundation
+import PostgresNIO
+import Synchronization
+import TeletopCore
+
+/// Accepted events in a PostgreSQL database that several collectors share.
+/// The same promises as the SQLite file: a batch and its aggregates commit in
+/// one statement (so one transaction and one WAL flush), and `insert` returns
+/// only once PostgreSQL says it committed.
+///
+/// Aggregates are written at every level (minute, hour, day, lifetime) with
+/// each batch instead of folded later: upserts per distinct value, on rows
+/// this writer alone owns (see `PostgresSchema`), so collectors writing at
+/// once never wait for one another's locks.
+public final class PostgresStore: Sendable {
+    public let address: PostgresAddress
+    /// This run's row in `teletop_writer` (0: read only, for export).
+    let writer: Int32
+    let writes: PostgresLink
+    let reads: PostgresLink
+    /// Per (level, bucket, type, field), the values this writer keeps as their own.
+    let kept = Mutex(KeptValues())
+    /// Each batch's number, written with it, so a commit whose answer was lost can be settled.
+    let batches = Atomic<Int64>(0)
+
+    /// Connects, migrates (unless `migrates` is false: export creates
+    /// nothing) and registers this run as a writer. Blocks: for the writer's
+    /// open and the commands, not for tasks.
+    public init(address: PostgresAddress, migrates: Bool = true) throws(StoreError) {
+        self.address = address
+        writes = PostgresLink(address: address, name: "writer")
+        reads = PostgresLink(address: address, name: "reader")
+        let link = writes
+        writer = try PostgresLink.blocking { () throws(StoreError) -> Int32 in
+            try await link.run { c in
+                guard migrates else {
+                    guard try await PostgresSchema.exists(c) else { throw Refusal("no teletop tables in this database (nothing was ever stored here)") }
+                    return 0
+                }
+                try await PostgresSchema.migrate(c)
+                let host = ProcessInfo.processInfo.hostName
+                for try await id in try await c.query("INSERT INTO teletop_writer (host) VALUES (\(host)) RETURNING id",
+                                                      logger: PostgresLink.log).decode(Int32.self) {
+                    return id
+                }
+                throw Refusal("PostgreSQL gave no writer id")
+            }
+        }
+    }
+
+    deinit {
+        writes.close()
+        reads.close()
+    }
+
+    /// A failure teletop itself decides on (an unknown schema version, no tables to export).
+    struct Refusal: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// What went wrong, in words that name the fix: the address, the password, the database.
+    static func storeError(_ address: PostgresAddress, _ error: any Error) -> StoreError {
+        let place = address.redacted
+        if let e = error as? StoreError { return e }
+        if let r = error as? Refusal { return StoreError(path: place, kind: .cannotOpen, message: r.description) }
+        guard let p = error as? PSQLError else {
+            if error is NIOConnectionError || error is ChannelError || error is IOError {
+                return StoreError(path: place, kind: .unavailable, message: "PostgreSQL is not answering at \(address.host):\(address.port) (\(error))")
+            }
+            return StoreError(path: place, kind: .other, message: "\(error)")
+        }
+        if let info = p.serverInfo {
+            let state = info[.sqlState] ?? ""
+            let said = info[.message] ?? "\(p.code)"
+            switch state {
+            case "28P01", "28000":
+                return StoreError(path: place, kind: .cannotOpen, message: "PostgreSQL refused the login of user \(address.user): \(said)")
+            case "3D000":
+                return StoreError(path: place, kind: .cannotOpen, message: "the database \(address.database) does not exist (create it, or name another): \(said)")
+            case "42501":
+                return StoreError(path: place, kind: .readOnly, message: "user \(address.user) may not write here: \(said)")
+            case "53100":
+                return StoreError(path: place, kind: .full, message: "PostgreSQL's disk is full: \(said)")
+            case "57P01", "57P02", "57P03", "53300", "08006", "08001", "08004":
+                return StoreError(path: place, kind: .unavailable, message: "PostgreSQL cannot take connections now: \(said)")
+            default:
+                return StoreError(path: place, kind: .other, message: "PostgreSQL: \(said) (SQLSTATE \(state))")
+            }
+        }
+        switch p.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown:
+            let cause = p.underlying.map { " (\($0))" } ?? ""
+            return StoreError(path: place, kind: .unavailable, message: "PostgreSQL is not answering at \(address.host):\(address.port)\(cause)")
+        case .sslUnsupported:
+            return StoreError(path: place, kind: .cannotOpen, message: "the server does not offer TLS, and sslmode=require asks for it")
+        case .authMechanismRequiresPassword:
+            return StoreError(path: place, kind: .cannotOpen, message: "PostgreSQL asks user \(address.user) for a password, and the address gives none")
+        default:
+            return StoreError(path: place, kind: .other, message: "PostgreSQL: \(p.code)")
+        }
+    }
+}
+
+/// The values this writer keeps under their own name per bucket group, so
+/// it knows without asking which new value is within the bound and which
+/// goes to "other". Only this writer writes its rows, so what it learns stays
+/// true; what it forgets (bounds, a failed commit) is read back when needed.
+struct KeptValues {
+    struct Group: Hashable {
+        var level: Int16
+        var bucket: Int64
+        var type: String
+        var field: String
+    }
+
+    var groups: [Group: Set<String>] = [:]
+    var values = 0
+    var evicted = 0
+    /// Held in memory at most (about 64 bytes each): beyond it the cache starts again.
+    static let maxValues = 400_000
+
+    mutating func forget() {
+        groups = [:]
+        values = 0
+    }
+}

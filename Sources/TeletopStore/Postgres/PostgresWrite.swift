@@ -1,0 +1,199 @@
+import Foundation
+import PostgresNIO
+import TeletopCore
+
+/// The aggregate levels in PostgreSQL: the SQLite store's three, and the
+/// lifetime (one bucket, 0) that answers `window=all` and the restored totals.
+enum PostgresLevel: Int16, CaseIterable {
+    case minute = 0, hour, day, lifetime
+
+    func bucket(of minute: Int64) -> Int64 {
+        switch self {
+        case .minute: AggregateLevel.minute.bucket(of: minute)
+        case .hour: AggregateLevel.hour.bucket(of: minute)
+        case .day: AggregateLevel.day.bucket(of: minute)
+        case .lifetime: 0
+        }
+    }
+
+    var valueLimit: Int { self == .lifetime ? AggregateLimits.valuesInLifetime : AggregateLimits.valuesPerBucket }
+}
+
+extension PostgresStore {
+    /// One batch: rows, counts and values in one statement (data-modifying
+    /// CTEs), so one round trip and one commit. A statement whose answer was
+    /// lost with the connection is settled by asking, once connected again,
+    /// whether this writer's last batch is the one sent.
+    public func insert(_ events: [LoggedEvent]) async throws(StoreError) {
+        guard !events.isEmpty else { return }
+        let seq = batches.add(1, ordering: .relaxed).newValue
+        let query = try await build(events, seq: seq)
+        do {
+            try await writes.run { c in try await c.query(query, logger: PostgresLink.log) }
+        } catch {
+            kept.withLock { $0.forget() }
+            guard error.kind == .unavailable else { throw error }
+            if try await settle(seq) { return }
+            throw error
+        }
+    }
+
+    /// After a lost answer: did the batch `seq` commit? Asks for up to 3 s
+    /// (the connection is made again); an answer never got is a failure.
+    func settle(_ seq: Int64) async throws(StoreError) -> Bool {
+        let writer = writer
+        for attempt in 0..<6 {
+            if attempt > 0 { try? await Task.sleep(for: .milliseconds(500)) }
+            do {
+                return try await writes.run { c in
+                    for try await last in try await c.query("SELECT last_batch FROM teletop_writer WHERE id = \(writer)",
+                                                            logger: PostgresLink.log).decode(Int64.self) {
+                        return last == seq
+                    }
+                    return false
+                }
+            } catch {
+                continue
+            }
+        }
+        PostgresLink.log.warning("a batch's commit could not be confirmed; it is written again when the store is back",
+                                 metadata: ["batch": "\(seq)"])
+        return false
+    }
+
+    /// The statement for a batch, its aggregates counted in memory first.
+    private func build(_ events: [LoggedEvent], seq: Int64) async throws(StoreError) -> PostgresQuery {
+        var types: [String] = [], stamps: [Int64] = [], sources: [Int16] = [], clients: [Int64] = [], payloads: [String] = []
+        types.reserveCapacity(events.count); stamps.reserveCapacity(events.count); sources.reserveCapacity(events.count)
+        clients.reserveCapacity(events.count); payloads.reserveCapacity(events.count)
+        var json: [UInt8] = []
+        var tally = AggregateTally()
+        for e in events {
+            types.append(e.eventType)
+            stamps.append(e.timestamp.millisecondsSinceEpoch)
+            sources.append(Int16(e.source.rawValue))
+            clients.append(e.clientTimestamp?.millisecondsSinceEpoch ?? Self.noClientStamp)
+            json.removeAll(keepingCapacity: true)
+            e.packedPayload.writeJSON(into: &json)
+            payloads.append(String(decoding: json, as: UTF8.self))
+            tally.add(e)
+        }
+        // Counts per level and bucket.
+        var counts: [KeptValues.Group: Int64] = [:]
+        for t in tally.typeCounts {
+            for level in PostgresLevel.allCases {
+                counts[KeptValues.Group(level: level.rawValue, bucket: level.bucket(of: t.minute), type: tally.types[Int(t.typeIndex)], field: ""),
+                       default: 0] += Int64(t.count)
+            }
+        }
+        // Values per level and bucket; "" is the field's other count.
+        var values: [KeptValues.Group: [String: Int64]] = [:]
+        for e in tally.entries {
+            let type = tally.types[Int(e.typeIndex)], field = tally.fieldName(e), value = tally.valueJSON(e) ?? ""
+            for level in PostgresLevel.allCases {
+                values[KeptValues.Group(level: level.rawValue, bucket: level.bucket(of: e.minute), type: type, field: field), default: [:]][value,
+                    default: 0] += Int64(e.count)
+            }
+        }
+        try await learn(Array(values.keys))
+        var vFields: [String] = [], vLevels: [Int16] = [], vBuckets: [Int64] = [], vTypes: [String] = [], vValues: [String] = [], vCounts: [Int64] = []
+        kept.withLock { cache in
+            for (group, byValue) in values {
+                var known = cache.groups[group] ?? []
+                var other: Int64 = 0
+                for (value, n) in byValue {
+                    var key = value
+                    if !value.isEmpty && !known.contains(value) {
+                        if known.count < PostgresLevel(rawValue: group.level)!.valueLimit {
+                            known.insert(value)
+                            cache.values += 1
+                        } else {
+                            key = ""
+                        }
+                    }
+                    if key.isEmpty { other += n; continue }
+                    vFields.append(group.field); vLevels.append(group.level); vBuckets.append(group.bucket); vTypes.append(group.type)
+                    vValues.append(key); vCounts.append(n)
+                }
+                if other > 0 {
+                    vFields.append(group.field); vLevels.append(group.level); vBuckets.append(group.bucket); vTypes.append(group.type)
+                    vValues.append(""); vCounts.append(other)
+                }
+                cache.groups[group] = known
+            }
+        }
+        var cLevels: [Int16] = [], cBuckets: [Int64] = [], cTypes: [String] = [], cCounts: [Int64] = []
+        for (group, n) in counts {
+            cLevels.append(group.level); cBuckets.append(group.bucket); cTypes.append(group.type); cCounts.append(n)
+        }
+        var binds = PostgresBindings(capacity: 20)
+        binds.append(writer)
+        binds.append(seq)
+        binds.append(types); binds.append(stamps); binds.append(sources); binds.append(clients); binds.append(payloads)
+        binds.append(cLevels); binds.append(cBuckets); binds.append(cTypes); binds.append(cCounts)
+        binds.append(vFields); binds.append(vLevels); binds.append(vBuckets); binds.append(vTypes); binds.append(vValues); binds.append(vCounts)
+        let sql = """
+            WITH r AS (
+                INSERT INTO event_row (event_type, ts, source, client_ts, payload, writer)
+                SELECT t, ts, s, nullif(c, \(Self.noClientStamp)), p::json, $1 FROM unnest($3::text[], $4::int8[], $5::int2[], $6::int8[], $7::text[]) AS u(t, ts, s, c, p)
+            ), k AS (
+                INSERT INTO agg_count (level, bucket, event_type, writer, n)
+                SELECT l, b, t, $1, n FROM unnest($8::int2[], $9::int8[], $10::text[], $11::int8[]) AS u(l, b, t, n)
+                ON CONFLICT (level, bucket, event_type, writer) DO UPDATE SET n = agg_count.n + excluded.n
+            ), v AS (
+                INSERT INTO agg_value (field, level, bucket, event_type, value, writer, n)
+                SELECT f, l, b, t, v, $1, n FROM unnest($12::text[], $13::int2[], $14::int8[], $15::text[], $16::text[], $17::int8[]) AS u(f, l, b, t, v, n)
+                ON CONFLICT (field, level, bucket, event_type, value, writer) DO UPDATE SET n = agg_value.n + excluded.n
+            )
+            UPDATE teletop_writer SET last_batch = $2 WHERE id = $1
+            """
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+
+    /// `client_ts` NULL, as an array element (arrays of optionals are not bound).
+    static let noClientStamp = Int64.min
+
+    /// Reads back the kept values of groups the cache does not hold (new to
+    /// this run, or forgotten), so the bound counts what the database holds.
+    private func learn(_ groups: [KeptValues.Group]) async throws(StoreError) {
+        let missing = kept.withLock { cache -> [KeptValues.Group] in
+            if cache.values > KeptValues.maxValues {
+                cache.evicted += cache.groups.count
+                cache.forget()
+            }
+            return groups.filter { cache.groups[$0] == nil }
+        }
+        guard !missing.isEmpty else { return }
+        let writer = writer
+        var binds = PostgresBindings()
+        binds.append(writer)
+        binds.append(missing.map(\.field)); binds.append(missing.map(\.level)); binds.append(missing.map(\.bucket)); binds.append(missing.map(\.type))
+        let query = PostgresQuery(unsafeSQL: """
+            SELECT a.field, a.level, a.bucket, a.event_type, a.value FROM unnest($2::text[], $3::int2[], $4::int8[], $5::text[]) AS g(f, l, b, t)
+            JOIN agg_value a ON a.field = g.f AND a.level = g.l AND a.bucket = g.b AND a.event_type = g.t AND a.writer = $1 AND a.value <> ''
+            """, binds: binds)
+        let found = try await writes.run { c in
+            var found: [KeptValues.Group: Set<String>] = [:]
+            for try await (field, level, bucket, type, value) in try await c.query(query, logger: PostgresLink.log)
+                .decode((String, Int16, Int64, String, String).self) {
+                found[KeptValues.Group(level: level, bucket: bucket, type: type, field: field), default: []].insert(value)
+            }
+            return found
+        }
+        kept.withLock { cache in
+            for g in missing {
+                let values = found[g] ?? []
+                cache.groups[g] = values
+                cache.values += values.count
+            }
+        }
+    }
+
+    public func probe(at now: Timestamp) async throws(StoreError) {
+        let writer = writer
+        try await writes.run { c in
+            try await c.query("UPDATE teletop_writer SET last_batch = last_batch WHERE id = \(writer)", logger: PostgresLink.log)
+            return ()
+        }
+    }
+}
