@@ -14,6 +14,8 @@ public struct CollectorStats: Sendable, Equatable {
     }
 
     public var instance: String?
+    /// The shared store's id: collectors reporting one fleet count one history (their totals are the fleet's).
+    public var fleet: String?
     public var startedAt: Timestamp?
     public var eventsLogged: UInt64
     public var rejected: UInt64
@@ -38,6 +40,7 @@ public struct CollectorStats: Sendable, Equatable {
         }
         func count(_ v: JSONValue?) -> UInt64 { UInt64(max(0, v?.intValue ?? 0)) }
         instance = o["instance"]?.stringValue
+        fleet = o["fleet"]?.stringValue
         startedAt = o["started_at"]?.stringValue.flatMap { Timestamp(iso8601: $0) }
         eventsLogged = UInt64(max(0, logged))
         rejected = count(o["rejected"])

@@ -102,7 +102,10 @@ public final class Fleet: Sendable {
             snap.health = HealthReport(status: .degraded, reasons: [], message: "waiting for the collectors' figures")
             return snap
         }
-        snap.eventsLogged = stats.reduce(0) { $0 + $1.eventsLogged }
+        // Lifetime totals: collectors of one fleet each report the fleet's (their
+        // shared store's), so a fleet counts once, at its newest figure; the
+        // rest are summed. Rates and rejections are each collector's own.
+        snap.eventsLogged = Self.lifetime(stats) { $0.eventsLogged }
         snap.totalAccepted = snap.eventsLogged
         snap.totalRejected = stats.reduce(0) { $0 + $1.rejected }
         snap.dropped = stats.reduce(0) { $0 + $1.dropped }
@@ -130,6 +133,10 @@ public final class Fleet: Sendable {
                 }
             }
         }
+        for i in types.indices {
+            let name = types[i].name
+            types[i].accepted = Self.lifetime(stats) { s in s.types.first { $0.name == name }?.accepted ?? 0 }
+        }
         snap.types = types
         snap.lastEventAt = types.compactMap(\.lastEventAt).max()
         // Health: the worst of all, a line per collector. A collector this
@@ -156,6 +163,16 @@ public final class Fleet: Sendable {
         reasons.insert(.init(status: worst, text: message), at: 0)
         snap.health = HealthReport(status: worst, reasons: reasons, message: message)
         return snap
+    }
+
+    /// A lifetime figure over collectors: the largest per fleet, summed over fleets and lone collectors.
+    static func lifetime(_ stats: [CollectorStats], _ figure: (CollectorStats) -> UInt64) -> UInt64 {
+        var perFleet: [String: UInt64] = [:]
+        var alone: UInt64 = 0
+        for s in stats {
+            if let fleet = s.fleet { perFleet[fleet] = max(perFleet[fleet] ?? 0, figure(s)) } else { alone += figure(s) }
+        }
+        return perFleet.values.reduce(alone, +)
     }
 
     static func describe(_ state: CollectorLink.State) -> String {

@@ -16,9 +16,16 @@ public struct RemoteAnalytics: AnalyticsSource {
         self.only = only
     }
 
+    /// The connected collectors to ask, one per fleet: collectors sharing a
+    /// store answer from the same aggregates, which must be counted once.
     var links: [CollectorLink] {
         let o = only()
-        return fleet.links.filter { (o == nil || $0.index == o) && $0.status.state == .connected }
+        var fleets = Set<String>()
+        return fleet.links.filter { link in
+            guard (o == nil || link.index == o) && link.status.state == .connected else { return false }
+            guard let shared = link.status.stats?.fleet else { return true }
+            return fleets.insert(shared).inserted
+        }
     }
 
     static func window(seconds: Int?) -> AnalyticsWindow {

@@ -116,6 +116,8 @@ extension TelemetryRoutes {
         overall.append(("event_types", .array(types)))
         overall.append(("health", snap.healthResponse.jsonValue))
         overall.append(("sdk", sdkStatus))
+        // The store's fleet: collectors on one database report the same id, and their totals are the fleet's.
+        overall.append(("fleet", analytics?.fleet.map { .string($0) } ?? .null))
         return Self.json(.object(JSONObject(overall.map { .init(key: $0.0, value: $0.1) })), status: .ok)
     }
 }

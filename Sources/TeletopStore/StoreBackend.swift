@@ -16,6 +16,8 @@ protocol StoreBackend: AnalyticsSource {
     func totals() throws(StoreError) -> [String: UInt64]
     /// The newest `limit` events, oldest first, for the feed after a restart.
     func recent(limit: Int) throws(StoreError) -> [(event: AnalyticsEvent, source: EventSource)]
+    /// Lifetime counts per type written by other writers of a shared store (nil: there are none).
+    func othersTotals() async throws(StoreError) -> [String: UInt64]?
     /// Rows stored now.
     func storedCount() async throws(StoreError) -> Int
     /// Bytes the store takes (the file and its log; the database's tables).
@@ -93,6 +95,7 @@ extension EventStore: StoreBackend {
     var place: String { path }
 
     func storedCount() async throws(StoreError) -> Int { try count() }
+    func othersTotals() async throws(StoreError) -> [String: UInt64]? { nil }
     func storedBytes() async -> Int64 { sizeOnDisk }
 
     func foldPass(now: Timestamp) async throws(StoreError) -> Bool {

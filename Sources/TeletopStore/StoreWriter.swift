@@ -99,6 +99,9 @@ public final class StoreWriter: Sendable {
         var finished = false
         /// The store's totals are in the logger's counters (they are added once).
         var historyRestored = false
+        /// A shared store: the other writers' lifetime counts already added to the
+        /// logger's counters (at restore, then as they grow), so its totals are the fleet's.
+        var othersCounted: [String: UInt64] = [:]
     }
 
     /// Where the store is, for status lines and errors (a PostgreSQL address without its password).
@@ -143,8 +146,8 @@ public final class StoreWriter: Sendable {
         // History goes into the logger before the subscription starts, so restored
         // events are not written again.
         if case .success(let store) = opened {
-            Self.restore(from: store, into: logger, recent: options.restoreRecent, log: log)
-            state.withLock { $0.historyRestored = true }
+            let totals = Self.restore(from: store, into: logger, recent: options.restoreRecent, log: log)
+            state.withLock { $0.historyRestored = true; $0.othersCounted = totals }
         }
         subscription = logger.subscribe(name: "store", capacity: options.bufferCapacity, lossless: true, skipsStored: true)
         switch opened {
@@ -156,16 +159,35 @@ public final class StoreWriter: Sendable {
     }
 
     /// Lifetime totals into the counters, the newest events into the feed.
-    static func restore(from store: any StoreBackend, into logger: EventLogger, recent: Int, log: Logger) {
+    /// Returns the totals restored (this run has written nothing yet: all are others').
+    @discardableResult
+    static func restore(from store: any StoreBackend, into logger: EventLogger, recent: Int, log: Logger) -> [String: UInt64] {
         do {
             let totals = try store.totals()
             logger.restoreTotals(accepted: totals.values.reduce(0, +), perType: totals)
             let events = try store.recent(limit: recent)
             logger.restoreRecent(events.map(\.event), sources: events.map(\.source))
             log.info("store restored", metadata: ["events": "\(totals.values.reduce(0, +))", "feed": "\(events.count)"])
+            return totals
         } catch {
             log.error("store history could not be read", metadata: ["error": "\(error)"])
+            return [:]
         }
+    }
+
+    /// A shared store: what the other collectors wrote since the last look goes
+    /// into the counters, so this collector's totals (and `/stats`) are the fleet's.
+    private func countOthers(_ store: any StoreBackend) async {
+        guard let others = try? await store.othersTotals() else { return }
+        let grown = state.withLock { s -> [String: UInt64] in
+            var grown: [String: UInt64] = [:]
+            for (type, n) in others where n > s.othersCounted[type, default: 0] {
+                grown[type] = n - s.othersCounted[type, default: 0]
+                s.othersCounted[type] = n
+            }
+            return grown
+        }
+        if !grown.isEmpty { logger.restoreTotals(accepted: grown.values.reduce(0, +), perType: grown) }
     }
 
     /// Why the store did not open (at start, or since): nil once it is open.
@@ -410,6 +432,7 @@ public final class StoreWriter: Sendable {
             }
             if !restored, let totals = try? store.totals() {
                 logger.restoreTotals(accepted: totals.values.reduce(0, +), perType: totals)
+                state.withLock { $0.othersCounted = totals }
             }
             adopt(store, stored: try? await store.storedCount())
             state.withLock { $0.status.upgrade = nil }
@@ -457,6 +480,7 @@ public final class StoreWriter: Sendable {
             guard let store = state.withLock({ $0.store }) else { continue }
             let size = await store.storedBytes()
             state.withLock { $0.status.sizeOnDisk = size }
+            await countOthers(store)
             // The write cache's bounds at work (a replay over many old minutes): say so.
             let evictions = store.cacheEvictions
             if evictions > evictionsLogged {
@@ -549,4 +573,5 @@ extension StoreWriter: AnalyticsSource {
     public func perMinute(minutes: Int, now: Timestamp) throws -> [Int] { try openStore().perMinute(minutes: minutes, now: now) }
     public func series(_ query: SeriesQuery) throws -> [SeriesPoint] { try openStore().series(query) }
     public func timeline(_ query: TimelineQuery) throws -> TimelineResult { try openStore().timeline(query) }
+    public var fleet: String? { state.withLock { $0.store?.fleet } }
 }

@@ -47,6 +47,22 @@ struct RemoteTests {
         #expect(CollectorStats(try JSONParser.parse(Array(#"{"status": "ok"}"#.utf8))) == nil, "another server's JSON is not teletop's stats")
     }
 
+    /// Issue 18: collectors of one fleet each report the fleet's lifetime
+    /// totals; a view over several counts the fleet once, lone collectors in full.
+    @Test func aFleetsTotalsAreCountedOnceAndLoneCollectorsAreSummed() throws {
+        func stats(_ fleet: String?, _ logged: Int) throws -> CollectorStats {
+            let fleetJSON = fleet.map { "\"\($0)\"" } ?? "null"
+            return try #require(CollectorStats(try JSONParser.parse(Array("""
+                {"fleet": \(fleetJSON), "events_logged": \(logged), "event_types": [{"event_type": "a", "accepted": \(logged)}],
+                 "health": {"status": "healthy", "message": "ok"}}
+                """.utf8))))
+        }
+        let all = [try stats("f1", 100), try stats("f1", 103), try stats(nil, 7), try stats("f2", 5), try stats(nil, 1)]
+        #expect(all[0].fleet == "f1" && all[2].fleet == nil)
+        #expect(Fleet.lifetime(all) { $0.eventsLogged } == 103 + 7 + 5 + 1)
+        #expect(Fleet.lifetime(all) { $0.types[0].accepted } == 116)
+    }
+
     @Test func theFingerprintIgnoresTheSequenceARestartRenumbers() {
         let a = Array(#"{"event_type":"x","payload":{},"timestamp":"t","sequence":5,"source":"http"}"#.utf8)
         let b = Array(#"{"event_type":"x","payload":{},"timestamp":"t","sequence":1,"source":"http"}"#.utf8)

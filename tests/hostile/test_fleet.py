@@ -275,3 +275,31 @@ def test_a_missing_database_is_named_and_exits_2(tmp_path):
     out = bad_store_run(tmp_path, urlunsplit((u.scheme, u.netloc, "/teletop_none_here", u.query, "")))
     assert out.returncode == 2, (out.returncode, out.stderr)
     assert "the database teletop_none_here does not exist" in out.stderr, out.stderr
+
+
+def test_every_collector_answers_for_the_fleet(serve):
+    db, url = new_database()
+    a = serve("--store", url, name="a")
+    b = serve("--store", url, name="b")
+    for i in range(30):
+        assert a.log_event(contract_event(i)).status == 200
+    for i in range(20):
+        assert b.log_event(contract_event(100 + i)).status == 200
+    fleets = {s.request("GET", "/api/telemetry/stats").json()["fleet"] for s in (a, b)}
+    assert len(fleets) == 1 and None not in fleets, fleets
+    # Each collector's lifetime totals grow by the other's events too (read back once a second).
+    deadline = time.monotonic() + 15
+    while True:
+        logged = [s.request("GET", "/api/telemetry/stats").json()["events_logged"] for s in (a, b)]
+        if logged == [50, 50]:
+            break
+        assert time.monotonic() < deadline, f"lifetime totals are {logged}, not the fleet's 50"
+        time.sleep(0.2)
+    for s in (a, b):
+        top = s.request("GET", "/api/telemetry/top?field=chapter_id&window=all").json()
+        assert top["total"] == 50, top
+        series = s.request("GET", "/api/telemetry/series?bucket=minute&window=5m").json()
+        assert series["total"] == 50, series
+    # A third collector started later restores the fleet's totals.
+    c = serve("--store", url, name="c")
+    assert c.request("GET", "/api/telemetry/stats").json()["events_logged"] == 50

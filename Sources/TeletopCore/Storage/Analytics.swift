@@ -32,11 +32,16 @@ public protocol AnalyticsSource: Sendable {
     func series(_ query: SeriesQuery) throws -> [SeriesPoint]
     /// The stored events holding one value of an indexed field (`TimelineKey`).
     func timeline(_ query: TimelineQuery) throws -> TimelineResult
+    /// The shared store's identity when several collectors write one database:
+    /// collectors naming the same fleet answer for the same history, so a view
+    /// over several of them counts it once. nil: a store of this process alone.
+    var fleet: String? { get }
 }
 
 extension AnalyticsSource {
     /// A source with no events of its own to look up (attached: the collectors' aggregates).
     public func timeline(_ query: TimelineQuery) throws -> TimelineResult { TimelineResult(indexed: false) }
+    public var fleet: String? { nil }
 }
 
 /// The bucket sizes the aggregates keep: minutes for the last day, hours and

@@ -36,6 +36,19 @@ extension PostgresStore: StoreBackend {
         }
     }
 
+    /// Lifetime counts per type of every other writer (the other collectors, and this one's earlier runs).
+    func othersTotals() async throws(StoreError) -> [String: UInt64]? {
+        let writer = writer
+        return try await reads.run { c in
+            var out: [String: UInt64] = [:]
+            let sql: PostgresQuery = "SELECT event_type, sum(n)::int8 FROM agg_count WHERE level = 3 AND writer <> \(writer) GROUP BY event_type"
+            for try await (type, n) in try await c.query(sql, logger: PostgresLink.log).decode((String, Int64).self) {
+                out[type] = UInt64(max(0, n))
+            }
+            return out
+        }
+    }
+
     func storedCount() async throws(StoreError) -> Int {
         try await reads.run { c in
             for try await n in try await c.query("SELECT count(*)::int8 FROM event_row", logger: PostgresLink.log).decode(Int64.self) { return Int(n) }

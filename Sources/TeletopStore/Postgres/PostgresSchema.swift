@@ -25,6 +25,8 @@ enum PostgresSchema {
                 started_at timestamptz NOT NULL DEFAULT now(),
                 last_batch bigint NOT NULL DEFAULT 0
             );
+            CREATE TABLE teletop_fleet (id text NOT NULL);
+            INSERT INTO teletop_fleet (id) SELECT gen_random_uuid()::text;
             CREATE TABLE event_row (
                 id bigserial PRIMARY KEY,
                 event_type text NOT NULL,

@@ -16,6 +16,8 @@ public final class PostgresStore: Sendable {
     public let address: PostgresAddress
     /// This run's row in `teletop_writer` (0: read only, for export).
     let writer: Int32
+    /// `teletop_fleet`'s id, made with the schema: every collector on this database reports it.
+    public let fleet: String?
     let writes: PostgresLink
     let reads: PostgresLink
     /// Per (level, bucket, type, field), the values this writer keeps as their own.
@@ -31,17 +33,22 @@ public final class PostgresStore: Sendable {
         writes = PostgresLink(address: address, name: "writer")
         reads = PostgresLink(address: address, name: "reader")
         let link = writes
-        writer = try PostgresLink.blocking { () throws(StoreError) -> Int32 in
+        (writer, fleet) = try PostgresLink.blocking { () throws(StoreError) -> (Int32, String?) in
             try await link.run { c in
-                guard migrates else {
-                    guard try await PostgresSchema.exists(c) else { throw Refusal("no teletop tables in this database (nothing was ever stored here)") }
-                    return 0
+                if migrates {
+                    try await PostgresSchema.migrate(c)
+                } else if try await !PostgresSchema.exists(c) {
+                    throw Refusal("no teletop tables in this database (nothing was ever stored here)")
                 }
-                try await PostgresSchema.migrate(c)
+                var fleet: String?
+                for try await id in try await c.query("SELECT id FROM teletop_fleet LIMIT 1", logger: PostgresLink.log).decode(String.self) {
+                    fleet = id
+                }
+                guard migrates else { return (0, fleet) }
                 let host = ProcessInfo.processInfo.hostName
                 for try await id in try await c.query("INSERT INTO teletop_writer (host) VALUES (\(host)) RETURNING id",
                                                       logger: PostgresLink.log).decode(Int32.self) {
-                    return id
+                    return (id, fleet)
                 }
                 throw Refusal("PostgreSQL gave no writer id")
             }
