@@ -43,13 +43,14 @@ ticks=$(getconf CLK_TCK)
 cpu_of() { local sum=0; for pid in "$@"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$sum"; }
 pg_cpu() { local pids; pids=$(pgrep -u "$(stat -c %U "$TELETOP_PG_STATE/data")" postgres || true); [[ -z $pids ]] && { echo 0; return; }; cpu_of $pids; }
 
+# Starts a collector (not in a subshell: its PID and port go into `servers` and `ports`).
 start_serve() { # name, store flags...
     local name=$1; shift
     local port=$((20000 + RANDOM % 20000))
     "$bin" serve --port "$port" "$@" --log-file "$work/$name.log" > "$work/$name.out" 2>&1 &
     servers+=($!)
+    ports+=("$port")
     for _ in $(seq 200); do curl -fsS "http://127.0.0.1:$port/api/telemetry/health" >/dev/null 2>&1 && break; sleep 0.05; done
-    echo "$port"
 }
 
 echo "teletop fleet ingest ($(nproc) cores, $(date -u +%Y-%m-%d)), wrk -d${duration}s, contract example body, stored and acknowledged"
@@ -58,12 +59,12 @@ for mode in sqlite postgres postgres2; do
     servers=()
     ports=()
     case $mode in
-        sqlite) ports+=("$(start_serve a --db "$work/events.sqlite")") ;;
+        sqlite) start_serve a --db "$work/events.sqlite" ;;
         postgres|postgres2)
             db="bench_$mode"; psql_ -c "CREATE DATABASE $db" postgres
             url="postgres://teletop:teletop-secret@127.0.0.1:$pg_port/$db?sslmode=disable"
-            ports+=("$(start_serve a --store "$url")")
-            [[ $mode == postgres2 ]] && ports+=("$(start_serve b --store "$url")")
+            start_serve a --store "$url"
+            if [[ $mode == postgres2 ]]; then start_serve b --store "$url"; fi
             ;;
     esac
     conns=$((64 / ${#ports[@]}))

@@ -10,8 +10,11 @@
 #  3. In-process: teletop-bench's log(), parse, bytes per event and frame.
 #  4. Idle: the dashboard's CPU over 30 s without events, and its RSS with
 #     100,000 events retained.
+#  5. A fleet: stored HTTP ingest with one collector on SQLite, one on
+#     PostgreSQL and two on one PostgreSQL (scripts/bench-fleet.sh, which
+#     starts a private cluster from Debian's postgresql).
 # Every comparison runs ROUNDS times (3), alternating the contenders; the
-# table gives medians and ratios. Loopback only, bounded (~13 min), stops
+# table gives medians and ratios. Loopback only, bounded (~14 min), stops
 # everything it started. Not part of .ci/run. Installs wrk, goaccess, lnav
 # and tmux (Debian) and fastapi/uvicorn (a venv in .bench-venv).
 set -euo pipefail
@@ -81,7 +84,7 @@ start() {  # start NAME PORT
 }
 
 echo "teletop side-by-side benchmarks: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(date -u +%Y-%m-%d)"
-echo "1/4 HTTP ingest ($rounds rounds)"
+echo "1/5 HTTP ingest ($rounds rounds)"
 contenders=(teletop teletop-mem fastapi-1 fastapi-2)
 echo "round contender rps p50_ms p99_ms cpu_us_per_req rss_mib" > "$work/results"
 for round in $(seq "$rounds"); do
@@ -105,13 +108,13 @@ for round in $(seq "$rounds"); do
   done
 done
 
-echo "2/4 live ingest into a dashboard ($rounds rounds, ${live_seconds} s each)"
+echo "2/5 live ingest into a dashboard ($rounds rounds, ${live_seconds} s each)"
 python3 benchmarks/live_ingest.py "$bin" 20000,100000 "$live_seconds" "$rounds" "$work/live.json"
 
-echo "3/4 in-process (teletop-bench)"
+echo "3/5 in-process (teletop-bench)"
 "$(swift build -c release --show-bin-path)/teletop-bench" log1 log2 parse bytes frame | tee "$work/inprocess.txt" | tail -n +3
 
-echo "4/4 idle dashboard and RSS with 100,000 events retained"
+echo "4/5 idle dashboard and RSS with 100,000 events retained"
 socket="teletop-bench-$$"
 tmux_() { tmux -L "$socket" -f /dev/null "$@"; }
 tmux_ new-session -d -s keep sleep 3600
@@ -137,4 +140,7 @@ echo "$idle_cpu $idle_rss $retained_rss" > "$work/idle.txt"
 
 echo
 python3 benchmarks/summarise.py "$work/results" "$work/live.json" "$work/inprocess.txt" "$work/idle.txt" "$duration" "$rounds"
+echo
+echo "5/5 a fleet: one collector on SQLite, one on PostgreSQL, two on one PostgreSQL"
+BIN="$bin" DURATION="$duration" scripts/bench-fleet.sh
 echo "bench.sh took $(( (SECONDS - began) / 60 )) min $(( (SECONDS - began) % 60 )) s"

@@ -23,6 +23,10 @@ struct CommandParsingTests {
     @Test(arguments: [
         (["--in-memory", "--db", "/tmp/x.sqlite"], "--in-memory and --db contradict each other"),
         (["serve", "--in-memory", "--db", "/tmp/x.sqlite"], "--in-memory and --db contradict each other"),
+        (["serve", "--store", "postgres://a@db/t", "--db", "/tmp/x.sqlite"], "--store and --db name two stores; give one"),
+        (["--store", "postgres://a@db/t", "--in-memory"], "--store and --in-memory contradict each other"),
+        (["export", "--store", "postgres://a@db/t", "--db", "/tmp/x.sqlite"], "--store and --db name two stores; give one"),
+        (["replay", "f.jsonl", "--url", "http://127.0.0.1:7311", "--store", "postgres://a@db/t"], "--db and --store are for replaying into a dashboard"),
         (["--port", "70000"], "--port must be 0-65535, got 70000"),
         (["--ring", "0"], "--ring must be at least 1, got 0"),
         (["--ring-bytes", "1KiB"], "--ring-bytes must be at least 64KiB, got 1KiB"),
@@ -116,6 +120,19 @@ struct CommandSettingsTests {
                                  "--token", "secret", "--json"]).settings
         #expect(s.store == StoreSettings(path: "/tmp/s.sqlite", retainEvents: nil, retainDays: nil))
         #expect(s.http == HTTPSettings(port: 0, token: "secret") && s.json && s.simRate == 0 && s.logFile == nil)
+    }
+
+    /// Issue 18: `--store`, else TELETOP_STORE unless `--db` or `--in-memory` says otherwise.
+    @Test func aSharedStoreFromTheFlagOrTheEnvironment() throws {
+        let s = try Serve.parse(["--store", "postgres://ann@db/teletop"]).settings
+        #expect(s.store.database == "postgres://ann@db/teletop" && s.store.path == nil)
+        let environment = ["TELETOP_STORE": "postgres://ann@db/fleet"]
+        #expect(try StoreOptions.parse([]).database(environment: environment) == "postgres://ann@db/fleet")
+        #expect(try StoreOptions.parse(["--db", "/tmp/x.sqlite"]).database(environment: environment) == nil)
+        #expect(try StoreOptions.parse(["--in-memory"]).database(environment: environment) == nil)
+        #expect(try StoreOptions.parse([]).database(environment: [:]) == nil)
+        let replay = try Replay.parse(["f.jsonl", "--store", "postgres://ann@db/teletop"]).dashboardSettings
+        #expect(replay.store.database == "postgres://ann@db/teletop")
     }
 
     /// `replay FILE` opens a dashboard from settings, not by re-parsing flags.

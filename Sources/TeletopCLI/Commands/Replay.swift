@@ -46,10 +46,20 @@ struct Replay: ParsableCommand {
     @Option(help: ArgumentHelp("Without --url: store what is replayed in this SQLite file (default: keep nothing).", valueName: "path"))
     var db: String?
 
-    /// Without --url: a dashboard with no simulator and no HTTP API, storing only with --db.
+    @Option(help: ArgumentHelp("Without --url: store what is replayed in this PostgreSQL database (postgres://USER[:PASS]@HOST[:PORT]/DB).", valueName: "url"))
+    var store: String?
+
+    func validate() throws {
+        if store != nil && db != nil { throw ValidationError("--store and --db name two stores; give one") }
+        if url != nil && (store != nil || db != nil) {
+            throw ValidationError("--url sends to a running teletop, which stores what it takes: --db and --store are for replaying into a dashboard")
+        }
+    }
+
+    /// Without --url: a dashboard with no simulator and no HTTP API, storing only with --db or --store.
     var dashboardSettings: DashboardSettings {
         DashboardSettings(simEnabled: false, logFile: LogFile.defaultPath, http: nil,
-                          store: StoreSettings(path: db))
+                          store: StoreSettings(path: db, database: store))
     }
 
     func run() throws {

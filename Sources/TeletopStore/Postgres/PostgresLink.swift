@@ -11,6 +11,7 @@ final class PostgresLink: Sendable {
     let address: PostgresAddress
     let name: String
     private let connection = Mutex<PostgresConnection?>(nil)
+    private let connecting = Mutex<Task<PostgresConnection, any Error>?>(nil)
     private let nextID = Atomic<Int>(1)
     static let log = Logger(label: "teletop.store.postgres")
 
@@ -20,24 +21,36 @@ final class PostgresLink: Sendable {
     }
 
     /// The open connection, or a new one. A connection refused or timed out
-    /// surfaces as a `StoreError` naming the address.
+    /// surfaces as a `StoreError` naming the address. Callers that find none
+    /// at once share one attempt, so none closes a connection another just made.
     func connected() async throws(StoreError) -> PostgresConnection {
         if let c = connection.withLock({ $0 }), !c.isClosed { return c }
+        let attempt = connecting.withLock { slot -> Task<PostgresConnection, any Error> in
+            if let slot { return slot }
+            let new = Task { try await self.connect() }
+            slot = new
+            return new
+        }
+        defer { connecting.withLock { if $0 == attempt { $0 = nil } } }
         do {
-            var config = PostgresConnection.Configuration(host: address.host, port: address.port, username: address.user,
-                                                          password: address.password, database: address.database, tls: try tls())
-            config.options.connectTimeout = .seconds(3)
-            config.options.additionalStartupParameters = [("application_name", "teletop \(name)")]
-            let c = try await PostgresConnection.connect(configuration: config, id: nextID.add(1, ordering: .relaxed).oldValue, logger: Self.log)
-            let old = connection.withLock { slot -> PostgresConnection? in
-                defer { slot = c }
-                return slot
-            }
-            if let old { try? await old.close() }
-            return c
+            return try await attempt.value
         } catch {
             throw PostgresStore.storeError(address, error)
         }
+    }
+
+    private func connect() async throws -> PostgresConnection {
+        var config = PostgresConnection.Configuration(host: address.host, port: address.port, username: address.user,
+                                                      password: address.password, database: address.database, tls: try tls())
+        config.options.connectTimeout = .seconds(3)
+        config.options.additionalStartupParameters = [("application_name", "teletop \(name)")]
+        let c = try await PostgresConnection.connect(configuration: config, id: nextID.add(1, ordering: .relaxed).oldValue, logger: Self.log)
+        let old = connection.withLock { slot -> PostgresConnection? in
+            defer { slot = c }
+            return slot
+        }
+        if let old { try? await old.close() }
+        return c
     }
 
     private func tls() throws -> PostgresConnection.Configuration.TLS {
@@ -50,7 +63,11 @@ final class PostgresLink: Sendable {
 
     /// Runs `body` on the connection; a failure that broke the connection drops it, so the next use connects again.
     func run<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
-        let c = try await connected()
+        try await run(on: try await connected(), body)
+    }
+
+    /// The same on a connection already taken from `connected`.
+    func run<T: Sendable>(on c: PostgresConnection, _ body: (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
         do {
             return try await body(c)
         } catch {

@@ -27,9 +27,18 @@ extension PostgresStore {
     public func insert(_ events: [LoggedEvent]) async throws(StoreError) {
         guard !events.isEmpty else { return }
         let seq = batches.add(1, ordering: .relaxed).newValue
-        let query = try await build(events, seq: seq)
+        let query: PostgresQuery
+        let connection: PostgresConnection
         do {
-            try await writes.run { c in try await c.query(query, logger: PostgresLink.log) }
+            query = try await build(events, seq: seq)
+            // Not connected: the batch never left, so there is nothing to settle.
+            connection = try await writes.connected()
+        } catch {
+            kept.withLock { $0.forget() }
+            throw error
+        }
+        do {
+            try await writes.run(on: connection) { c in try await c.query(query, logger: PostgresLink.log) }
         } catch {
             kept.withLock { $0.forget() }
             guard error.kind == .unavailable else { throw error }
