@@ -270,6 +270,8 @@ public final class EventStore: Sendable {
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         case full, locked, readOnly = "read-only", corrupt, cannotOpen = "cannot open", unavailable, other
+        /// A shared store's COMMIT got no answer: the batch may be stored; it is sent again until that is known.
+        case unsettled
     }
 
     public var path: String

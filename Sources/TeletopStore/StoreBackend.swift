@@ -10,6 +10,10 @@ protocol StoreBackend: AnalyticsSource {
     var place: String { get }
     /// Writes a batch in one transaction, with its aggregates; returns once committed.
     func insert(_ events: [LoggedEvent]) async throws(StoreError)
+    /// A batch whose COMMIT got no answer (a shared store only): sends it again,
+    /// stored at most once. false: nothing was unsettled; true: it is stored now.
+    /// Throws `.unsettled` while that is still unknown, another error when it is known not to be.
+    func settle() async throws(StoreError) -> Bool
     /// One small write: does the store take writes now?
     func probe(at now: Timestamp) async throws(StoreError)
     /// Lifetime accepted counts per type (retention does not lower them).
@@ -40,11 +44,12 @@ public enum StoreAddress: Sendable, Equatable {
 
     /// `--store`'s text: a `postgres://` (or `postgresql://`) address, or a file path.
     public static func parse(_ text: String) throws(StoreError) -> StoreAddress {
-        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+        let lowered = text.lowercased()
+        if lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") {
             return .postgres(try PostgresAddress(text))
         }
         if text.contains("://") {
-            throw StoreError(path: text, kind: .cannotOpen,
+            throw StoreError(path: PostgresAddress.redact(text), kind: .cannotOpen,
                              message: "unknown kind of store address: expected postgres://USER[:PASS]@HOST[:PORT]/DB or a file path")
         }
         return .file(text)
@@ -57,8 +62,6 @@ public enum StoreAddress: Sendable, Equatable {
         case .postgres(let a): a.redacted
         }
     }
-
-    public var isShared: Bool { if case .postgres = self { true } else { false } }
 
     /// Whether opening rebuilds a store made by an older release (SQLite files only).
     var needsUpgrade: Bool {
@@ -96,6 +99,8 @@ extension EventStore: StoreBackend {
 
     func storedCount() async throws(StoreError) -> Int { try count() }
     func othersTotals() async throws(StoreError) -> [String: UInt64]? { nil }
+    /// A local commit always answers.
+    func settle() async throws(StoreError) -> Bool { false }
     func storedBytes() async -> Int64 { sizeOnDisk }
 
     func foldPass(now: Timestamp) async throws(StoreError) -> Bool {

@@ -261,6 +261,10 @@ public final class StoreWriter: Sendable {
     func writeLoop() async {
         // Logged events taken from the queue: retried until written.
         var pending: [LoggedEvent] = []
+        // A batch whose COMMIT got no answer (a shared store): its HTTP clients
+        // wait for the truth instead of a 503 that might be false, and its
+        // events are not written again until the store says whether they are in.
+        var unsettled: (direct: [DirectWrite], count: Int, started: ContinuousClock.Instant)?
         var backoff = options.retryInitial
         var giveUpAt: ContinuousClock.Instant?
         // A store opened in `init` whose rows were not counted there (a database: the answer is awaited here).
@@ -275,6 +279,30 @@ public final class StoreWriter: Sendable {
                 answer(takeDirect(), .notDurable(Self.refusalText(state.withLock { $0.status.failure } ?? "the store is not open")))
                 if !(await reopen()) {
                     if stopping { break }
+                    try? await Task.sleep(for: backoff)
+                    backoff = min(backoff * 2, options.retryMax)
+                }
+                continue
+            }
+            if let held = unsettled {
+                do {
+                    _ = try await store.settle()
+                    unsettled = nil
+                    let recovered = recordCommit(count: held.count, elapsed: ContinuousClock.now - held.started)
+                    answer(held.direct, .durable)
+                    pending = []
+                    backoff = options.retryInitial
+                    if recovered { endFailure() }
+                } catch {
+                    fail(error)
+                    if error.kind != .unsettled {
+                        // Known not stored: its clients hear so, its logged events are written again.
+                        unsettled = nil
+                        answer(held.direct, .notDurable(Self.refusalText(error.description)))
+                    } else if stopping && (giveUpAt.map { ContinuousClock.now > $0 } ?? true) {
+                        answer(held.direct, .notDurable("teletop is stopping, and whether these events were stored is not known (the store did not answer)"))
+                        break
+                    }
                     try? await Task.sleep(for: backoff)
                     backoff = min(backoff * 2, options.retryMax)
                 }
@@ -321,6 +349,13 @@ public final class StoreWriter: Sendable {
                 if recovered { endFailure() }
             } catch {
                 fail(error)
+                if error.kind == .unsettled {
+                    // Answered once settled (see the top of the loop).
+                    unsettled = (direct, batch.count, started)
+                    try? await Task.sleep(for: backoff)
+                    backoff = min(backoff * 2, options.retryMax)
+                    continue
+                }
                 answer(direct, .notDurable(Self.refusalText(error.description)))
                 if error.needsReopen { state.withLock { $0.store = nil } }
                 if stopping && (giveUpAt.map { ContinuousClock.now > $0 } ?? true) { break }

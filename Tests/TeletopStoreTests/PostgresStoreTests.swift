@@ -30,7 +30,7 @@ struct PostgresAddressTests {
         ("postgres://ann@db.example:abc/events", "got \"abc\""),
         ("postgres://ann@:5432/events", "the host is empty"),
         ("postgres://:pw@db/events", "the user is empty"),
-        ("postgres://ann@db/events?sslmode=maybe", "sslmode: expected disable, prefer or require, got \"maybe\""),
+        ("postgres://ann@db/events?sslmode=maybe", "sslmode: expected disable, prefer, require or verify-full, got \"maybe\""),
         ("postgres://ann@db/events?timeout=3", "unknown option \"timeout\""),
         ("mysql://ann@db/events", "unknown kind of store address"),
     ])
@@ -50,6 +50,13 @@ struct PostgresAddressTests {
             Issue.record("accepted")
         } catch {
             #expect(!error.description.contains("hunter2"), "\(error.description)")
+        }
+    }
+
+    /// Under CI the server is always there (`.ci/run` starts it): the suite below must not skip.
+    @Test func ciHasAServer() {
+        if ProcessInfo.processInfo.environment["CI"] != nil {
+            #expect(TestPostgres.available, "CI without TELETOP_TEST_POSTGRES: the PostgreSQL suite would be skipped")
         }
     }
 
@@ -161,7 +168,7 @@ struct PostgresStoreTests {
         let all = try await off { try store.top(TopQuery(eventType: nil, field: "user_id", windowSeconds: nil, now: Self.now)) }
         #expect(all.other == 0 && !all.approximate)
         // A new run (a new writer) reads back nothing of another's and keeps its own bound.
-        let rows = try TestPostgres.psql("SELECT count(*) FROM agg_value WHERE level = 0 AND field = 'user_id' AND value <> ''", database: store.address.database)
+        let rows = try await off { try TestPostgres.psql("SELECT count(*) FROM agg_value WHERE level = 0 AND field = 'user_id' AND value <> ''", database: store.address.database) }
         #expect(rows == "\(limit)")
     }
 
@@ -249,6 +256,74 @@ struct PostgresStoreTests {
         let silent = try #require(try await Self.openFailure(closed))
         #expect(silent.kind == .unavailable, "\(silent)")
         #expect(silent.message.contains("not answering at \(closed.host):1"), "\(silent)")
+    }
+
+    /// A batch whose COMMIT got no answer is sent again: once stored, never twice.
+    @Test func aBatchSentAgainIsStoredOnce() async throws {
+        let address = try await off { try TestPostgres.database() }
+        let store = try await off { try PostgresStore(address: address) }
+        try await store.insert((0..<3).map { Self.event($0) })
+        let events = (10..<14).map { Self.event($0) }
+        let statement = try await store.build(events, seq: store.batches.add(1, ordering: .relaxed).newValue)
+        // Unsettled and never sent (its first sending was lost before COMMIT): sending it stores it.
+        store.unsettled.withLock { $0 = statement }
+        #expect(try await store.settle())
+        #expect(try await store.storedCount() == 7)
+        // Unsettled after it did commit (its answer was lost): sending it again stores nothing.
+        store.unsettled.withLock { $0 = statement }
+        #expect(try await store.settle())
+        #expect(try await store.settle() == false, "nothing left to settle")
+        #expect(try await store.storedCount() == 7)
+        #expect(try await off { try store.totals() } == ["ai_block_used": 7])
+        // And the writer goes on after it.
+        try await store.insert([Self.event(20)])
+        #expect(try await store.storedCount() == 8)
+    }
+
+    /// PostgreSQL's text holds no NUL; the JSON contract allows one in a key or a type.
+    @Test func aNulInAKeyOrATypeDoesNotWedgeTheWriter() async throws {
+        let store = try await off { try PostgresStore(address: try TestPostgres.database()) }
+        var payload = aiEvent()
+        payload["a\u{0}b"] = .string("x\u{0}y")
+        let odd = LoggedEvent(sequence: 1, eventType: "odd\u{0}type", timestamp: Self.now, source: .http, unplanned: true,
+                              packedPayload: PackedPayload(payload))
+        try await store.insert([odd, Self.event(2)])
+        #expect(try await store.storedCount() == 2)
+        #expect(try await off { try store.totals() } == ["odd\\u0000type": 1, "ai_block_used": 1])
+        var exported: [ExportRow] = []
+        exported = try await off {
+            var rows: [ExportRow] = []
+            try StoreReader(.postgres(store.address)).export(ExportFilter()) { rows.append($0) }
+            return rows
+        }
+        #expect(exported.count == 2 && exported[0].payloadJSON.contains(#""x\u0000y""#), "\(exported.first?.payloadJSON ?? "")")
+    }
+
+    /// A server that accepts the connection and then says nothing is an outage after the deadline, not a hang.
+    @Test func aSilentServerIsUnavailableAfterTheDeadline() async throws {
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        listener.arguments = ["-c", """
+            import socket, sys, time
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+            print(s.getsockname()[1], flush=True)
+            held = []
+            deadline = time.time() + 60
+            s.settimeout(1)
+            while time.time() < deadline:
+                try: held.append(s.accept()[0])
+                except OSError: pass
+            """]
+        let out = Pipe()
+        listener.standardOutput = out
+        try listener.run()
+        defer { listener.terminate() }
+        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = try #require(Int(line))
+        let started = ContinuousClock.now
+        let failure = try #require(try await Self.openFailure(try PostgresAddress("postgres://ann@127.0.0.1:\(port)/x?sslmode=disable")))
+        #expect(failure.kind == .unavailable && failure.message.contains("127.0.0.1:\(port)"), "\(failure)")
+        #expect(ContinuousClock.now - started < .seconds(20))
     }
 
     @Test func retentionKeepsTheNewestAndTheTotals() async throws {

@@ -10,7 +10,7 @@ struct StoreOptions: ParsableArguments {
     var db: String?
 
     @Option(help: ArgumentHelp("A PostgreSQL database shared by several collectors, instead of the SQLite file.",
-                               discussion: "postgres://USER[:PASS]@HOST[:PORT]/DB[?sslmode=disable|prefer|require]; also TELETOP_STORE.",
+                               discussion: "postgres://USER[:PASS]@HOST[:PORT]/DB[?sslmode=disable|prefer|require|verify-full]; also TELETOP_STORE.",
                                valueName: "url"))
     var store: String?
 

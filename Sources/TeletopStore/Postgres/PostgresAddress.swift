@@ -1,12 +1,15 @@
 import Foundation
 
-/// `postgres://USER[:PASS]@HOST[:PORT]/DB[?sslmode=disable|prefer|require]`,
+/// `postgres://USER[:PASS]@HOST[:PORT]/DB[?sslmode=disable|prefer|require|verify-full]`,
 /// checked part by part so a mistake is named (which part, what was expected,
 /// what came) before anything connects. User and password may be
 /// percent-encoded (`p%40ss` for `p@ss`).
 public struct PostgresAddress: Sendable, Equatable {
+    /// As libpq's `sslmode`: `prefer` and `require` encrypt without checking
+    /// the certificate; `verify-full` checks it and the host name.
     public enum TLSMode: String, Sendable {
         case disable, prefer, require
+        case verifyFull = "verify-full"
     }
 
     public var user: String
@@ -71,8 +74,8 @@ public struct PostgresAddress: Sendable, Equatable {
         for pair in query.split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(kv[0]), value = kv.count == 2 ? String(kv[1]) : ""
-            guard key == "sslmode" else { throw bad("unknown option \(Self.quote(key)): the only one is sslmode=disable|prefer|require") }
-            guard let mode = TLSMode(rawValue: value) else { throw bad("sslmode: expected disable, prefer or require, got \(Self.quote(value))") }
+            guard key == "sslmode" else { throw bad("unknown option \(Self.quote(key)): the only one is sslmode=disable|prefer|require|verify-full") }
+            guard let mode = TLSMode(rawValue: value) else { throw bad("sslmode: expected disable, prefer, require or verify-full, got \(Self.quote(value))") }
             tls = mode
         }
     }

@@ -7,34 +7,60 @@ import Synchronization
 /// it breaks: a database that went away is tried again on the next use, so
 /// the writer's retries end an outage by themselves. Queries on one link run
 /// one after another (the writer has its own link; readers share another).
+///
+/// Every use has a deadline: a server that stops answering without closing
+/// the connection (a partition, a frozen host) costs `deadline`, not TCP's
+/// quarter of an hour; the connection is then closed and made again.
 final class PostgresLink: Sendable {
     let address: PostgresAddress
     let name: String
-    private let connection = Mutex<PostgresConnection?>(nil)
-    private let connecting = Mutex<Task<PostgresConnection, any Error>?>(nil)
+    let deadline: Duration
+    private struct Slot {
+        var connection: PostgresConnection?
+        var attempt: Task<PostgresConnection, any Error>?
+        var closed = false
+    }
+    private let slot = Mutex(Slot())
     private let nextID = Atomic<Int>(1)
     static let log = Logger(label: "teletop.store.postgres")
 
-    init(address: PostgresAddress, name: String) {
+    init(address: PostgresAddress, name: String, deadline: Duration = .seconds(10)) {
         self.address = address
         self.name = name
+        self.deadline = deadline
     }
+
+    deinit { close() }
 
     /// The open connection, or a new one. A connection refused or timed out
     /// surfaces as a `StoreError` naming the address. Callers that find none
-    /// at once share one attempt, so none closes a connection another just made.
+    /// share one attempt, so none closes a connection another just made.
     func connected() async throws(StoreError) -> PostgresConnection {
-        if let c = connection.withLock({ $0 }), !c.isClosed { return c }
-        let attempt = connecting.withLock { slot -> Task<PostgresConnection, any Error> in
-            if let slot { return slot }
+        let (open, attempt) = slot.withLock { s -> (PostgresConnection?, Task<PostgresConnection, any Error>?) in
+            if let c = s.connection, !c.isClosed { return (c, nil) }
+            if let a = s.attempt { return (nil, a) }
             let new = Task { try await self.connect() }
-            slot = new
-            return new
+            s.attempt = new
+            return (nil, new)
         }
-        defer { connecting.withLock { if $0 == attempt { $0 = nil } } }
+        if let open { return open }
+        guard let task = attempt else { throw StoreError(path: address.redacted, kind: .unavailable, message: "no connection") }
+        defer { slot.withLock { if $0.attempt == task { $0.attempt = nil } } }
+        // The TCP connect has its own timeout; a server that accepts and then says
+        // nothing (a frozen host, something else on the port) would not end it.
+        let deadline = deadline
+        let timer = Task {
+            try await Task.sleep(for: deadline)
+            task.cancel()
+        }
+        defer { timer.cancel() }
         do {
-            return try await attempt.value
+            return try await task.value
         } catch {
+            if task.isCancelled && !slot.withLock({ $0.closed }) {
+                throw StoreError(path: address.redacted, kind: .unavailable,
+                                 message: "PostgreSQL at \(address.host):\(address.port) did not answer the login within \(deadline)")
+            }
             throw PostgresStore.storeError(address, error)
         }
     }
@@ -43,33 +69,71 @@ final class PostgresLink: Sendable {
         var config = PostgresConnection.Configuration(host: address.host, port: address.port, username: address.user,
                                                       password: address.password, database: address.database, tls: try tls())
         config.options.connectTimeout = .seconds(3)
-        config.options.additionalStartupParameters = [("application_name", "teletop \(name)")]
+        config.options.additionalStartupParameters = [
+            ("application_name", "teletop \(name)"),
+            // A database whose default is SERIALIZABLE could fail a commit for a reason
+            // that has nothing to do with these rows: teletop's statements need no more than this.
+            ("default_transaction_isolation", "read committed"),
+            // A transaction left open by a collector that hangs does not hold its locks for ever.
+            ("idle_in_transaction_session_timeout", "60000"),
+        ]
         let c = try await PostgresConnection.connect(configuration: config, id: nextID.add(1, ordering: .relaxed).oldValue, logger: Self.log)
-        let old = connection.withLock { slot -> PostgresConnection? in
-            defer { slot = c }
-            return slot
+        let (old, closed) = slot.withLock { s -> (PostgresConnection?, Bool) in
+            if s.closed { return (nil, true) }
+            defer { s.connection = c }
+            return (s.connection, false)
+        }
+        if closed {
+            try? await c.close()
+            throw PostgresStore.Refusal("the store was closed")
         }
         if let old { try? await old.close() }
         return c
     }
 
+    /// libpq's meanings: `prefer` and `require` encrypt without checking the
+    /// certificate (a server's self-signed one is the usual case), `prefer`
+    /// also talks plainly to a server without TLS; `verify-full` checks the
+    /// certificate against the system's roots and the host name.
     private func tls() throws -> PostgresConnection.Configuration.TLS {
+        var unchecked = TLSConfiguration.makeClientConfiguration()
+        unchecked.certificateVerification = .none
         switch address.tls {
         case .disable: return .disable
-        case .prefer: return .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        case .require: return .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .prefer: return .prefer(try NIOSSLContext(configuration: unchecked))
+        case .require: return .require(try NIOSSLContext(configuration: unchecked))
+        case .verifyFull: return .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
         }
     }
 
     /// Runs `body` on the connection; a failure that broke the connection drops it, so the next use connects again.
-    func run<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
+    func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
         try await run(on: try await connected(), body)
     }
 
-    /// The same on a connection already taken from `connected`.
-    func run<T: Sendable>(on c: PostgresConnection, _ body: (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
+    struct DeadlinePassed: Error, CustomStringConvertible {
+        var deadline: Duration
+        var description: String { "PostgreSQL did not answer within \(deadline)" }
+    }
+
+    /// The same on a connection already taken from `connected`, within the link's deadline.
+    func run<T: Sendable>(on c: PostgresConnection, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
+        let deadline = deadline
         do {
-            return try await body(c)
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { try await body(c) }
+                group.addTask {
+                    try await Task.sleep(for: deadline)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                if let first = try await group.next(), let value = first { return value }
+                // The deadline came first: close the connection, so the query ends now (with an error) and the next use connects again.
+                forget(c)
+                throw DeadlinePassed(deadline: deadline)
+            }
+        } catch let passed as DeadlinePassed {
+            throw StoreError(path: address.redacted, kind: .unavailable, message: passed.description)
         } catch {
             let failure = PostgresStore.storeError(address, error)
             if failure.kind != .other || c.isClosed { forget(c) }
@@ -77,42 +141,28 @@ final class PostgresLink: Sendable {
         }
     }
 
-    /// `body` between BEGIN and COMMIT (ROLLBACK when it throws).
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
-        try await run { c in
-            try await c.query("BEGIN", logger: Self.log)
-            do {
-                let value = try await body(c)
-                try await c.query("COMMIT", logger: Self.log)
-                return value
-            } catch {
-                _ = try? await c.query("ROLLBACK", logger: Self.log)
-                throw error
-            }
-        }
-    }
-
     func forget(_ c: PostgresConnection) {
-        let dropped = connection.withLock { slot -> Bool in
-            guard slot === c else { return false }
-            slot = nil
+        let dropped = slot.withLock { s -> Bool in
+            guard s.connection === c else { return false }
+            s.connection = nil
             return true
         }
         // Held until closed: a connection let go of while still open trips PostgresNIO's check.
-        if dropped { c.close().whenComplete { _ in withExtendedLifetime(c) {} } }
+        if dropped || !c.isClosed { c.close().whenComplete { _ in withExtendedLifetime(c) {} } }
     }
 
     func close() {
-        let c = connection.withLock { slot -> PostgresConnection? in
-            defer { slot = nil }
-            return slot
+        let (c, attempt) = slot.withLock { s -> (PostgresConnection?, Task<PostgresConnection, any Error>?) in
+            defer { s.connection = nil; s.closed = true }
+            return (s.connection, s.attempt)
         }
+        attempt?.cancel()
         if let c { c.close().whenComplete { _ in withExtendedLifetime(c) {} } }
     }
 
     /// For the synchronous readers (`AnalyticsSource`, export): runs `body` on
     /// the shared threads and waits. Called from dispatch queues and the main
-    /// thread only, never from a task, so the wait holds no task thread.
+    /// thread only, never from a task's thread, so the wait holds none of them.
     static func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws(StoreError) -> T) throws(StoreError) -> T {
         let box = Mutex<Result<T, StoreError>?>(nil)
         let done = DispatchSemaphore(value: 0)

@@ -9,8 +9,9 @@ extension PostgresStore: StoreBackend {
     var cacheEvictions: Int { kept.withLock { $0.evicted } }
 
     /// Runs a read on the readers' link and waits (see `PostgresLink.blocking`).
-    func read<T: Sendable>(_ query: PostgresQuery, _ body: @escaping @Sendable (PostgresRowSequence) async throws -> T) throws(StoreError) -> T {
-        let link = reads
+    func read<T: Sendable>(_ query: PostgresQuery, on link: PostgresLink? = nil,
+                           _ body: @escaping @Sendable (PostgresRowSequence) async throws -> T) throws(StoreError) -> T {
+        let link = link ?? reads
         return try PostgresLink.blocking { () throws(StoreError) -> T in
             try await link.run { c in try await body(try await c.query(query, logger: PostgresLink.log)) }
         }
@@ -38,10 +39,10 @@ extension PostgresStore: StoreBackend {
 
     /// Lifetime counts per type of every other writer (the other collectors, and this one's earlier runs).
     func othersTotals() async throws(StoreError) -> [String: UInt64]? {
-        let writer = writer
+        let own = Array(Self.ownWriters.withLock { $0 })
         return try await reads.run { c in
             var out: [String: UInt64] = [:]
-            let sql: PostgresQuery = "SELECT event_type, sum(n)::int8 FROM agg_count WHERE level = 3 AND writer <> \(writer) GROUP BY event_type"
+            let sql: PostgresQuery = "SELECT event_type, sum(n)::int8 FROM agg_count WHERE level = 3 AND writer <> ALL(\(own)) GROUP BY event_type"
             for try await (type, n) in try await c.query(sql, logger: PostgresLink.log).decode((String, Int64).self) {
                 out[type] = UInt64(max(0, n))
             }
@@ -90,7 +91,7 @@ extension PostgresStore: StoreBackend {
         let typeClause = type == nil ? "" : " AND event_type = $3"
         var countBinds = PostgresBindings()
         countBinds.append(level.rawValue); countBinds.append(from)
-        if let type { countBinds.append(type) }
+        if let type { countBinds.append(Self.text(type)) }
         let total = try read(PostgresQuery(unsafeSQL: "SELECT coalesce(sum(n), 0)::int8 FROM agg_count WHERE level = $1 AND bucket >= $2\(typeClause)",
                                            binds: countBinds)) { rows in
             for try await n in rows.decode(Int64.self) { return Int(n) }
@@ -98,7 +99,7 @@ extension PostgresStore: StoreBackend {
         }
         var binds = PostgresBindings()
         binds.append(level.rawValue); binds.append(from)
-        if let type { binds.append(type) } else { binds.appendNull() }
+        if let type { binds.append(Self.text(type)) } else { binds.appendNull() }
         binds.append(query.field)
         binds.append(Int64(max(1, query.limit)))
         let filter = "field = $4 AND level = $1 AND bucket >= $2 AND ($3::text IS NULL OR event_type = $3)"
@@ -111,7 +112,7 @@ extension PostgresStore: StoreBackend {
         var sumBinds = binds
         sumBinds = PostgresBindings()
         sumBinds.append(level.rawValue); sumBinds.append(from)
-        if let type { sumBinds.append(type) } else { sumBinds.appendNull() }
+        if let type { sumBinds.append(Self.text(type)) } else { sumBinds.appendNull() }
         sumBinds.append(query.field)
         let sums = try read(PostgresQuery(unsafeSQL: """
             SELECT coalesce(sum(n), 0)::int8, coalesce(sum(n) FILTER (WHERE value = ''), 0)::int8 FROM agg_value WHERE \(filter)
@@ -160,7 +161,7 @@ extension PostgresStore: StoreBackend {
         guard count > 0 else { return out }
         var binds = PostgresBindings()
         binds.append(level.rawValue); binds.append(from); binds.append(last)
-        if let eventType { binds.append(eventType) } else { binds.appendNull() }
+        if let eventType { binds.append(Self.text(eventType)) } else { binds.appendNull() }
         let rows = try read(PostgresQuery(unsafeSQL: """
             SELECT bucket, sum(n)::int8 FROM agg_count WHERE level = $1 AND bucket >= $2 AND bucket <= $3 AND ($4::text IS NULL OR event_type = $4)
             GROUP BY bucket
@@ -176,20 +177,26 @@ extension PostgresStore: StoreBackend {
 
     // MARK: export
 
-    /// Pages of rows by id (keyset), so memory stays flat and each page is one short query.
+    /// Pages of rows by id (keyset), so memory stays flat and each page is one
+    /// short query, all in one REPEATABLE READ transaction on a connection of
+    /// its own: with several collectors, ids are taken before commits land, so
+    /// paging outside one snapshot could step past a batch that commits late.
     func export(_ filter: ExportFilter, _ each: (ExportRow) throws -> Void) throws {
+        let link = PostgresLink(address: address, name: "export", deadline: .seconds(60))
+        defer { link.close() }
+        _ = try read("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", on: link) { _ in 0 }
         var after: Int64 = 0
         while true {
             var binds = PostgresBindings()
             binds.append(after)
-            if let t = filter.eventType { binds.append(t) } else { binds.appendNull() }
+            if let t = filter.eventType { binds.append(Self.text(t)) } else { binds.appendNull() }
             if let s = filter.since { binds.append(s.millisecondsSinceEpoch) } else { binds.appendNull() }
             if let u = filter.until { binds.append(u.millisecondsSinceEpoch) } else { binds.appendNull() }
             let page = try read(PostgresQuery(unsafeSQL: """
                 SELECT id, event_type, ts, source, payload::text, client_ts FROM event_row
                 WHERE id > $1 AND ($2::text IS NULL OR event_type = $2) AND ($3::int8 IS NULL OR ts >= $3) AND ($4::int8 IS NULL OR ts < $4)
                 ORDER BY id LIMIT \(Self.exportPage)
-                """, binds: binds)) { rows in
+                """, binds: binds), on: link) { rows in
                 try await rows.decode((Int64, String, Int64, Int16, String, Int64?).self).reduce(into: []) { $0.append($1) }
             }
             for row in page {

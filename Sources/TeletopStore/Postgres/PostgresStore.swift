@@ -24,6 +24,8 @@ public final class PostgresStore: Sendable {
     let kept = Mutex(KeptValues())
     /// Each batch's number, written with it, so a commit whose answer was lost can be settled.
     let batches = Atomic<Int64>(0)
+    /// The statement of a batch whose COMMIT got no answer (see `settle`).
+    let unsettled = Mutex<PostgresQuery?>(nil)
 
     /// Connects, migrates (unless `migrates` is false: export creates
     /// nothing) and registers this run as a writer. Blocks: for the writer's
@@ -33,7 +35,22 @@ public final class PostgresStore: Sendable {
         writes = PostgresLink(address: address, name: "writer")
         reads = PostgresLink(address: address, name: "reader")
         let link = writes
-        (writer, fleet) = try PostgresLink.blocking { () throws(StoreError) -> (Int32, String?) in
+        do {
+            (writer, fleet) = try Self.open(link, migrates: migrates)
+        } catch where error.kind == .other {
+            // Refused by the database itself while making the tables (a read-only standby, a
+            // server older than 13, tables of another program): retrying will not change that.
+            throw StoreError(path: error.path, kind: .cannotOpen, message: "its teletop tables could not be made or read: \(error.message)")
+        }
+        if writer != 0 { Self.ownWriters.withLock { _ = $0.insert(writer) } }
+    }
+
+    /// The writer ids this process registered (one per open): another open's
+    /// counts are this collector's own, not the rest of the fleet's.
+    static let ownWriters = Mutex<Set<Int32>>([])
+
+    private static func open(_ link: PostgresLink, migrates: Bool) throws(StoreError) -> (Int32, String?) {
+        try PostgresLink.blocking { () throws(StoreError) -> (Int32, String?) in
             try await link.run { c in
                 if migrates {
                     try await PostgresSchema.migrate(c)
@@ -95,12 +112,19 @@ public final class PostgresStore: Sendable {
                 return StoreError(path: place, kind: .other, message: "PostgreSQL: \(said) (SQLSTATE \(state))")
             }
         }
+        if let tls = p.underlying, tls is NIOSSLError || tls is BoringSSLError {
+            return StoreError(path: place, kind: .cannotOpen, message: "TLS with \(address.host):\(address.port) failed (sslmode=\(address.tls.rawValue)): \(tls)")
+        }
         switch p.code {
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown:
             let cause = p.underlying.map { " (\($0))" } ?? ""
             return StoreError(path: place, kind: .unavailable, message: "PostgreSQL is not answering at \(address.host):\(address.port)\(cause)")
         case .sslUnsupported:
-            return StoreError(path: place, kind: .cannotOpen, message: "the server does not offer TLS, and sslmode=require asks for it")
+            return StoreError(path: place, kind: .cannotOpen, message: "the server does not offer TLS, and sslmode=\(address.tls.rawValue) asks for it")
+        case .failedToAddSSLHandler, .receivedUnencryptedDataAfterSSLRequest:
+            return StoreError(path: place, kind: .cannotOpen, message: "TLS with \(address.host):\(address.port) could not start (\(p.code))")
+        case .unsupportedAuthMechanism, .saslError:
+            return StoreError(path: place, kind: .cannotOpen, message: "PostgreSQL asks user \(address.user) to log in a way teletop cannot (\(p.code)); use scram-sha-256, md5 or password")
         case .authMechanismRequiresPassword:
             return StoreError(path: place, kind: .cannotOpen, message: "PostgreSQL asks user \(address.user) for a password, and the address gives none")
         default:

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import Synchronization
 import TeletopCore
 
 /// The aggregate levels in PostgreSQL: the SQLite store's three, and the
@@ -21,11 +22,17 @@ enum PostgresLevel: Int16, CaseIterable {
 
 extension PostgresStore {
     /// One batch: rows, counts and values in one statement (data-modifying
-    /// CTEs), so one round trip and one commit. A statement whose answer was
-    /// lost with the connection is settled by asking, once connected again,
-    /// whether this writer's last batch is the one sent.
+    /// CTEs) between BEGIN and COMMIT, so one transaction, and an answer only
+    /// once COMMIT is answered (PostgreSQL answers a lone statement before
+    /// its implicit commit). The statement is guarded by this writer's batch
+    /// number: sent twice, it stores once.
+    ///
+    /// Throws `.unsettled` when COMMIT was sent and no answer came (the
+    /// connection broke, the deadline passed): the batch may or may not be
+    /// stored, and `settle` finds out by sending it again.
     public func insert(_ events: [LoggedEvent]) async throws(StoreError) {
         guard !events.isEmpty else { return }
+        precondition(unsettled.withLock { $0 } == nil, "a batch is unsettled: settle() first")
         let seq = batches.add(1, ordering: .relaxed).newValue
         let query: PostgresQuery
         let connection: PostgresConnection
@@ -37,48 +44,64 @@ extension PostgresStore {
             kept.withLock { $0.forget() }
             throw error
         }
+        try await send(query, on: connection)
+    }
+
+    /// Sends a batch's statement in a transaction; on a lost COMMIT answer keeps it in `unsettled`.
+    private func send(_ query: PostgresQuery, on connection: PostgresConnection) async throws(StoreError) {
+        let commitSent = SentFlag()
         do {
-            try await writes.run(on: connection) { c in try await c.query(query, logger: PostgresLink.log) }
+            try await writes.run(on: connection) { c in
+                try await c.query("BEGIN", logger: PostgresLink.log)
+                do {
+                    try await c.query(query, logger: PostgresLink.log)
+                } catch {
+                    _ = try? await c.query("ROLLBACK", logger: PostgresLink.log)
+                    throw error
+                }
+                commitSent.set()
+                try await c.query("COMMIT", logger: PostgresLink.log)
+            }
+            unsettled.withLock { $0 = nil }
         } catch {
             kept.withLock { $0.forget() }
-            guard error.kind == .unavailable else { throw error }
-            if try await settle(seq) { return }
-            throw error
+            // A server's answer (an SQLSTATE) is definite: the transaction rolled back.
+            // Silence after COMMIT went out is not.
+            guard error.kind == .unavailable && commitSent.isSet else {
+                unsettled.withLock { $0 = nil }
+                throw error
+            }
+            unsettled.withLock { $0 = query }
+            throw StoreError(path: place, kind: .unsettled,
+                             message: "\(error.message); whether the last batch committed is not known yet, so it is sent again (once stored, never twice) until PostgreSQL answers")
         }
     }
 
-    /// After a lost answer: did the batch `seq` commit? Asks for up to 3 s
-    /// (the connection is made again); an answer never got is a failure.
-    func settle(_ seq: Int64) async throws(StoreError) -> Bool {
-        let writer = writer
-        for attempt in 0..<6 {
-            if attempt > 0 { try? await Task.sleep(for: .milliseconds(500)) }
-            do {
-                return try await writes.run { c in
-                    for try await last in try await c.query("SELECT last_batch FROM teletop_writer WHERE id = \(writer)",
-                                                            logger: PostgresLink.log).decode(Int64.self) {
-                        return last == seq
-                    }
-                    return false
-                }
-            } catch {
-                continue
-            }
+    /// A batch left unsettled by `insert`: sent again (its guard stores it at
+    /// most once). Returns false when nothing was unsettled, true once the
+    /// batch is known to be stored; throws `.unsettled` while that is still
+    /// unknown, another error when it is known not to be.
+    public func settle() async throws(StoreError) -> Bool {
+        guard let query = unsettled.withLock({ $0 }) else { return false }
+        let connection: PostgresConnection
+        do {
+            connection = try await writes.connected()
+        } catch {
+            throw StoreError(path: place, kind: .unsettled, message: "\(error.message); the last batch is not settled yet")
         }
-        PostgresLink.log.warning("a batch's commit could not be confirmed; it is written again when the store is back",
-                                 metadata: ["batch": "\(seq)"])
-        return false
+        try await send(query, on: connection)
+        return true
     }
 
     /// The statement for a batch, its aggregates counted in memory first.
-    private func build(_ events: [LoggedEvent], seq: Int64) async throws(StoreError) -> PostgresQuery {
+    func build(_ events: [LoggedEvent], seq: Int64) async throws(StoreError) -> PostgresQuery {
         var types: [String] = [], stamps: [Int64] = [], sources: [Int16] = [], clients: [Int64] = [], payloads: [String] = []
         types.reserveCapacity(events.count); stamps.reserveCapacity(events.count); sources.reserveCapacity(events.count)
         clients.reserveCapacity(events.count); payloads.reserveCapacity(events.count)
         var json: [UInt8] = []
         var tally = AggregateTally()
         for e in events {
-            types.append(e.eventType)
+            types.append(Self.text(e.eventType))
             stamps.append(e.timestamp.millisecondsSinceEpoch)
             sources.append(Int16(e.source.rawValue))
             clients.append(e.clientTimestamp?.millisecondsSinceEpoch ?? Self.noClientStamp)
@@ -91,14 +114,16 @@ extension PostgresStore {
         var counts: [KeptValues.Group: Int64] = [:]
         for t in tally.typeCounts {
             for level in PostgresLevel.allCases {
-                counts[KeptValues.Group(level: level.rawValue, bucket: level.bucket(of: t.minute), type: tally.types[Int(t.typeIndex)], field: ""),
+                counts[KeptValues.Group(level: level.rawValue, bucket: level.bucket(of: t.minute), type: Self.text(tally.types[Int(t.typeIndex)]), field: ""),
                        default: 0] += Int64(t.count)
             }
         }
         // Values per level and bucket; "" is the field's other count.
         var values: [KeptValues.Group: [String: Int64]] = [:]
         for e in tally.entries {
-            let type = tally.types[Int(e.typeIndex)], field = tally.fieldName(e), value = tally.valueJSON(e) ?? ""
+            let type = Self.text(tally.types[Int(e.typeIndex)]), field = tally.fieldName(e), value = tally.valueJSON(e) ?? ""
+            // A key holding NUL cannot be a PostgreSQL text, nor asked for by `/top` (letters, digits, _ and -).
+            if field.utf8.contains(0) { continue }
             for level in PostgresLevel.allCases {
                 values[KeptValues.Group(level: level.rawValue, bucket: level.bucket(of: e.minute), type: type, field: field), default: [:]][value,
                     default: 0] += Int64(e.count)
@@ -141,22 +166,43 @@ extension PostgresStore {
         binds.append(types); binds.append(stamps); binds.append(sources); binds.append(clients); binds.append(payloads)
         binds.append(cLevels); binds.append(cBuckets); binds.append(cTypes); binds.append(cCounts)
         binds.append(vFields); binds.append(vLevels); binds.append(vBuckets); binds.append(vTypes); binds.append(vValues); binds.append(vCounts)
+        // `w` moves this writer's batch number on, and only forward: a batch sent
+        // again after its first sending committed finds no row to move, so
+        // nothing below it is written twice. Its row lock also makes a second
+        // sending wait for a first one still in flight on a dead connection.
         let sql = """
-            WITH r AS (
+            WITH w AS (
+                UPDATE teletop_writer SET last_batch = $2 WHERE id = $1 AND last_batch < $2 RETURNING id
+            ), r AS (
                 INSERT INTO event_row (event_type, ts, source, client_ts, payload, writer)
                 SELECT t, ts, s, nullif(c, \(Self.noClientStamp)), p::json, $1 FROM unnest($3::text[], $4::int8[], $5::int2[], $6::int8[], $7::text[]) AS u(t, ts, s, c, p)
+                WHERE EXISTS (SELECT 1 FROM w)
             ), k AS (
                 INSERT INTO agg_count (level, bucket, event_type, writer, n)
                 SELECT l, b, t, $1, n FROM unnest($8::int2[], $9::int8[], $10::text[], $11::int8[]) AS u(l, b, t, n)
+                WHERE EXISTS (SELECT 1 FROM w)
                 ON CONFLICT (level, bucket, event_type, writer) DO UPDATE SET n = agg_count.n + excluded.n
             ), v AS (
                 INSERT INTO agg_value (field, level, bucket, event_type, value, writer, n)
                 SELECT f, l, b, t, v, $1, n FROM unnest($12::text[], $13::int2[], $14::int8[], $15::text[], $16::text[], $17::int8[]) AS u(f, l, b, t, v, n)
+                WHERE EXISTS (SELECT 1 FROM w)
                 ON CONFLICT (field, level, bucket, event_type, value, writer) DO UPDATE SET n = agg_value.n + excluded.n
             )
-            UPDATE teletop_writer SET last_batch = $2 WHERE id = $1
+            SELECT count(*) FROM w
             """
         return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+
+    /// PostgreSQL's text holds no NUL: an event type with one keeps it as JSON writes it (`\\u0000`).
+    static func text(_ s: String) -> String {
+        s.utf8.contains(0) ? s.replacingOccurrences(of: "\u{0}", with: "\\u0000") : s
+    }
+
+    /// Whether COMMIT went out, from the child task that sends it.
+    final class SentFlag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
     }
 
     /// `client_ts` NULL, as an array element (arrays of optionals are not bound).
