@@ -277,6 +277,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var kind: Kind
     public var message: String
+    /// The database server itself answered with this error (so, for a shared
+    /// store, what was sent is known not to be committed).
+    var serverAnswered = false
 
     public init(path: String, kind: Kind = .other, message: String) {
         self.path = path

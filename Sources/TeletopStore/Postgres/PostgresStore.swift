@@ -25,7 +25,7 @@ public final class PostgresStore: Sendable {
     /// Each batch's number, written with it, so a commit whose answer was lost can be settled.
     let batches = Atomic<Int64>(0)
     /// The statement of a batch whose COMMIT got no answer (see `settle`).
-    let unsettled = Mutex<PostgresQuery?>(nil)
+    let unsettled = Mutex<BatchStatement?>(nil)
 
     /// Connects, migrates (unless `migrates` is false: export creates
     /// nothing) and registers this run as a writer. Blocks: for the writer's
@@ -95,22 +95,9 @@ public final class PostgresStore: Sendable {
             return StoreError(path: place, kind: .other, message: "\(error)")
         }
         if let info = p.serverInfo {
-            let state = info[.sqlState] ?? ""
-            let said = info[.message] ?? "\(p.code)"
-            switch state {
-            case "28P01", "28000":
-                return StoreError(path: place, kind: .cannotOpen, message: "PostgreSQL refused the login of user \(address.user): \(said)")
-            case "3D000":
-                return StoreError(path: place, kind: .cannotOpen, message: "the database \(address.database) does not exist (create it, or name another): \(said)")
-            case "42501":
-                return StoreError(path: place, kind: .readOnly, message: "user \(address.user) may not write here: \(said)")
-            case "53100":
-                return StoreError(path: place, kind: .full, message: "PostgreSQL's disk is full: \(said)")
-            case "57P01", "57P02", "57P03", "53300", "08006", "08001", "08004":
-                return StoreError(path: place, kind: .unavailable, message: "PostgreSQL cannot take connections now: \(said)")
-            default:
-                return StoreError(path: place, kind: .other, message: "PostgreSQL: \(said) (SQLSTATE \(state))")
-            }
+            var failure = serverError(address, info, p)
+            failure.serverAnswered = true
+            return failure
         }
         if let tls = p.underlying, tls is NIOSSLError || tls is BoringSSLError {
             return StoreError(path: place, kind: .cannotOpen, message: "TLS with \(address.host):\(address.port) failed (sslmode=\(address.tls.rawValue)): \(tls)")
@@ -129,6 +116,27 @@ public final class PostgresStore: Sendable {
             return StoreError(path: place, kind: .cannotOpen, message: "PostgreSQL asks user \(address.user) for a password, and the address gives none")
         default:
             return StoreError(path: place, kind: .other, message: "PostgreSQL: \(p.code)")
+        }
+    }
+
+    /// An error PostgreSQL answered, by its SQLSTATE.
+    private static func serverError(_ address: PostgresAddress, _ info: PSQLError.ServerInfo, _ p: PSQLError) -> StoreError {
+        let place = address.redacted
+        let state = info[.sqlState] ?? ""
+        let said = info[.message] ?? "\(p.code)"
+        switch state {
+        case "28P01", "28000":
+            return StoreError(path: place, kind: .cannotOpen, message: "PostgreSQL refused the login of user \(address.user): \(said)")
+        case "3D000":
+            return StoreError(path: place, kind: .cannotOpen, message: "the database \(address.database) does not exist (create it, or name another): \(said)")
+        case "42501":
+            return StoreError(path: place, kind: .readOnly, message: "user \(address.user) may not write here: \(said)")
+        case "53100":
+            return StoreError(path: place, kind: .full, message: "PostgreSQL's disk is full: \(said)")
+        case "57P01", "57P02", "57P03", "53300", "08006", "08001", "08004":
+            return StoreError(path: place, kind: .unavailable, message: "PostgreSQL cannot take connections now: \(said)")
+        default:
+            return StoreError(path: place, kind: .other, message: "PostgreSQL: \(said) (SQLSTATE \(state))")
         }
     }
 }

@@ -27,14 +27,14 @@ extension PostgresStore {
     /// its implicit commit). The statement is guarded by this writer's batch
     /// number: sent twice, it stores once.
     ///
-    /// Throws `.unsettled` when COMMIT was sent and no answer came (the
-    /// connection broke, the deadline passed): the batch may or may not be
-    /// stored, and `settle` finds out by sending it again.
+    /// Throws `.unsettled` when the connection broke or the deadline passed
+    /// after the batch went out: it may or may not be stored, and `settle`
+    /// finds out by sending it again.
     public func insert(_ events: [LoggedEvent]) async throws(StoreError) {
         guard !events.isEmpty else { return }
         precondition(unsettled.withLock { $0 } == nil, "a batch is unsettled: settle() first")
         let seq = batches.add(1, ordering: .relaxed).newValue
-        let query: PostgresQuery
+        let query: BatchStatement
         let connection: PostgresConnection
         do {
             query = try await build(events, seq: seq)
@@ -47,27 +47,33 @@ extension PostgresStore {
         try await send(query, on: connection)
     }
 
-    /// Sends a batch's statement in a transaction; on a lost COMMIT answer keeps it in `unsettled`.
-    private func send(_ query: PostgresQuery, on connection: PostgresConnection) async throws(StoreError) {
-        let commitSent = SentFlag()
+    /// Sends a batch's statement in a transaction; on a lost answer keeps it in `unsettled`.
+    ///
+    /// PostgresNIO sends a query only once the one before is answered, so
+    /// COMMIT goes out only after the statement's answer: a failure before that
+    /// leaves nothing stored (an open transaction dies with its connection),
+    /// and so does any error PostgreSQL itself answers. Only COMMIT sent and
+    /// no answer (the connection broke, the deadline passed) is unknown.
+    private func send(_ query: BatchStatement, on connection: PostgresConnection) async throws(StoreError) {
+        let commitOut = Flag()
         do {
             try await writes.run(on: connection) { c in
-                try await c.query("BEGIN", logger: PostgresLink.log)
                 do {
-                    try await c.query(query, logger: PostgresLink.log)
+                    try await c.query("BEGIN", logger: PostgresLink.log)
+                    _ = try await c.execute(query, logger: PostgresLink.log).reduce(0) { $0 + $1 }
                 } catch {
+                    // Unanswered, COMMIT never goes out (the open transaction dies with its
+                    // connection); answered with an error, the transaction is aborted.
                     _ = try? await c.query("ROLLBACK", logger: PostgresLink.log)
                     throw error
                 }
-                commitSent.set()
+                commitOut.set()
                 try await c.query("COMMIT", logger: PostgresLink.log)
             }
             unsettled.withLock { $0 = nil }
         } catch {
             kept.withLock { $0.forget() }
-            // A server's answer (an SQLSTATE) is definite: the transaction rolled back.
-            // Silence after COMMIT went out is not.
-            guard error.kind == .unavailable && commitSent.isSet else {
+            guard error.kind == .unavailable && commitOut.isSet && !error.serverAnswered else {
                 unsettled.withLock { $0 = nil }
                 throw error
             }
@@ -75,6 +81,13 @@ extension PostgresStore {
             throw StoreError(path: place, kind: .unsettled,
                              message: "\(error.message); whether the last batch committed is not known yet, so it is sent again (once stored, never twice) until PostgreSQL answers")
         }
+    }
+
+    /// Set from the child task that sends a batch.
+    final class Flag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
     }
 
     /// A batch left unsettled by `insert`: sent again (its guard stores it at
@@ -94,7 +107,7 @@ extension PostgresStore {
     }
 
     /// The statement for a batch, its aggregates counted in memory first.
-    func build(_ events: [LoggedEvent], seq: Int64) async throws(StoreError) -> PostgresQuery {
+    func build(_ events: [LoggedEvent], seq: Int64) async throws(StoreError) -> BatchStatement {
         var types: [String] = [], stamps: [Int64] = [], sources: [Int16] = [], clients: [Int64] = [], payloads: [String] = []
         types.reserveCapacity(events.count); stamps.reserveCapacity(events.count); sources.reserveCapacity(events.count)
         clients.reserveCapacity(events.count); payloads.reserveCapacity(events.count)
@@ -166,43 +179,12 @@ extension PostgresStore {
         binds.append(types); binds.append(stamps); binds.append(sources); binds.append(clients); binds.append(payloads)
         binds.append(cLevels); binds.append(cBuckets); binds.append(cTypes); binds.append(cCounts)
         binds.append(vFields); binds.append(vLevels); binds.append(vBuckets); binds.append(vTypes); binds.append(vValues); binds.append(vCounts)
-        // `w` moves this writer's batch number on, and only forward: a batch sent
-        // again after its first sending committed finds no row to move, so
-        // nothing below it is written twice. Its row lock also makes a second
-        // sending wait for a first one still in flight on a dead connection.
-        let sql = """
-            WITH w AS (
-                UPDATE teletop_writer SET last_batch = $2 WHERE id = $1 AND last_batch < $2 RETURNING id
-            ), r AS (
-                INSERT INTO event_row (event_type, ts, source, client_ts, payload, writer)
-                SELECT t, ts, s, nullif(c, \(Self.noClientStamp)), p::json, $1 FROM unnest($3::text[], $4::int8[], $5::int2[], $6::int8[], $7::text[]) AS u(t, ts, s, c, p)
-                WHERE EXISTS (SELECT 1 FROM w)
-            ), k AS (
-                INSERT INTO agg_count (level, bucket, event_type, writer, n)
-                SELECT l, b, t, $1, n FROM unnest($8::int2[], $9::int8[], $10::text[], $11::int8[]) AS u(l, b, t, n)
-                WHERE EXISTS (SELECT 1 FROM w)
-                ON CONFLICT (level, bucket, event_type, writer) DO UPDATE SET n = agg_count.n + excluded.n
-            ), v AS (
-                INSERT INTO agg_value (field, level, bucket, event_type, value, writer, n)
-                SELECT f, l, b, t, v, $1, n FROM unnest($12::text[], $13::int2[], $14::int8[], $15::text[], $16::text[], $17::int8[]) AS u(f, l, b, t, v, n)
-                WHERE EXISTS (SELECT 1 FROM w)
-                ON CONFLICT (field, level, bucket, event_type, value, writer) DO UPDATE SET n = agg_value.n + excluded.n
-            )
-            SELECT count(*) FROM w
-            """
-        return PostgresQuery(unsafeSQL: sql, binds: binds)
+        return BatchStatement(binds: binds)
     }
 
     /// PostgreSQL's text holds no NUL: an event type with one keeps it as JSON writes it (`\\u0000`).
     static func text(_ s: String) -> String {
         s.utf8.contains(0) ? s.replacingOccurrences(of: "\u{0}", with: "\\u0000") : s
-    }
-
-    /// Whether COMMIT went out, from the child task that sends it.
-    final class SentFlag: Sendable {
-        private let value = Mutex(false)
-        func set() { value.withLock { $0 = true } }
-        var isSet: Bool { value.withLock { $0 } }
     }
 
     /// `client_ts` NULL, as an array element (arrays of optionals are not bound).
@@ -251,4 +233,41 @@ extension PostgresStore {
             return ()
         }
     }
+}
+
+/// A batch's statement, prepared once per connection: planning five CTEs
+/// over arrays for every commit cost PostgreSQL more than running them.
+/// Its bindings are the batch (see `PostgresStore.build`).
+struct BatchStatement: PostgresPreparedStatement {
+    typealias Row = Int64
+    static let name = "teletop_batch_v1"
+    // `w` moves this writer's batch number on, and only forward: a batch sent
+    // again after its first sending committed finds no row to move, so
+    // nothing below it is written twice. Its row lock also makes a second
+    // sending wait for a first one still in flight on a dead connection.
+    static let sql = """
+        WITH w AS (
+            UPDATE teletop_writer SET last_batch = $2 WHERE id = $1 AND last_batch < $2 RETURNING id
+        ), r AS (
+            INSERT INTO event_row (event_type, ts, source, client_ts, payload, writer)
+            SELECT t, ts, s, nullif(c, \(PostgresStore.noClientStamp)), p::json, $1 FROM unnest($3::text[], $4::int8[], $5::int2[], $6::int8[], $7::text[]) AS u(t, ts, s, c, p)
+            WHERE EXISTS (SELECT 1 FROM w)
+        ), k AS (
+            INSERT INTO agg_count (level, bucket, event_type, writer, n)
+            SELECT l, b, t, $1, n FROM unnest($8::int2[], $9::int8[], $10::text[], $11::int8[]) AS u(l, b, t, n)
+            WHERE EXISTS (SELECT 1 FROM w)
+            ON CONFLICT (level, bucket, event_type, writer) DO UPDATE SET n = agg_count.n + excluded.n
+        ), v AS (
+            INSERT INTO agg_value (field, level, bucket, event_type, value, writer, n)
+            SELECT f, l, b, t, v, $1, n FROM unnest($12::text[], $13::int2[], $14::int8[], $15::text[], $16::text[], $17::int8[]) AS u(f, l, b, t, v, n)
+            WHERE EXISTS (SELECT 1 FROM w)
+            ON CONFLICT (field, level, bucket, event_type, value, writer) DO UPDATE SET n = agg_value.n + excluded.n
+        )
+        SELECT count(*) FROM w
+        """
+
+    let binds: PostgresBindings
+
+    func makeBindings() throws -> PostgresBindings { binds }
+    func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
 }
