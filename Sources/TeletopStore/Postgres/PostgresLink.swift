@@ -49,18 +49,13 @@ final class PostgresLink: Sendable {
         // The TCP connect has its own timeout; a server that accepts and then says
         // nothing (a frozen host, something else on the port) would not end it.
         let deadline = deadline
-        let timer = Task {
-            try await Task.sleep(for: deadline)
-            task.cancel()
-        }
-        defer { timer.cancel() }
         do {
-            return try await task.value
+            return try await Self.within(deadline, { try await task.value }, expired: { task.cancel() })
+        } catch is DeadlinePassed {
+            slot.withLock { if $0.attempt == task { $0.attempt = nil } }
+            throw StoreError(path: address.redacted, kind: .unavailable,
+                             message: "PostgreSQL at \(address.host):\(address.port) did not answer the login within \(deadline)")
         } catch {
-            if task.isCancelled && !slot.withLock({ $0.closed }) {
-                throw StoreError(path: address.redacted, kind: .unavailable,
-                                 message: "PostgreSQL at \(address.host):\(address.port) did not answer the login within \(deadline)")
-            }
             throw PostgresStore.storeError(address, error)
         }
     }
@@ -120,24 +115,75 @@ final class PostgresLink: Sendable {
     func run<T: Sendable>(on c: PostgresConnection, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
         let deadline = deadline
         do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await body(c) }
-                group.addTask {
-                    try await Task.sleep(for: deadline)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                if let first = try await group.next(), let value = first { return value }
-                // The deadline came first: close the connection, so the query ends now (with an error) and the next use connects again.
-                forget(c)
-                throw DeadlinePassed(deadline: deadline)
-            }
+            return try await Self.within(deadline, { try await body(c) }, expired: { self.forget(c) })
         } catch let passed as DeadlinePassed {
             throw StoreError(path: address.redacted, kind: .unavailable, message: passed.description)
         } catch {
             let failure = PostgresStore.storeError(address, error)
             if failure.kind != .other || c.isClosed { forget(c) }
             throw failure
+        }
+    }
+
+    /// `work`'s result, or `DeadlinePassed` once `deadline` has passed: then
+    /// `expired` runs (it closes the connection) and `work` is left to end by
+    /// itself. It is not waited for: a query on a connection closing under it
+    /// is not sure to end, and the caller's answer must not wait on it.
+    static func within<T: Sendable>(_ deadline: Duration, _ work: @escaping @Sendable () async throws -> T,
+                                    expired: @escaping @Sendable () -> Void) async throws -> T {
+        let outcome = Outcome<T>()
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            outcome.continuation = continuation
+            let job = Task {
+                do { outcome.finish(.success(try await work())) } catch { outcome.finish(.failure(error)) }
+            }
+            let timer = Task {
+                try await Task.sleep(for: deadline)
+                if outcome.finish(.failure(DeadlinePassed(deadline: deadline))) {
+                    expired()
+                    job.cancel()
+                }
+            }
+            outcome.onFinish = { timer.cancel() }
+        }
+    }
+
+    /// The first of a job and its timer to finish answers; the other is ignored.
+    final class Outcome<T: Sendable>: @unchecked Sendable {
+        // @unchecked: every field is read and written under `lock`.
+        private let lock = NSLock()
+        private var answer: CheckedContinuation<T, any Error>?
+        private var done = false
+        private var finished: (() -> Void)?
+
+        var continuation: CheckedContinuation<T, any Error>? {
+            get { lock.withLock { answer } }
+            set { lock.withLock { answer = newValue } }
+        }
+
+        var onFinish: (() -> Void)? {
+            get { lock.withLock { finished } }
+            set {
+                let now = lock.withLock { () -> Bool in
+                    finished = newValue
+                    return done
+                }
+                if now { newValue?() }
+            }
+        }
+
+        @discardableResult
+        func finish(_ result: Result<T, any Error>) -> Bool {
+            let (c, after) = lock.withLock { () -> (CheckedContinuation<T, any Error>?, (() -> Void)?) in
+                guard !done else { return (nil, nil) }
+                done = true
+                defer { answer = nil }
+                return (answer, finished)
+            }
+            guard let c else { return false }
+            c.resume(with: result)
+            after?()
+            return true
         }
     }
 

@@ -32,7 +32,9 @@ public final class PostgresStore: Sendable {
     /// open and the commands, not for tasks.
     public init(address: PostgresAddress, migrates: Bool = true) throws(StoreError) {
         self.address = address
-        writes = PostgresLink(address: address, name: "writer")
+        // A batch of 16,384 commits in well under a second; past 5 s the server is taken as gone (its
+        // clients are answered, or the batch is settled), not waited for.
+        writes = PostgresLink(address: address, name: "writer", deadline: .seconds(5))
         reads = PostgresLink(address: address, name: "reader")
         let link = writes
         do {

@@ -108,19 +108,22 @@ extension PostgresStore {
 
     /// The statement for a batch, its aggregates counted in memory first.
     func build(_ events: [LoggedEvent], seq: Int64) async throws(StoreError) -> BatchStatement {
-        var types: [String] = [], stamps: [Int64] = [], sources: [Int16] = [], clients: [Int64] = [], payloads: [String] = []
+        var types: [String] = [], stamps: [Int64] = [], sources: [Int16] = [], clients: [Int64] = []
         types.reserveCapacity(events.count); stamps.reserveCapacity(events.count); sources.reserveCapacity(events.count)
-        clients.reserveCapacity(events.count); payloads.reserveCapacity(events.count)
-        var json: [UInt8] = []
+        clients.reserveCapacity(events.count)
+        // Every payload in one text, each after a 0x01: compact JSON never holds
+        // that byte raw (control characters are escaped), and one string is
+        // cheaper to make and to send than a string per event.
+        var payloads: [UInt8] = []
+        payloads.reserveCapacity(events.count * 192)
         var tally = AggregateTally()
         for e in events {
             types.append(Self.text(e.eventType))
             stamps.append(e.timestamp.millisecondsSinceEpoch)
             sources.append(Int16(e.source.rawValue))
             clients.append(e.clientTimestamp?.millisecondsSinceEpoch ?? Self.noClientStamp)
-            json.removeAll(keepingCapacity: true)
-            e.packedPayload.writeJSON(into: &json)
-            payloads.append(String(decoding: json, as: UTF8.self))
+            payloads.append(Self.payloadSeparator)
+            e.packedPayload.writeJSON(into: &payloads)
             tally.add(e)
         }
         // Counts per level and bucket.
@@ -176,7 +179,8 @@ extension PostgresStore {
         var binds = PostgresBindings(capacity: 20)
         binds.append(writer)
         binds.append(seq)
-        binds.append(types); binds.append(stamps); binds.append(sources); binds.append(clients); binds.append(payloads)
+        binds.append(types); binds.append(stamps); binds.append(sources); binds.append(clients)
+        binds.append(String(decoding: payloads.dropFirst(), as: UTF8.self))
         binds.append(cLevels); binds.append(cBuckets); binds.append(cTypes); binds.append(cCounts)
         binds.append(vFields); binds.append(vLevels); binds.append(vBuckets); binds.append(vTypes); binds.append(vValues); binds.append(vCounts)
         return BatchStatement(binds: binds)
@@ -186,6 +190,9 @@ extension PostgresStore {
     static func text(_ s: String) -> String {
         s.utf8.contains(0) ? s.replacingOccurrences(of: "\u{0}", with: "\\u0000") : s
     }
+
+    /// Between payloads in a batch's one text of them (see `build`).
+    static let payloadSeparator: UInt8 = 0x01
 
     /// `client_ts` NULL, as an array element (arrays of optionals are not bound).
     static let noClientStamp = Int64.min
@@ -240,7 +247,7 @@ extension PostgresStore {
 /// Its bindings are the batch (see `PostgresStore.build`).
 struct BatchStatement: PostgresPreparedStatement {
     typealias Row = Int64
-    static let name = "teletop_batch_v1"
+    static let name = "teletop_batch_v2"
     // `w` moves this writer's batch number on, and only forward: a batch sent
     // again after its first sending committed finds no row to move, so
     // nothing below it is written twice. Its row lock also makes a second
@@ -250,7 +257,7 @@ struct BatchStatement: PostgresPreparedStatement {
             UPDATE teletop_writer SET last_batch = $2 WHERE id = $1 AND last_batch < $2 RETURNING id
         ), r AS (
             INSERT INTO event_row (event_type, ts, source, client_ts, payload, writer)
-            SELECT t, ts, s, nullif(c, \(PostgresStore.noClientStamp)), p::json, $1 FROM unnest($3::text[], $4::int8[], $5::int2[], $6::int8[], $7::text[]) AS u(t, ts, s, c, p)
+            SELECT t, ts, s, nullif(c, \(PostgresStore.noClientStamp)), p::json, $1 FROM unnest($3::text[], $4::int8[], $5::int2[], $6::int8[], string_to_array($7::text, chr(1))) AS u(t, ts, s, c, p)
             WHERE EXISTS (SELECT 1 FROM w)
         ), k AS (
             INSERT INTO agg_count (level, bucket, event_type, writer, n)
