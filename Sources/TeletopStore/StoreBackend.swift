@@ -14,6 +14,8 @@ protocol StoreBackend: AnalyticsSource {
     /// stored at most once. false: nothing was unsettled; true: it is stored now.
     /// Throws `.unsettled` while that is still unknown, another error when it is known not to be.
     func settle() async throws(StoreError) -> Bool
+    /// A shared store: says this collector runs (its rows are not taken for an ended run's).
+    func heartbeat() async
     /// One small write: does the store take writes now?
     func probe(at now: Timestamp) async throws(StoreError)
     /// Lifetime accepted counts per type (retention does not lower them).
@@ -99,6 +101,7 @@ extension EventStore: StoreBackend {
 
     func storedCount() async throws(StoreError) -> Int { try count() }
     func othersTotals() async throws(StoreError) -> [String: UInt64]? { nil }
+    func heartbeat() async {}
     /// A local commit always answers.
     func settle() async throws(StoreError) -> Bool { false }
     func storedBytes() async -> Int64 { sizeOnDisk }

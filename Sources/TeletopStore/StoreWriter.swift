@@ -505,6 +505,7 @@ public final class StoreWriter: Sendable {
     func tickLoop() async {
         var lastPrune = ContinuousClock.now
         var lastFold = ContinuousClock.now
+        var lastBeat = ContinuousClock.now
         var evictionsLogged = 0
         while !state.withLock({ $0.finished }) {
             try? await Task.sleep(for: options.tick)
@@ -516,6 +517,10 @@ public final class StoreWriter: Sendable {
             let size = await store.storedBytes()
             state.withLock { $0.status.sizeOnDisk = size }
             await countOthers(store)
+            if ContinuousClock.now - lastBeat >= .seconds(30) {
+                lastBeat = .now
+                await store.heartbeat()
+            }
             // The write cache's bounds at work (a replay over many old minutes): say so.
             let evictions = store.cacheEvictions
             if evictions > evictionsLogged {

@@ -222,7 +222,7 @@ struct PostgresStoreTests {
         }
         let writers = try results.map { try $0.get() }
         #expect(Set(writers).count == 4)
-        #expect(try TestPostgres.psql("SELECT count(*) FROM teletop_migration", database: address.database) == "1")
+        #expect(try TestPostgres.psql("SELECT count(*) FROM teletop_migration", database: address.database) == "\(PostgresSchema.migrations.count)")
     }
 
     /// The error opening `address` gives (none: a test failure).
@@ -324,6 +324,36 @@ struct PostgresStoreTests {
         let failure = try #require(try await Self.openFailure(try PostgresAddress("postgres://ann@127.0.0.1:\(port)/x?sslmode=disable")))
         #expect(failure.kind == .unavailable && failure.message.contains("127.0.0.1:\(port)"), "\(failure)")
         #expect(ContinuousClock.now - started < .seconds(20))
+    }
+
+    /// Every start is a new writer: the lifetime rows of runs that ended are
+    /// merged into one writer, within the same bound, the sums unchanged.
+    @Test func endedRunsMergeIntoOneBoundedWriter() async throws {
+        let address = try await off { try TestPostgres.database() }
+        let a = try await off { try PostgresStore(address: address) }
+        let b = try await off { try PostgresStore(address: address) }
+        try await a.insert((0..<6).map { Self.event($0, user: "u\($0)") })
+        try await b.insert((2..<8).map { Self.event($0, user: "u\($0)") })
+        let query = TopQuery(eventType: nil, field: "user_id", windowSeconds: nil, limit: 20, now: Self.now)
+        let before = try await off { try a.top(query) }
+        #expect(before.total == 12 && before.withField == 12 && before.other == 0)
+        #expect(try await a.mergeEndedRuns() == 0, "both runs are alive")
+        _ = try await off { try TestPostgres.psql("UPDATE teletop_writer SET seen_at = now() - interval '2 hours'", database: address.database) }
+        // A bound of 5 for the test: u2..u5 twice each, then u0 first of the ones; u1, u6, u7 go to other.
+        #expect(try await a.mergeEndedRuns(limit: 5) == 2)
+        let after = try await off { try a.top(query) }
+        #expect(after.total == 12 && after.withField == 12)
+        #expect(after.values.map(\.value) == ["\"u2\"", "\"u3\"", "\"u4\"", "\"u5\"", "\"u0\""] && after.other == 3 && after.approximate)
+        let writers = try await off {
+            try TestPostgres.psql("SELECT string_agg(DISTINCT writer::text, ',') FROM agg_value WHERE level = 3", database: address.database)
+        }
+        #expect(writers == "0")
+        #expect(try await off { try a.totals() } == ["ai_block_used": 12])
+        #expect(try await a.mergeEndedRuns() == 0, "nothing left to merge")
+        // A run that comes back writes rows of its own again; the sums stay exact.
+        try await a.insert([Self.event(100, user: "u0")])
+        #expect(try await off { try a.totals() } == ["ai_block_used": 13])
+        #expect(try await off { try a.top(query) }.values.first { $0.value == "\"u0\"" }?.count == 2)
     }
 
     @Test func retentionKeepsTheNewestAndTheTotals() async throws {

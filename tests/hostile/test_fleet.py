@@ -261,7 +261,7 @@ def test_two_collectors_starting_at_once_make_one_schema(tmp_path):
             assert s.proc is not None and s.proc.poll() is None, s.output()
             r = s.log_event(contract_event(1))
             assert r.status == 200, (r, s.output())
-        assert psql("SELECT count(*) FROM teletop_migration", db) == "1"
+        assert psql("SELECT count(*), count(DISTINCT version) FROM teletop_migration", db) == "2|2", "each migration once"
         assert psql("SELECT count(*) FROM teletop_writer", db) == "2"
         assert psql("SELECT count(*) FROM event_row", db) == "2"
     finally:

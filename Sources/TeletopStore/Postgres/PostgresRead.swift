@@ -229,6 +229,78 @@ extension PostgresStore: StoreBackend {
         return try result.get()
     }
 
+    /// Says this writer runs (batches say so too): an idle collector's lifetime rows stay its own.
+    func heartbeat() async {
+        let writer = writer
+        _ = try? await writes.run { c in
+            try await c.query("UPDATE teletop_writer SET seen_at = now(), merged = false WHERE id = \(writer)", logger: PostgresLink.log)
+            return ()
+        }
+    }
+
+    /// A run silent this long has ended (a collector beats every 30 s).
+    static let endedAfter = "1 hour"
+
+    /// Every start of a collector is a new writer, each keeping up to the
+    /// lifetime bound of values per field: the lifetime rows of runs that
+    /// ended are merged into writer 0's, capped at the same bound (the rest
+    /// counted as other), so those rows stay bounded however often
+    /// collectors restart. Sums are kept exactly; a run that comes back
+    /// writes rows of its own again. Returns how many runs were merged.
+    func mergeEndedRuns(limit: Int = AggregateLimits.valuesInLifetime) async throws(StoreError) -> Int {
+        let ended = try await writes.run { c in
+            var ended: [Int32] = []
+            for try await id in try await c.query(PostgresQuery(unsafeSQL: """
+                SELECT id FROM teletop_writer WHERE id <> 0 AND NOT merged AND seen_at < now() - interval '\(Self.endedAfter)'
+                """), logger: PostgresLink.log).decode(Int32.self) {
+                ended.append(id)
+            }
+            return ended
+        }
+        guard !ended.isEmpty else { return 0 }
+        // A connection of its own, with room for a big merge: the writer's 5 s are for batches.
+        let link = PostgresLink(address: address, name: "merge", deadline: .seconds(120))
+        defer { link.close() }
+        return try await link.run { c in
+            try await c.query("BEGIN", logger: PostgresLink.log)
+            do {
+                try await c.query("""
+                    WITH vals AS (DELETE FROM agg_value WHERE level = 3 AND writer = ANY(\(ended)) RETURNING field, event_type, value, n)
+                    INSERT INTO agg_value (field, level, bucket, event_type, value, writer, n)
+                    SELECT field, 3, 0, event_type, value, 0, sum(n) FROM vals GROUP BY field, event_type, value
+                    ON CONFLICT (field, level, bucket, event_type, value, writer) DO UPDATE SET n = agg_value.n + excluded.n
+                    """, logger: PostgresLink.log)
+                try await c.query("""
+                    WITH cnts AS (DELETE FROM agg_count WHERE level = 3 AND writer = ANY(\(ended)) RETURNING event_type, n)
+                    INSERT INTO agg_count (level, bucket, event_type, writer, n)
+                    SELECT 3, 0, event_type, 0, sum(n) FROM cnts GROUP BY event_type
+                    ON CONFLICT (level, bucket, event_type, writer) DO UPDATE SET n = agg_count.n + excluded.n
+                    """, logger: PostgresLink.log)
+                // Writer 0 keeps the bound too: its least counted values beyond it go to other.
+                try await c.query("""
+                    WITH ranked AS (
+                        SELECT field, event_type, value, row_number() OVER (PARTITION BY field, event_type ORDER BY n DESC, value COLLATE "C") AS r
+                        FROM agg_value WHERE level = 3 AND bucket = 0 AND writer = 0 AND value <> ''
+                    ), beyond AS (
+                        DELETE FROM agg_value a USING ranked x
+                        WHERE a.level = 3 AND a.bucket = 0 AND a.writer = 0 AND a.field = x.field AND a.event_type = x.event_type
+                          AND a.value = x.value AND x.r > \(limit)
+                        RETURNING a.field, a.event_type, a.n
+                    )
+                    INSERT INTO agg_value (field, level, bucket, event_type, value, writer, n)
+                    SELECT field, 3, 0, event_type, '', 0, sum(n) FROM beyond GROUP BY field, event_type
+                    ON CONFLICT (field, level, bucket, event_type, value, writer) DO UPDATE SET n = agg_value.n + excluded.n
+                    """, logger: PostgresLink.log)
+                try await c.query("UPDATE teletop_writer SET merged = true WHERE id = ANY(\(ended))", logger: PostgresLink.log)
+                try await c.query("COMMIT", logger: PostgresLink.log)
+            } catch {
+                _ = try? await c.query("ROLLBACK", logger: PostgresLink.log)
+                throw error
+            }
+            return ended.count
+        }
+    }
+
     func pruneAggregates(now: Timestamp, days: Int) async throws(StoreError) {
         let nowMinute = AggregateTally.minute(of: now)
         let minuteCut = nowMinute - EventStore.minuteRetention
@@ -241,7 +313,7 @@ extension PostgresStore: StoreBackend {
                     try await c.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE level = \(level) AND bucket < \(cut)"), logger: PostgresLink.log)
                 }
                 return 0
-            }
+            } + (try await mergeEndedRuns())
         }
     }
 

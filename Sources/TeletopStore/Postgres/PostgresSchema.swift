@@ -51,6 +51,10 @@ enum PostgresSchema {
             CREATE INDEX agg_value_by_bucket ON agg_value (level, bucket);
             COMMENT ON TABLE agg_value IS 'teletop: per payload field and bucket, the count of each value; value '''' is the other count';
             """),
+        (2, "writers' heartbeats, for merging the lifetime rows of runs that ended", """
+            ALTER TABLE teletop_writer ADD COLUMN seen_at timestamptz NOT NULL DEFAULT now();
+            ALTER TABLE teletop_writer ADD COLUMN merged boolean NOT NULL DEFAULT false;
+            """),
     ]
 
     /// Creates what is missing. Safe to run from several collectors at once.

@@ -247,14 +247,14 @@ extension PostgresStore {
 /// Its bindings are the batch (see `PostgresStore.build`).
 struct BatchStatement: PostgresPreparedStatement {
     typealias Row = Int64
-    static let name = "teletop_batch_v2"
+    static let name = "teletop_batch_v3"
     // `w` moves this writer's batch number on, and only forward: a batch sent
     // again after its first sending committed finds no row to move, so
     // nothing below it is written twice. Its row lock also makes a second
     // sending wait for a first one still in flight on a dead connection.
     static let sql = """
         WITH w AS (
-            UPDATE teletop_writer SET last_batch = $2 WHERE id = $1 AND last_batch < $2 RETURNING id
+            UPDATE teletop_writer SET last_batch = $2, seen_at = now(), merged = false WHERE id = $1 AND last_batch < $2 RETURNING id
         ), r AS (
             INSERT INTO event_row (event_type, ts, source, client_ts, payload, writer)
             SELECT t, ts, s, nullif(c, \(PostgresStore.noClientStamp)), p::json, $1 FROM unnest($3::text[], $4::int8[], $5::int2[], $6::int8[], string_to_array($7::text, chr(1))) AS u(t, ts, s, c, p)
