@@ -87,36 +87,28 @@ extension PostgresStore: StoreBackend {
     public func top(_ query: TopQuery) throws -> TopResult {
         if let problem = TopQuery.problem(withField: query.field) { throw StoreError(path: place, message: problem) }
         let (level, from) = Self.span(windowSeconds: query.windowSeconds, now: query.now)
-        let type = query.eventType
-        let typeClause = type == nil ? "" : " AND event_type = $3"
-        var countBinds = PostgresBindings()
-        countBinds.append(level.rawValue); countBinds.append(from)
-        if let type { countBinds.append(Self.text(type)) }
-        let total = try read(PostgresQuery(unsafeSQL: "SELECT coalesce(sum(n), 0)::int8 FROM agg_count WHERE level = $1 AND bucket >= $2\(typeClause)",
-                                           binds: countBinds)) { rows in
+        // One set of bindings for the three reads: $1 level, $2 first bucket, $3 the type (NULL: every type), $4 the field.
+        var binds = PostgresBindings()
+        binds.append(level.rawValue); binds.append(from)
+        if let type = query.eventType { binds.append(Self.text(type)) } else { binds.appendNull() }
+        binds.append(query.field)
+        let types = "($3::text IS NULL OR event_type = $3)"
+        // The count names $4 too (always true): every binding must be used by the statement it is sent with.
+        let total = try read(PostgresQuery(unsafeSQL: "SELECT coalesce(sum(n), 0)::int8 FROM agg_count WHERE level = $1 AND bucket >= $2 AND \(types) AND $4::text IS NOT NULL",
+                                           binds: binds)) { rows in
             for try await n in rows.decode(Int64.self) { return Int(n) }
             return 0
         }
-        var binds = PostgresBindings()
-        binds.append(level.rawValue); binds.append(from)
-        if let type { binds.append(Self.text(type)) } else { binds.appendNull() }
-        binds.append(query.field)
-        binds.append(Int64(max(1, query.limit)))
-        let filter = "field = $4 AND level = $1 AND bucket >= $2 AND ($3::text IS NULL OR event_type = $3)"
+        let filter = "field = $4 AND level = $1 AND bucket >= $2 AND \(types)"
         let values = try read(PostgresQuery(unsafeSQL: """
             SELECT value, sum(n)::int8 AS c FROM agg_value WHERE \(filter) AND value <> ''
-            GROUP BY value ORDER BY c DESC, value COLLATE "C" LIMIT $5
+            GROUP BY value ORDER BY c DESC, value COLLATE "C" LIMIT \(max(1, query.limit))
             """, binds: binds)) { rows in
             try await rows.decode((String, Int64).self).reduce(into: [TopValue]()) { $0.append(TopValue(value: $1.0, count: Int($1.1))) }
         }
-        var sumBinds = binds
-        sumBinds = PostgresBindings()
-        sumBinds.append(level.rawValue); sumBinds.append(from)
-        if let type { sumBinds.append(Self.text(type)) } else { sumBinds.appendNull() }
-        sumBinds.append(query.field)
         let sums = try read(PostgresQuery(unsafeSQL: """
             SELECT coalesce(sum(n), 0)::int8, coalesce(sum(n) FILTER (WHERE value = ''), 0)::int8 FROM agg_value WHERE \(filter)
-            """, binds: sumBinds)) { rows in
+            """, binds: binds)) { rows in
             for try await (all, other) in rows.decode((Int64, Int64).self) { return (Int(all), Int(other)) }
             return (0, 0)
         }
@@ -129,11 +121,7 @@ extension PostgresStore: StoreBackend {
     }
 
     public func series(_ query: SeriesQuery) throws -> [SeriesPoint] {
-        let level: PostgresLevel = switch query.bucket {
-        case .minute: .minute
-        case .hour: .hour
-        case .day: .day
-        }
+        let level = PostgresLevel(query.bucket)
         let nowMinute = AggregateTally.minute(of: query.now)
         var from: Int64
         if let seconds = query.window.seconds {
@@ -144,17 +132,12 @@ extension PostgresStore: StoreBackend {
                 return nil
             } ?? level.bucket(of: nowMinute)
         }
-        let width = AggregateLevel(query.bucket).minutes
-        from = max(from, level.bucket(of: nowMinute) - (EventStore.maxSeriesPoints - 1) * width)
+        from = max(from, level.bucket(of: nowMinute) - (EventStore.maxSeriesPoints - 1) * level.minutes)
         return try series(level: level, eventType: query.eventType, from: from, now: query.now)
     }
 
     func series(level: PostgresLevel, eventType: String?, from: Int64, now: Timestamp) throws -> [SeriesPoint] {
-        let width: Int64 = switch level {
-        case .minute: 1
-        case .hour: 60
-        default: 1_440
-        }
+        let width = level.minutes
         let last = level.bucket(of: AggregateTally.minute(of: now))
         let count = max(0, Int((last - from) / width) + 1)
         var out = (0..<count).map { SeriesPoint(start: Timestamp(millisecondsSinceEpoch: (from + Int64($0) * width) * 60_000), count: 0) }

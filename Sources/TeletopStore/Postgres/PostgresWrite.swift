@@ -8,14 +8,21 @@ import TeletopCore
 enum PostgresLevel: Int16, CaseIterable {
     case minute = 0, hour, day, lifetime
 
-    func bucket(of minute: Int64) -> Int64 {
-        switch self {
-        case .minute: AggregateLevel.minute.bucket(of: minute)
-        case .hour: AggregateLevel.hour.bucket(of: minute)
-        case .day: AggregateLevel.day.bucket(of: minute)
-        case .lifetime: 0
+    init(_ bucket: SeriesBucket) {
+        switch bucket {
+        case .minute: self = .minute
+        case .hour: self = .hour
+        case .day: self = .day
         }
     }
+
+    /// The SQLite store's level of the same size (nil: the lifetime, one bucket).
+    var aggregate: AggregateLevel? { AggregateLevel(rawValue: Int64(rawValue)) }
+
+    func bucket(of minute: Int64) -> Int64 { aggregate?.bucket(of: minute) ?? 0 }
+
+    /// A bucket's width in minutes (the lifetime's is never asked for: it has no series).
+    var minutes: Int64 { aggregate?.minutes ?? 1 }
 
     var valueLimit: Int { self == .lifetime ? AggregateLimits.valuesInLifetime : AggregateLimits.valuesPerBucket }
 }
