@@ -89,7 +89,7 @@ for mode in sqlite postgres postgres2; do
     for pid in "${servers[@]}"; do kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; done
     servers=()
     case $mode in
-        sqlite) stored=$(sqlite3 "$work/events.sqlite" "SELECT count(*) FROM event_row") ;;
+        sqlite) stored=$(sqlite3 "$work/events.sqlite" "SELECT sum(live) FROM event_block") ;;
         *) stored=$(psql_ -c "SELECT count(*) FROM event_row" "$db") ;;
     esac
     tele=$(awk -v a="$c0" -v b="$c1" -v t="$ticks" -v d="$duration" 'BEGIN {printf "%.0f%%", (b - a) / t / d * 100}')

@@ -12,8 +12,11 @@ cd "$(dirname "$0")/.."
 rate=${RATE:-100000}
 seconds=${SECONDS_FED:-12}
 rounds=${ROUNDS:-3}
-swift build -c release --product teletop >/dev/null 2>&1 || { echo "release build failed: run swift build -c release"; exit 1; }
-bin="$(swift build -c release --show-bin-path)/teletop"
+# BIN=path measures another build (an older teletop beside this one, say).
+if [[ -z ${BIN:-} ]]; then
+  swift build -c release --product teletop >/dev/null 2>&1 || { echo "release build failed: run swift build -c release"; exit 1; }
+fi
+bin="${BIN:-$(swift build -c release --show-bin-path)/teletop}"
 work="$(mktemp -d)"
 serve_pid=""
 trap '[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; rm -rf "$work"' EXIT

@@ -112,7 +112,7 @@ tmux_ send-keys -t follow q
 # The analytics view open on a big store, nothing arriving.
 if [[ -n ${ANALYTICS_DB:-} ]]; then
   cp "$ANALYTICS_DB" "$work/analytics.sqlite"
-  events=$(sqlite3 "$work/analytics.sqlite" 'SELECT count(*) FROM event_row' 2>/dev/null || echo '?')
+  events=$(sqlite3 "$work/analytics.sqlite" 'SELECT sum(live) FROM event_block' 2>/dev/null || echo '?')
   pid=$(start analytics --no-sim --db "$work/analytics.sqlite" --retain-events 0 --retain-days 0)
   tmux_ send-keys -t analytics a
   sleep 6

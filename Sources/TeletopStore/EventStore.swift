@@ -4,7 +4,7 @@ import GRDBSQLite
 import Synchronization
 import TeletopCore
 
-/// Accepted events in one SQLite file (WAL): one row per event, and the
+/// Accepted events in one SQLite file (WAL): rows of events (`EventBlock`), and the
 /// aggregates that count them (lifetime totals per type; per minute, hour and
 /// day, the count per type and per payload value) kept in the same
 /// transaction as the rows, so counters, aggregates and rows always agree,
@@ -24,8 +24,8 @@ public final class EventStore: Sendable {
         config.readonly = true
         guard let queue = try? DatabaseQueue(path: path, configuration: config) else { return false }
         return (try? queue.read { db in
-            // Before v3 (no lean rows), or before v5 (no timeline keys by value): either rebuilds from every row.
-            try (db.tableExists("event") && !db.tableExists("event_row")) || (db.tableExists("event_row") && !db.tableExists("timeline_key"))
+            // Before v3 (a table of events), or before v6 (a row per event): either rebuilds from every row.
+            try db.tableExists("event") || db.tableExists("event_row")
         }) ?? false
     }
 
@@ -145,25 +145,21 @@ public final class EventStore: Sendable {
     /// The newest `limit` events, oldest first, for the feed after a restart.
     public func recent(limit: Int) throws(StoreError) -> [(event: AnalyticsEvent, source: EventSource)] {
         try read { db in
-            // Names looked up once: joined in SQL, SQLite may sort every row to find the newest.
-            var names: [Int64: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, name FROM event_type") { names[row[0]] = row[1] }
-            let rows = try Row.fetchAll(db, sql: "SELECT type_id, ts, source, payload, client_ts FROM event_row ORDER BY id DESC LIMIT ?",
-                                        arguments: [limit])
-            return rows.reversed().compactMap { row -> (AnalyticsEvent, EventSource)? in
-                let text: String = row[3]
-                guard case .object(let payload)? = try? JSONParser.parse(Array(text.utf8)) else { return nil }
-                let client: Int64? = row[4]
-                let event = AnalyticsEvent(eventType: names[row[0]] ?? "?", payload: payload, timestamp: Timestamp(millisecondsSinceEpoch: row[1]),
-                                           clientTimestamp: client.map(Timestamp.init(millisecondsSinceEpoch:)))
-                return (event, EventSource(rawValue: UInt8(clamping: row[2] as Int)) ?? .replay)
+            let names = try Self.typeNames(db)
+            var out: [(event: AnalyticsEvent, source: EventSource)] = []
+            try Self.newest(limit, db) { _, e, text in
+                guard case .object(let payload)? = try? JSONParser.parse(Array(UnsafeBufferPointer(rebasing: text[e.payload]))) else { return }
+                let event = AnalyticsEvent(eventType: names[e.typeID] ?? "?", payload: payload, timestamp: Timestamp(millisecondsSinceEpoch: e.ts),
+                                           clientTimestamp: e.clientTS.map(Timestamp.init(millisecondsSinceEpoch:)))
+                out.append((event, EventSource(rawValue: UInt8(clamping: e.source)) ?? .replay))
             }
+            return out.reversed()
         }
     }
 
-    /// Rows stored now (after pruning).
+    /// Events stored now (after pruning).
     public func count() throws(StoreError) -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_row") ?? 0 }
+        try read { db in try Int.fetchOne(db, sql: "SELECT coalesce(sum(live), 0) FROM event_block") ?? 0 }
     }
 
     /// The file and its write-ahead log, in bytes.
@@ -196,12 +192,10 @@ public final class EventStore: Sendable {
         do {
             var deleted = 0
             if let keep {
-                // The id of the newest row that goes; ids only grow, so all at or below it go too.
-                let cutoff = try await pool.read { db in
-                    try Int64.fetchOne(db, sql: "SELECT id FROM event_row ORDER BY id DESC LIMIT 1 OFFSET ?", arguments: [keep])
-                }
+                // The id of the newest event that goes; ids only grow, so all at or below it go too.
+                let cutoff = try await pool.read { db in try Self.cutoff(keeping: keep, db) }
                 if let cutoff {
-                    deleted += try await deleteInChunks("id <= ?", [cutoff], chunk, progress)
+                    deleted += try await removeEvents(.through(cutoff), from: .min, through: cutoff, chunk: chunk, progress)
                     try await pool.write { db in try db.execute(sql: "DELETE FROM event_minute WHERE last_id <= ?", arguments: [cutoff]) }
                 }
             }
@@ -213,7 +207,7 @@ public final class EventStore: Sendable {
                     try Row.fetchOne(db, sql: "SELECT min(first_id), max(last_id) FROM event_minute WHERE minute <= ?", arguments: [minute])
                 }
                 if let first = range?[0] as Int64?, let last = range?[1] as Int64? {
-                    deleted += try await deleteInChunks("id BETWEEN ? AND ? AND ts < ?", [first, last, before.millisecondsSinceEpoch], chunk, progress)
+                    deleted += try await removeEvents(.before(before.millisecondsSinceEpoch), from: first, through: last, chunk: chunk, progress)
                     try await pool.write { db in try db.execute(sql: "DELETE FROM event_minute WHERE minute < ?", arguments: [minute]) }
                 }
             }
@@ -222,7 +216,7 @@ public final class EventStore: Sendable {
                 // (keys of pruned rows in a block still in use stay until it goes; a lookup skips them),
                 // a block per transaction, so inserts run between them as between the row chunks.
                 let (below, fields) = try await pool.read { db in
-                    (try Int64.fetchOne(db, sql: "SELECT min(id) FROM event_row").map { $0 >> Self.keyBlockShift } ?? .max,
+                    (try Int64.fetchOne(db, sql: "SELECT min(id) FROM event_block").map { $0 >> Self.keyBlockShift } ?? .max,
                      try TimelineKey.indexedFields.compactMap { try Int64.fetchOne(db, sql: "SELECT id FROM field WHERE name = ?", arguments: [$0]) })
                 }
                 for field in fields {
@@ -236,7 +230,7 @@ public final class EventStore: Sendable {
                             // (a store emptied by retention starts its ids again at 1).
                             try db.execute(sql: """
                                 DELETE FROM timeline_key WHERE field_id = ? AND block = ?
-                                AND block < coalesce((SELECT min(id) FROM event_row) >> ?, 9223372036854775807)
+                                AND block < coalesce((SELECT min(id) FROM event_block) >> ?, 9223372036854775807)
                                 """, arguments: [field, current, Self.keyBlockShift])
                             guard db.changesCount > 0 else { return nil }
                             return try Int64.fetchOne(db, sql: oldest, arguments: [field])
@@ -248,20 +242,6 @@ public final class EventStore: Sendable {
             return deleted
         } catch {
             throw StoreError(path: path, error)
-        }
-    }
-
-    private func deleteInChunks(_ condition: String, _ bounds: [Int64], _ chunk: Int, _ progress: (Int) -> Void) async throws -> Int {
-        var deleted = 0
-        while true {
-            let n = try await pool.write { db in
-                try db.execute(sql: "DELETE FROM event_row WHERE id IN (SELECT id FROM event_row WHERE \(condition) LIMIT ?)",
-                               arguments: StatementArguments(bounds + [Int64(chunk)]))
-                return db.changesCount
-            }
-            if n == 0 { return deleted }
-            deleted += n
-            progress(n)
         }
     }
 }

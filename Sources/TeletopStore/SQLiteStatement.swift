@@ -63,7 +63,27 @@ final class SQLiteStatement {
         }
     }
 
+    /// The same, until `row` says stop.
+    func queryWhile(_ row: (SQLiteStatement) throws -> Bool) throws {
+        defer { sqlite3_reset(statement) }
+        while true {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_DONE { return }
+            try check(code)
+            if try !row(self) { return }
+        }
+    }
+
     func int(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+    /// A text column's bytes, valid until the next step or reset.
+    func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {
+        // Text first, then its length (SQLite's order: the length is of the form last asked for).
+        let p = sqlite3_column_text(statement, column)
+        let count = Int(sqlite3_column_bytes(statement, column))
+        guard let p, count > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: p, count: count)
+    }
     func text(_ column: Int32) -> String {
         guard let p = sqlite3_column_text(statement, column) else { return "" }
         return String(cString: p)

@@ -38,14 +38,31 @@ struct WriteCache: Sendable {
 
 extension EventStore {
     /// The hot loop of the store, on SQLite's C API: each payload is written
-    /// as JSON straight from its packed bytes into one reused buffer and bound
-    /// without a copy; the aggregates are counted in memory on the way and
-    /// written after the rows, in the same transaction, once per distinct
-    /// (minute, type, field, value) of the batch.
+    /// as JSON straight from its packed bytes into its block's text, one
+    /// reused buffer bound without a copy, a row per block (`EventBlock`);
+    /// the aggregates are counted in memory on the way and written after the
+    /// blocks, in the same transaction, once per distinct (minute, type,
+    /// field, value) of the batch.
     static func insert(_ events: [LoggedEvent], _ db: Database, _ cache: inout WriteCache) throws {
-        let insert = try SQLiteStatement(db, "INSERT INTO event_row (type_id, ts, source, client_ts, payload) VALUES (?1, ?2, ?3, ?4, ?5)")
-        var json: [UInt8] = []
-        json.reserveCapacity(1024)
+        let insert = try SQLiteStatement(db, "INSERT INTO event_block (id, n, live, events) VALUES (?1, ?2, ?2, ?3)")
+        // Ids go on from the newest block's last (a store emptied by retention starts again at 1).
+        var nextID: Int64 = 1
+        try SQLiteStatement(db, "SELECT id + n FROM event_block ORDER BY id DESC LIMIT 1").query { nextID = $0.int(0) }
+        var text: [UInt8] = []
+        text.reserveCapacity(EventBlock.maxBytes + 4096)
+        var blockStart = nextID
+        var inBlock: Int64 = 0
+        func closeBlock() throws {
+            text.append(0x5D)
+            insert.bind(1, blockStart); insert.bind(2, inBlock)
+            try text.withUnsafeBufferPointer { bytes in
+                insert.bindText(3, bytes)
+                try insert.run()
+            }
+            blockStart += inBlock
+            inBlock = 0
+            text.removeAll(keepingCapacity: true)
+        }
         cache.tally.removeAll()
         var perType: [String: Int] = [:]
         // Batches are mostly runs of one type, and of one minute: count runs, not every event.
@@ -64,17 +81,21 @@ extension EventStore {
                 runLength = 0
             }
             runLength += 1
-            json.removeAll(keepingCapacity: true)
-            event.packedPayload.writeJSON(into: &json)
-            insert.bind(1, runTypeID)
-            insert.bind(2, event.timestamp.millisecondsSinceEpoch)
-            insert.bind(3, Int64(event.source.rawValue))
-            if let client = event.clientTimestamp { insert.bind(4, client.millisecondsSinceEpoch) } else { insert.bindNull(4) }
-            try json.withUnsafeBufferPointer { bytes in
-                insert.bindText(5, bytes)
-                try insert.run()
+            let mark = text.count
+            text.append(inBlock == 0 ? 0x5B : 0x2C)
+            EventBlock.append(typeID: runTypeID, ts: event.timestamp.millisecondsSinceEpoch, source: Int64(event.source.rawValue),
+                              clientTS: event.clientTimestamp?.millisecondsSinceEpoch, payload: event.packedPayload, into: &text)
+            if inBlock > 0 && text.count + 1 > EventBlock.maxBytes {
+                // It does not fit the page: the block closes without it, and it starts the next.
+                let element = Array(text[(mark + 1)...])
+                text.removeSubrange(mark...)
+                try closeBlock()
+                text.append(0x5B)
+                text.append(contentsOf: element)
             }
-            let id = insert.lastInsertRowID
+            let id = blockStart + inBlock
+            inBlock += 1
+            if inBlock == EventBlock.maxEvents { try closeBlock() }
             let minute = AggregateTally.minute(of: event.timestamp)
             if minute != runMinute {
                 if runFirst >= 0 { minutes[runMinute] = merge(minutes[runMinute], runFirst, runLast) }
@@ -87,6 +108,7 @@ extension EventStore {
             cache.tally.add(event)
             collectTimelineKeys(event.packedPayload, id: id, into: &timelineKeys)
         }
+        if inBlock > 0 { try closeBlock() }
         perType[runType, default: 0] += runLength
         minutes[runMinute] = merge(minutes[runMinute], runFirst, runLast)
 

@@ -265,7 +265,9 @@ extension EventStore {
     /// row in memory at a time, however many the store holds.
     public func export(_ filter: ExportFilter, _ each: (ExportRow) throws -> Void) throws {
         try read { db in
-            if try db.tableExists("event_row") {
+            if try db.tableExists("event_block") {
+                try Self.exportBlocks(filter, db, each)
+            } else if try db.tableExists("event_row") {
                 try Self.exportLean(filter, db, each)
             } else {
                 try Self.exportOlder(filter, db, each)
@@ -273,7 +275,43 @@ extension EventStore {
         }
     }
 
-    /// From the lean table, its type names looked up once (the `event` view's
+    /// From the blocks, one block's text in memory at a time, its type names
+    /// looked up once, and with `--since/--until` only the blocks of the ids
+    /// the minute map gives for those minutes.
+    static func exportBlocks(_ filter: ExportFilter, _ db: Database, _ each: (ExportRow) throws -> Void) throws {
+        let names = try typeNames(db)
+        var typeID: Int64?
+        if let t = filter.eventType {
+            guard let id = names.first(where: { $0.value == t })?.key else { return }
+            typeID = id
+        }
+        var first = Int64.min, last = Int64.max
+        if filter.since != nil || filter.until != nil {
+            let since = filter.since.map { AggregateTally.minute(of: $0) } ?? .min
+            let until = filter.until.map { AggregateTally.minute(of: $0) } ?? .max
+            let range = try Row.fetchOne(db, sql: "SELECT min(first_id), max(last_id) FROM event_minute WHERE minute >= ? AND minute <= ?",
+                                         arguments: [since, until])
+            guard let f = range?[0] as Int64?, let l = range?[1] as Int64? else { return }
+            first = f
+            last = l
+        }
+        let since = filter.since?.millisecondsSinceEpoch ?? .min, until = filter.until?.millisecondsSinceEpoch ?? .max
+        let select = try SQLiteStatement(db, "SELECT id, events FROM event_block WHERE id >= ?1 AND id <= ?2 ORDER BY id")
+        select.bind(1, try blockStart(holding: first, db)); select.bind(2, last)
+        try select.query { row in
+            let id = row.int(0), text = row.bytes(1)
+            for case let e? in try decode(text, block: id) {
+                let eventID = id + Int64(e.index)
+                guard eventID >= first, eventID <= last, e.ts >= since, e.ts < until, typeID == nil || e.typeID == typeID else { continue }
+                try each(ExportRow(eventType: names[e.typeID] ?? "?", timestamp: Timestamp(millisecondsSinceEpoch: e.ts),
+                                   source: EventSource(rawValue: UInt8(clamping: e.source)),
+                                   payloadJSON: String(decoding: UnsafeBufferPointer(rebasing: text[e.payload]), as: UTF8.self),
+                                   clientTimestamp: e.clientTS.map(Timestamp.init(millisecondsSinceEpoch:))))
+            }
+        }
+    }
+
+    /// A v3 to v5 store opened read-only (so not upgraded): from the lean table, its type names looked up once (the `event` view's
     /// join would make SQLite sort every row by id), and with `--since/--until`
     /// only the ids the minute map gives for those minutes.
     static func exportLean(_ filter: ExportFilter, _ db: Database, _ each: (ExportRow) throws -> Void) throws {
@@ -344,6 +382,8 @@ extension EventStore {
                   let last = try Int64.fetchOne(db, sql: "SELECT block FROM timeline_key WHERE field_id = ? ORDER BY block DESC LIMIT 1", arguments: [fieldID])
             else { return TimelineResult(indexed: true) }
             let seek = try db.cachedStatement(sql: "SELECT ids FROM timeline_key WHERE field_id = ? AND block = ? AND key = ?")
+            let names = try Self.typeNames(db)
+            let blockRead = try SQLiteStatement(db, "SELECT id, events FROM event_block WHERE id <= ?1 ORDER BY id DESC LIMIT 1")
             // Block by block, newest first, until `limit` live rows hold the value (and one more, to know
             // it was cut): a key may outlive its row (retention by age keeps a block's other keys) or
             // collide with another value's, and neither may count.
@@ -353,18 +393,31 @@ extension EventStore {
                 let ids = try Data.fetchOne(seek, arguments: [fieldID, block, key]).map { Self.timelineIDs(block: block, [UInt8]($0)) } ?? []
                 block -= 1
                 guard !ids.isEmpty else { continue }
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT r.id, t.name, r.ts, r.source, r.payload, r.client_ts FROM event_row r JOIN event_type t ON t.id = r.type_id
-                    WHERE r.id IN (\(ids.map(String.init).joined(separator: ","))) ORDER BY r.id DESC
-                    """)
-                for row in rows {
-                    let text: String = row[4]
-                    guard case .object(let payload)? = try? JSONParser.parse(Array(text.utf8)), payload[query.field] == query.value,
-                          query.eventType == nil || (row[1] as String) == query.eventType else { continue }
-                    let id: Int64 = row[0], client: Int64? = row[5]
-                    events.append(LoggedEvent(sequence: UInt64(max(0, id)), eventType: row[1], timestamp: Timestamp(millisecondsSinceEpoch: row[2]),
-                                              source: EventSource(rawValue: UInt8(clamping: row[3] as Int)) ?? .replay, unplanned: false,
-                                              packedPayload: PackedPayload(payload), clientTimestamp: client.map(Timestamp.init(millisecondsSinceEpoch:))))
+                // Newest first, a block read for each run of ids it holds.
+                var wanted = ids.sorted(by: >)[...]
+                while let id = wanted.first {
+                    var found = false
+                    blockRead.bind(1, id)
+                    try blockRead.query { row in
+                        found = true
+                        let start = row.int(0), text = row.bytes(1)
+                        let elements = try Self.decode(text, block: start)
+                        while let next = wanted.first, next >= start {
+                            wanted.removeFirst()
+                            let index = Int(next - start)
+                            guard index < elements.count, let e = elements[index],
+                                  case .object(let payload)? = try? JSONParser.parse(Array(UnsafeBufferPointer(rebasing: text[e.payload]))),
+                                  payload[query.field] == query.value, let type = names[e.typeID],
+                                  query.eventType == nil || type == query.eventType,
+                                  events.last.map({ $0.sequence > UInt64(next) }) ?? true else { continue }
+                            events.append(LoggedEvent(sequence: UInt64(max(0, next)), eventType: type, timestamp: Timestamp(millisecondsSinceEpoch: e.ts),
+                                                      source: EventSource(rawValue: UInt8(clamping: e.source)) ?? .replay, unplanned: false,
+                                                      packedPayload: PackedPayload(payload),
+                                                      clientTimestamp: e.clientTS.map(Timestamp.init(millisecondsSinceEpoch:))))
+                        }
+                    }
+                    // No block at or below this id: none for the ids below it either.
+                    if !found { break }
                 }
             }
             let truncated = events.count > query.limit

@@ -48,6 +48,9 @@ enum StoreSchema {
             try db.execute(sql: timelinePostings)
             try StoreUpgrade.indexTimelineKeys(db, progress: upgradeProgress)
         }
+        migrator.registerMigration("v6: events in blocks") { db in
+            try StoreUpgrade.toBlocks(db, progress: upgradeProgress)
+        }
         return migrator
     }
 
@@ -149,9 +152,35 @@ enum StoreSchema {
         ) WITHOUT ROWID;
         """
 
-    static let eventView = """
+    /// v3's `event` view, over its row per event (v6 replaces both).
+    static let v3EventView = """
         CREATE VIEW event AS
             SELECT r.id AS id, t.name AS event_type, r.ts AS ts, r.source AS source, r.payload AS payload, r.client_ts AS client_ts
             FROM event_row r JOIN event_type t ON t.id = r.type_id;
+        """
+
+    /// v6: `event_block` holds the events, up to `EventBlock.maxEvents` to a
+    /// row (see `EventBlock` for the format); `n` is how many ids the block
+    /// spans, `live` how many of them still hold an event (retention nulls
+    /// the rest). Nothing else is indexed: the minute map finds a time's
+    /// blocks, the timeline keys a user's.
+    static let blockTable = """
+        CREATE TABLE event_block (
+            id INTEGER PRIMARY KEY,
+            n INTEGER NOT NULL,
+            live INTEGER NOT NULL,
+            events TEXT NOT NULL
+        );
+        """
+
+    /// The events one per row again, for `sqlite3` users: `SELECT event_type,
+    /// ts, payload FROM event` and `payload ->> '$.chapter_id'` work as they
+    /// did when the store kept a row per event (reading this way unpacks every block).
+    static let eventView = """
+        CREATE VIEW event AS
+            SELECT b.id + e.key AS id, t.name AS event_type, e.value ->> 1 AS ts, e.value ->> 2 AS source,
+                   e.value -> 3 AS payload, e.value ->> 4 AS client_ts
+            FROM event_block b, json_each(b.events) e JOIN event_type t ON t.id = e.value ->> 0
+            WHERE e.type = 'array';
         """
 }

@@ -28,7 +28,7 @@ public enum StoreUpgrade {
             SELECT e.id, t.id, e.ts, e.source, e.client_ts, e.payload FROM event e JOIN event_type t ON t.name = e.event_type ORDER BY e.id
             """)
         try db.execute(sql: "DROP TABLE event")
-        try db.execute(sql: StoreSchema.eventView)
+        try db.execute(sql: StoreSchema.v3EventView)
         let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM event_row") ?? 0
         progress(Progress(done: 0, total: total))
         var cache = WriteCache()
@@ -94,5 +94,64 @@ public enum StoreUpgrade {
             done += rows.count
             progress(Progress(done: done, total: total))
         }
+    }
+
+    /// v6: the rows into blocks under the same ids, in chunks of rows, in the
+    /// migration's transaction like v3. A gap in the ids (rows retention took)
+    /// of a few becomes nulls in the block; a longer one starts a new block.
+    static func toBlocks(_ db: Database, progress: (Progress) -> Void) throws {
+        try db.execute(sql: StoreSchema.blockTable)
+        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM event_row") ?? 0
+        if total > 0 { progress(Progress(done: 0, total: total)) }
+        let insert = try SQLiteStatement(db, "INSERT INTO event_block (id, n, live, events) VALUES (?1, ?2, ?3, ?4)")
+        var text: [UInt8] = []
+        var start: Int64 = 0, n: Int64 = 0, live: Int64 = 0
+        func close() throws {
+            guard n > 0 else { return }
+            text.append(0x5D)
+            insert.bind(1, start); insert.bind(2, n); insert.bind(3, live)
+            try text.withUnsafeBufferPointer { bytes in
+                insert.bindText(4, bytes)
+                try insert.run()
+            }
+            n = 0
+            live = 0
+        }
+        var after: Int64 = .min
+        var done = 0
+        while true {
+            let rows = try Row.fetchAll(db, sql: "SELECT id, type_id, ts, source, client_ts, payload FROM event_row WHERE id > ? ORDER BY id LIMIT ?",
+                                        arguments: [after, chunk])
+            guard let last = rows.last else { break }
+            after = last[0]
+            for row in rows {
+                let id: Int64 = row[0]
+                let gap = id - (start + n)
+                let payload: String = row[5]
+                // The same bound as the writer's: the block fits its page (roughly: the element's other parts are under 64 bytes).
+                if n > 0, gap < 0 || gap > 8 || n + gap >= EventBlock.maxEvents || text.count + 5 * Int(gap) + payload.utf8.count + 64 > EventBlock.maxBytes { try close() }
+                if n == 0 {
+                    start = id
+                    text.removeAll(keepingCapacity: true)
+                    text.append(0x5B)
+                } else {
+                    for _ in 0..<gap { text.append(contentsOf: [0x2C, 0x6E, 0x75, 0x6C, 0x6C]) }  // ",null"
+                    n += gap
+                    text.append(0x2C)
+                }
+                EventBlock.append(typeID: row[1], ts: row[2], source: row[3], clientTS: row[4], payloadJSON: payload, into: &text)
+                n += 1
+                live += 1
+            }
+            done += rows.count
+            progress(Progress(done: done, total: total))
+        }
+        try close()
+        try db.execute(sql: "DROP VIEW event")
+        try db.execute(sql: "DROP TABLE event_row")
+        try db.execute(sql: StoreSchema.eventView)
+        // The rows' pages are free now: a file made with auto_vacuum gives them back
+        // (else it would stay twice its size until new events reuse them).
+        try db.execute(sql: "PRAGMA incremental_vacuum")
     }
 }

@@ -450,7 +450,7 @@ public final class StoreWriter: Sendable {
 
 
     static func upgradeText(_ p: StoreUpgrade.Progress) -> String {
-        p.total == 0 ? "upgrading the store made by an older release (rebuilding its aggregates and keys)"
+        p.total == 0 ? "upgrading the store made by an older release (rewriting its events into blocks)"
             : "upgrading the store made by an older release: \(p.percent)% (\(Describe.grouped(p.done)) of \(Describe.grouped(p.total)) events)"
     }
 

@@ -317,8 +317,8 @@ struct AggregateTests {
         let store = try await offPool { try EventStore(path: path, upgradeProgress: heard.append) }
         #expect(heard.all.first == StoreUpgrade.Progress(done: 0, total: facts.count))
         #expect(heard.all.last == StoreUpgrade.Progress(done: facts.count, total: facts.count))
-        #expect(heard.all.count == 8, "a report per chunk of \(StoreUpgrade.chunk), for the aggregates, then for the timeline keys")
-        #expect(heard.all.filter { $0.done == 0 }.count == 2)
+        #expect(heard.all.count == 12, "a report per chunk of \(StoreUpgrade.chunk), for the aggregates, the timeline keys, then the blocks")
+        #expect(heard.all.filter { $0.done == 0 }.count == 3)
         #expect(!EventStore.needsUpgrade(path: path))
         let exportedAfter = try await offPool { try Self.exportLines(store) }
         #expect(exportedAfter == exportedBefore)

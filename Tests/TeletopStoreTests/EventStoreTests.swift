@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import TeletopCore
 @testable import TeletopStore
@@ -115,7 +116,8 @@ struct EventStoreTests {
         let store = try EventStore(path: dir.file())
         let clock = ManualClock()
         let events = logged(20, clock: clock, step: 3_600_000)  // one an hour
-        try await store.insert(events)
+        // A batch apiece, so a block apiece: a chunk is whole blocks of about `chunk` events.
+        for e in events { try await store.insert([e]) }
         var chunks: [Int] = []
         #expect(try await store.prune(keep: 15, before: nil, chunk: 2) { chunks.append($0) } == 5)
         #expect(chunks == [2, 2, 1])
@@ -125,6 +127,52 @@ struct EventStoreTests {
         #expect(try store.count() == 10)
         #expect(try store.recent(limit: 1).first?.event.timestamp == events[19].timestamp)
         #expect(try store.totals() == ["ai_block_used": 20])
+    }
+
+    @Test func retentionInsideABlockKeepsTheOtherEventsAndTheirIds() async throws {
+        let dir = TempDir()
+        let store = try EventStore(path: dir.file())
+        let clock = ManualClock()
+        let events = logged(20, clock: clock, step: 60_000)
+        try await store.insert(events)
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_block") } == 1)
+        #expect(try await store.prune(keep: 15, before: nil) == 5)
+        // Then by age: the three stamped before the ninth.
+        #expect(try await store.prune(keep: nil, before: events[8].timestamp) == 3)
+        #expect(try store.count() == 12)
+        var exported: [Timestamp] = []
+        try store.export(ExportFilter()) { exported.append($0.timestamp) }
+        #expect(exported == events[8...].map(\.timestamp))
+        #expect(try store.recent(limit: 30).map(\.event.timestamp) == events[8...].map(\.timestamp))
+        // Still one block: the events that went are nulls in it, so the others keep their ids.
+        let view = try store.read { db in try Row.fetchAll(db, sql: "SELECT id, ts FROM event ORDER BY id") }
+        #expect(view.map { $0[0] as Int64 } == Array(9...20))
+        #expect(view.map { Timestamp(millisecondsSinceEpoch: $0[1]) } == events[8...].map(\.timestamp))
+        let block = try store.read { db in try Row.fetchOne(db, sql: "SELECT n, live, json_array_length(events) FROM event_block") }
+        #expect(block.map { [$0[0], $0[1], $0[2]] as [Int64] } == [20, 12, 20])
+        // Everything else goes: the block too.
+        #expect(try await store.prune(keep: 0, before: nil) == 12)
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_block") } == 0)
+    }
+
+    @Test func aBlockFitsItsPageAndAnEventTooBigForOneHasItsOwn() async throws {
+        let dir = TempDir()
+        let store = try EventStore(path: dir.file())
+        let clock = ManualClock()
+        let big = String(repeating: "x", count: 6_000)
+        var events = logged(300, clock: clock) { i in aiEvent(user: "u\(i)") }
+        let e = events[150]
+        events[150] = LoggedEvent(sequence: e.sequence, eventType: "note", timestamp: e.timestamp, source: .http, unplanned: true,
+                                  packedPayload: PackedPayload(["note": .string(big)]))
+        try await store.insert(events)
+        let blocks = try store.read { db in try Row.fetchAll(db, sql: "SELECT id, n, length(events) FROM event_block ORDER BY id") }
+        #expect(blocks.count > 300 / Int(EventBlock.maxEvents))
+        #expect(blocks.map { $0[1] as Int64 }.reduce(0, +) == 300)
+        for b in blocks where (b[1] as Int64) > 1 { #expect((b[2] as Int) <= EventBlock.maxBytes) }
+        #expect(blocks.contains { ($0[0] as Int64) == 151 && ($0[1] as Int64) == 1 }, "the big one alone")
+        var exported: [String] = []
+        try store.export(ExportFilter()) { exported.append($0.payloadJSON) }
+        #expect(exported.count == 300 && exported[150].contains(big))
     }
 
     @Test func pruningByAgeLeavesRecentEventsBesideOldOnes() async throws {

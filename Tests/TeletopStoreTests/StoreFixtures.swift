@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import Synchronization
 import TeletopCore
@@ -72,4 +73,22 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thr
     }
     done.wait()
     return try result.withLock { $0! }.get()
+}
+
+/// Makes a store what schema v5 (a row per event) left: `event_row` and its
+/// view from the blocks, under the same ids, and no v6 in the migrations table.
+func rewriteAsVersion5(_ db: Database) throws {
+    try db.execute(sql: """
+        CREATE TABLE event_row (
+            id INTEGER PRIMARY KEY, type_id INTEGER NOT NULL, ts INTEGER NOT NULL, source INTEGER NOT NULL,
+            client_ts INTEGER, payload TEXT NOT NULL
+        );
+        INSERT INTO event_row (id, type_id, ts, source, client_ts, payload)
+            SELECT b.id + e.key, e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 4, e.value -> 3
+            FROM event_block b, json_each(b.events) e WHERE e.type = 'array';
+        DROP VIEW event;
+        DROP TABLE event_block;
+        DELETE FROM grdb_migrations WHERE identifier LIKE 'v6:%';
+        """)
+    try db.execute(sql: StoreSchema.v3EventView)
 }

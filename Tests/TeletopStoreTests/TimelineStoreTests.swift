@@ -88,10 +88,60 @@ struct TimelineStoreTests {
         #expect(result.truncated)
     }
 
+    @Test func aStoreOfARowPerEventIsRewrittenIntoBlocksOnceWithProgress() async throws {
+        let dir = TempDir()
+        let path = dir.file()
+        let day: Int64 = 86_400_000
+        // 15,000 events; every fifth, and a run of 30, replayed a day old, so that retention by age leaves gaps in the ids.
+        func replayed(_ i: Int) -> Bool { i % 5 == 4 || (5_000..<5_030).contains(i) }
+        var all: [LoggedEvent] = []
+        for i in 0..<15_000 {
+            let payload: JSONObject = ["user_id": .string("u\(i % 10)"), "chapter_id": .int(Int64(i % 12)), "query": "say \"hi\"\n"]
+            let stamp = Self.now.adding(milliseconds: Int64(i) * 10 - (replayed(i) ? day : 0))
+            let client: Timestamp? = i % 2 == 0 ? Self.now.adding(milliseconds: -Int64(i)) : nil
+            all.append(LoggedEvent(sequence: 0, eventType: i % 3 == 0 ? "chapter_visit" : "ai_block_used", timestamp: stamp, source: .http,
+                                   unplanned: false, packedPayload: PackedPayload(payload), clientTimestamp: client))
+        }
+        let store = try EventStore(path: path)
+        for chunk in stride(from: 0, to: all.count, by: 4_096) { try await store.insert(Array(all[chunk..<min(all.count, chunk + 4_096)])) }
+        let gone = try await store.prune(keep: nil, before: Self.now.adding(milliseconds: -day / 2))
+        #expect(gone == all.indices.filter(replayed).count)
+        let before = try AggregateTests.exportLines(store)
+        let ids = try store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM event ORDER BY id") }
+        try await store.pool.write { db in try rewriteAsVersion5(db) }
+        try store.pool.close()
+        #expect(EventStore.needsUpgrade(path: path))
+        #expect(try AggregateTests.exportLines(EventStore(path: path, readOnly: true)) == before, "a v5 file exports as it is")
+
+        let heard = ProgressLog()
+        let upgraded = try await offPool { try EventStore(path: path, upgradeProgress: heard.append) }
+        let kept = all.count - gone
+        #expect(heard.all == [.init(done: 0, total: kept), .init(done: StoreUpgrade.chunk, total: kept), .init(done: kept, total: kept)])
+        #expect(try !upgraded.read { db in try db.tableExists("event_row") })
+        #expect(try AggregateTests.exportLines(upgraded) == before)
+        #expect(try upgraded.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM event ORDER BY id") } == ids, "every event keeps its id")
+        #expect(try upgraded.count() == kept)
+        let u3: [Timestamp] = all.indices.filter { !replayed($0) && all[$0].payload["user_id"] == "u3" }.map { all[$0].timestamp }
+        let timeline = try upgraded.timeline(TimelineQuery(field: "user_id", value: "u3", limit: 10_000))
+        #expect(timeline.events.map(\.timestamp) == u3)
+        #expect(try upgraded.integrityCheck() == "ok")
+        // A gap of 30 ids starts a new block; gaps of one are nulls inside one.
+        let blocks = try upgraded.read { db in try Row.fetchAll(db, sql: "SELECT id, n, live FROM event_block ORDER BY id") }
+        #expect(blocks.allSatisfy { ($0[1] as Int64) <= EventBlock.maxEvents && ($0[2] as Int64) <= ($0[1] as Int64) })
+        #expect(blocks.contains { ($0[0] as Int64) == ids.first { $0 > 5_001 }! })
+        try upgraded.pool.close()
+
+        let again = ProgressLog()
+        let reopened = try await offPool { try EventStore(path: path, upgradeProgress: again.append) }
+        #expect(again.all.isEmpty, "a second open does nothing")
+        #expect(try AggregateTests.exportLines(reopened) == before)
+    }
+
     @Test func aStoreFromBeforeTheKeysGetsThemAtFirstOpenAndASecondOpenDoesNothing() async throws {
         let (store, dir, all) = try await filled()
         // As the release before the keys left it: no key table, no v4 or v5 in the migrations table.
         try await store.pool.write { db in
+            try rewriteAsVersion5(db)
             try db.execute(sql: "DROP TABLE timeline_key; DELETE FROM grdb_migrations WHERE identifier LIKE 'v4:%' OR identifier LIKE 'v5:%'")
         }
         try store.pool.close()
@@ -113,6 +163,7 @@ struct TimelineStoreTests {
         let (store, dir, all) = try await filled()
         // As the last release (v4) left it: event_key, a row per event and key; no v5.
         try await store.pool.write { db in
+            try rewriteAsVersion5(db)
             try db.execute(sql: "DROP TABLE timeline_key; DELETE FROM grdb_migrations WHERE identifier LIKE 'v5:%'")
             try db.execute(sql: StoreSchema.timelineKeys)
             let fields = try TimelineKey.indexedFields.map { try Int64.fetchOne(db, sql: "SELECT id FROM field WHERE name = ?", arguments: [$0])! }

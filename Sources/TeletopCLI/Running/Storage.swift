@@ -119,7 +119,7 @@ final class UpgradeReport: Sendable {
             return tenth > last
         }
         guard isNew else { return }
-        let line = "teletop: upgrading \(path) (made by an older release), rebuilding its aggregates and keys: "
+        let line = "teletop: upgrading \(path) (made by an older release), rewriting its events into blocks and rebuilding what is missing: "
             + "\(progress.percent)% (\(Describe.grouped(progress.done)) of \(Describe.grouped(progress.total)) events)\n"
         FileHandle.standardError.write(Data(line.utf8))
     }
