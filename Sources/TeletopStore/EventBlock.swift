@@ -17,12 +17,14 @@ import TeletopCore
 /// replaces their elements with `null`, so the others keep their ids.
 enum EventBlock {
     /// A block holds at most this many events, and at most `maxBytes` of
-    /// text: what fits in one 4 KB page of the b-tree with its row's header.
-    /// A longer row spills into overflow pages, and its last one is mostly
+    /// text: what fits in one page of the b-tree with its row's header. A
+    /// longer row spills into overflow pages, and its last one is mostly
     /// empty: 64 contract events to a row made a stored event 153 bytes of
     /// file instead of 132. An event too long for a page has a block to itself.
     static let maxEvents: Int64 = 64
-    static let maxBytes = 4_040
+
+    /// For a file of `pageSize` bytes a page (8,192 for a new store; 4,096 for one made before v6).
+    static func maxBytes(pageSize: Int) -> Int { pageSize - 56 }
 
     /// One event of a block, read back; `payload` is its byte range in the block's text.
     struct Element {

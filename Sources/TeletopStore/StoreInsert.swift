@@ -34,6 +34,8 @@ struct WriteCache: Sendable {
     /// Per (type, field), the newest minute it has a bucket for: a later minute's
     /// bucket is new, so its value set starts empty without asking SQLite.
     var newest: [[Int64]: Int64] = [:]
+    /// `EventBlock.maxBytes` for this file's page size, asked once.
+    var blockBytes: Int?
 }
 
 extension EventStore {
@@ -48,8 +50,10 @@ extension EventStore {
         // Ids go on from the newest block's last (a store emptied by retention starts again at 1).
         var nextID: Int64 = 1
         try SQLiteStatement(db, "SELECT id + n FROM event_block ORDER BY id DESC LIMIT 1").query { nextID = $0.int(0) }
+        let blockBytes = try cache.blockBytes ?? EventBlock.maxBytes(pageSize: Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4_096)
+        cache.blockBytes = blockBytes
         var text: [UInt8] = []
-        text.reserveCapacity(EventBlock.maxBytes + 4096)
+        text.reserveCapacity(blockBytes + 4096)
         var blockStart = nextID
         var inBlock: Int64 = 0
         func closeBlock() throws {
@@ -85,7 +89,7 @@ extension EventStore {
             text.append(inBlock == 0 ? 0x5B : 0x2C)
             EventBlock.append(typeID: runTypeID, ts: event.timestamp.millisecondsSinceEpoch, source: Int64(event.source.rawValue),
                               clientTS: event.clientTimestamp?.millisecondsSinceEpoch, payload: event.packedPayload, into: &text)
-            if inBlock > 0 && text.count + 1 > EventBlock.maxBytes {
+            if inBlock > 0 && text.count + 1 > blockBytes {
                 // It does not fit the page: the block closes without it, and it starts the next.
                 let element = Array(text[(mark + 1)...])
                 text.removeSubrange(mark...)

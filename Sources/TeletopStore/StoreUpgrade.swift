@@ -105,6 +105,7 @@ public enum StoreUpgrade {
         if total > 0 { progress(Progress(done: 0, total: total)) }
         let insert = try SQLiteStatement(db, "INSERT INTO event_block (id, n, live, events) VALUES (?1, ?2, ?3, ?4)")
         var text: [UInt8] = []
+        let blockBytes = EventBlock.maxBytes(pageSize: try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4_096)
         var start: Int64 = 0, n: Int64 = 0, live: Int64 = 0
         func close() throws {
             guard n > 0 else { return }
@@ -129,7 +130,7 @@ public enum StoreUpgrade {
                 let gap = id - (start + n)
                 let payload: String = row[5]
                 // The same bound as the writer's: the block fits its page (roughly: the element's other parts are under 64 bytes).
-                if n > 0, gap < 0 || gap > 8 || n + gap >= EventBlock.maxEvents || text.count + 5 * Int(gap) + payload.utf8.count + 64 > EventBlock.maxBytes { try close() }
+                if n > 0, gap < 0 || gap > 8 || n + gap >= EventBlock.maxEvents || text.count + 5 * Int(gap) + payload.utf8.count + 64 > blockBytes { try close() }
                 if n == 0 {
                     start = id
                     text.removeAll(keepingCapacity: true)

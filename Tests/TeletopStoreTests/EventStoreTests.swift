@@ -159,20 +159,22 @@ struct EventStoreTests {
         let dir = TempDir()
         let store = try EventStore(path: dir.file())
         let clock = ManualClock()
-        let big = String(repeating: "x", count: 6_000)
-        var events = logged(300, clock: clock) { i in aiEvent(user: "u\(i)") }
+        let big = String(repeating: "x", count: 10_000)
+        var events = logged(600, clock: clock) { i in aiEvent(user: "u\(i)") }
         let e = events[150]
         events[150] = LoggedEvent(sequence: e.sequence, eventType: "note", timestamp: e.timestamp, source: .http, unplanned: true,
                                   packedPayload: PackedPayload(["note": .string(big)]))
         try await store.insert(events)
         let blocks = try store.read { db in try Row.fetchAll(db, sql: "SELECT id, n, length(events) FROM event_block ORDER BY id") }
-        #expect(blocks.count > 300 / Int(EventBlock.maxEvents))
-        #expect(blocks.map { $0[1] as Int64 }.reduce(0, +) == 300)
-        for b in blocks where (b[1] as Int64) > 1 { #expect((b[2] as Int) <= EventBlock.maxBytes) }
+        #expect(blocks.count > 600 / Int(EventBlock.maxEvents))
+        #expect(blocks.map { $0[1] as Int64 }.reduce(0, +) == 600)
+        let page = try store.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size")! }
+        #expect(page == 8_192, "a new store's pages")
+        for b in blocks where (b[1] as Int64) > 1 { #expect((b[2] as Int) <= EventBlock.maxBytes(pageSize: page)) }
         #expect(blocks.contains { ($0[0] as Int64) == 151 && ($0[1] as Int64) == 1 }, "the big one alone")
         var exported: [String] = []
         try store.export(ExportFilter()) { exported.append($0.payloadJSON) }
-        #expect(exported.count == 300 && exported[150].contains(big))
+        #expect(exported.count == 600 && exported[150].contains(big))
     }
 
     @Test func pruningByAgeLeavesRecentEventsBesideOldOnes() async throws {

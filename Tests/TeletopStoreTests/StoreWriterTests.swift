@@ -303,7 +303,7 @@ struct StoreWriterTests {
     }
 
     @Test(.enabled(if: SmallDisk.canMount)) func aFullDiskIsUnhealthyAndKeepsEventsInMemory() async throws {
-        let disk = try SmallDisk(kilobytes: 256)
+        let disk = try SmallDisk(kilobytes: 512)
         defer { disk.unmount() }
         let path = disk.path + "/events.sqlite"
         let logger = EventLogger()
@@ -312,7 +312,7 @@ struct StoreWriterTests {
         for _ in 0..<400 { logger.log("ai_block_used", big, source: .sim) }
         // Generous: beside the end-to-end tests, two cores can be busy for seconds.
         #expect(await eventually(20) { writer.refusal != nil }, "written: \(writer.status.written), failure: \(writer.status.failure ?? "none")")
-        #expect(writer.refusal?.contains("full") == true)
+        #expect(writer.refusal?.contains("full") == true, "\(writer.refusal ?? "")")
         #expect(storeHealth(logger)?.message.contains("waiting in memory") == true)
         // Room again (the operator grows the disk): everything that waited is written.
         try disk.grow(kilobytes: 8192)
@@ -323,7 +323,7 @@ struct StoreWriterTests {
 
     /// Issue 11, outage 1 on a disk: HTTP writes fill it, room comes back, nothing else is sent.
     @Test(.enabled(if: SmallDisk.canMount)) func aFullDiskWithOnlyHTTPTrafficRecoversByItself() async throws {
-        let disk = try SmallDisk(kilobytes: 256)
+        let disk = try SmallDisk(kilobytes: 512)
         defer { disk.unmount() }
         let logger = EventLogger()
         let writer = StoreWriter(path: disk.path + "/events.sqlite", logger: logger, options: quickOptions(), log: quietLog)
