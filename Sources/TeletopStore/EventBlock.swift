@@ -42,15 +42,21 @@ enum EventBlock {
         var description: String { "an event block's text is not the store's format (at byte \(offset))" }
     }
 
-    /// Appends one event's element (with no separator: the caller writes `[`, `,` and `]`).
+    /// Appends one event's element (with no separator: the caller writes `[`, `,` and `]`),
+    /// through a pointer into stack room and one copy (see `PackedPayload.writeJSON`).
     static func append(typeID: Int64, ts: Int64, source: Int64, clientTS: Int64?, payload: PackedPayload, into out: inout [UInt8]) {
-        out.append(0x5B)
-        appendInt(typeID, &out); out.append(0x2C)
-        appendInt(ts, &out); out.append(0x2C)
-        appendInt(source, &out); out.append(0x2C)
-        payload.writeJSON(into: &out)
-        if let clientTS { out.append(0x2C); appendInt(clientTS, &out) }
-        out.append(0x5D)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: payload.jsonBound + 4 * 21 + 8) { scratch in
+            let start = scratch.baseAddress!
+            var p = start
+            p.pointee = 0x5B; p += 1
+            JSONWriter.writeInt(typeID, to: &p); p.pointee = 0x2C; p += 1
+            JSONWriter.writeInt(ts, to: &p); p.pointee = 0x2C; p += 1
+            JSONWriter.writeInt(source, to: &p); p.pointee = 0x2C; p += 1
+            payload.writeJSON(to: &p)
+            if let clientTS { p.pointee = 0x2C; p += 1; JSONWriter.writeInt(clientTS, to: &p) }
+            p.pointee = 0x5D; p += 1
+            out.append(contentsOf: UnsafeBufferPointer(start: start, count: p - start))
+        }
     }
 
     /// The same with the payload already JSON text (the upgrade from rows).

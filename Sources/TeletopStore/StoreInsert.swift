@@ -216,14 +216,9 @@ extension EventStore {
             """)
         var touched: Set<WriteCache.BucketKey> = []
         var other: [WriteCache.BucketKey: Int] = [:]
-        var fieldIDsByName: [String: Int64] = [:]
+        let fieldIDs = try tally.fields.map { try Self.fieldID($0, db, &cache) }
         for e in tally.entries {
-            let name = tally.fieldName(e)
-            let fieldID: Int64
-            if let id = fieldIDsByName[name] { fieldID = id } else {
-                fieldID = try Self.fieldID(name, db, &cache)
-                fieldIDsByName[name] = fieldID
-            }
+            let fieldID = fieldIDs[Int(e.fieldIndex)]
             let key = WriteCache.BucketKey(minute: e.minute, typeID: typeIDs[Int(e.typeIndex)], fieldID: fieldID)
             if let json = tally.valueJSON(e), try admits(json, key, db, &cache) {
                 values.bind(1, key.typeID); values.bind(2, fieldID); values.bind(3, e.minute); values.bind(4, json); values.bind(5, Int64(e.count))

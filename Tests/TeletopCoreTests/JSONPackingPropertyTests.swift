@@ -48,6 +48,33 @@ struct JSONPackingPropertyTests {
         return Array(text.utf8)
     }
 
+    /// The packed payload's own JSON writer (the store's: through a pointer, eight bytes
+    /// scanned at a time) writes what `JSONWriter` writes of the object it holds.
+    @Test func aPackedPayloadWritesTheSameJSONAsTheWriter() async {
+        await propertyCheck(count: 500, input: Gen.int(in: 0...Int.max)) { seed in
+            var gen = DocumentGenerator(seed: UInt64(seed))
+            var payload = JSONObject()
+            for _ in 0..<gen.int(8) {
+                let key = gen.string()
+                if payload[key] == nil { payload.members.append(.init(key: key, value: gen.value(depth: 2))) }
+            }
+            var out: [UInt8] = [0x41]
+            PackedPayload(payload).writeJSON(into: &out)
+            #expect(out == [0x41] + JSONWriter.compactBytes(.object(payload)), "\(JSONWriter.compact(.object(payload)))")
+        }
+        // Every byte that needs an escape, at every place in and around an eight-byte step.
+        for special: UInt8 in [0x00, 0x09, 0x0A, 0x0D, 0x1F, 0x22, 0x5C, 0x7F] {
+            for at in 0..<20 {
+                var bytes = Array("abcdefghijklmnopqrstuvwxyz".utf8.prefix(20))
+                bytes[at] = special
+                let text = String(decoding: bytes, as: UTF8.self) + "é🚀"
+                var out: [UInt8] = []
+                PackedPayload(["k": .string(text), text: .int(Int64(at) - 10)]).writeJSON(into: &out)
+                #expect(out == JSONWriter.compactBytes(.object(["k": .string(text), text: .int(Int64(at) - 10)])), "\(special) at \(at)")
+            }
+        }
+    }
+
     @Test func envelopesPackAsTheParserWouldPackThem() async {
         await propertyCheck(count: 500, input: Gen.int(in: 0...Int.max)) { seed in
             var gen = DocumentGenerator(seed: UInt64(seed))

@@ -75,6 +75,68 @@ public enum JSONWriter {
         s.withUTF8 { writeString(utf8: $0, into: &out) }
     }
 
+    /// The same through a pointer with room for 6 bytes per byte of `utf8`, plus 2.
+    static func writeString(utf8: UnsafeBufferPointer<UInt8>, to p: inout UnsafeMutablePointer<UInt8>) {
+        p.pointee = 0x22
+        p += 1
+        // Runs with no escape are copied whole; eight bytes at a time are checked for one.
+        var run = 0
+        var k = 0
+        let base = UnsafeRawPointer(utf8.baseAddress)
+        while k < utf8.count {
+            if k + 8 <= utf8.count, let base, !mayNeedEscape(base.loadUnaligned(fromByteOffset: k, as: UInt64.self)) {
+                k += 8
+                continue
+            }
+            let b = utf8[k]
+            k += 1
+            guard b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F else { continue }
+            let at = k - 1
+            if at > run { p.update(from: utf8.baseAddress! + run, count: at - run); p += at - run }
+            run = at + 1
+            p.pointee = 0x5C
+            switch b {
+            case 0x22: p[1] = 0x22; p += 2
+            case 0x5C: p[1] = 0x5C; p += 2
+            case 0x0A: p[1] = 0x6E; p += 2
+            case 0x0D: p[1] = 0x72; p += 2
+            case 0x09: p[1] = 0x74; p += 2
+            default:
+                p[1] = 0x75; p[2] = 0x30; p[3] = 0x30
+                p[4] = hexDigits[Int(b >> 4)]; p[5] = hexDigits[Int(b & 0xF)]
+                p += 6
+            }
+        }
+        if utf8.count > run { p.update(from: utf8.baseAddress! + run, count: utf8.count - run); p += utf8.count - run }
+        p.pointee = 0x22
+        p += 1
+    }
+
+    /// Whether any of eight bytes is below 0x20, a quote, a backslash or DEL
+    /// (exact for "none": the usual bit tricks for a zero byte and a byte below n).
+    @inline(__always) static func mayNeedEscape(_ x: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+        let below20 = (x &- ones &* 0x20) & ~x & highs != 0
+        return below20 || hasZero(x ^ (ones &* 0x22)) || hasZero(x ^ (ones &* 0x5C)) || hasZero(x ^ (ones &* 0x7F))
+    }
+
+    /// Decimal digits through a pointer with room for 20 bytes, without a String per number.
+    public static func writeInt(_ value: Int64, to p: inout UnsafeMutablePointer<UInt8>) {
+        if value < 0 { p.pointee = 0x2D; p += 1 }
+        var v = value.magnitude
+        var digits = 1
+        var probe = v
+        while probe >= 10 { probe /= 10; digits += 1 }
+        var q = p + digits
+        p = q
+        repeat {
+            q -= 1
+            q.pointee = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
+            v /= 10
+        } while v > 0
+    }
+
     /// A string given as its UTF-8 bytes (a packed payload's, say), escaped the same way.
     public static func writeString(utf8: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         // Most strings need no escape: copy them whole.

@@ -74,51 +74,86 @@ public struct PackedPayload: @unchecked Sendable, Equatable {
     /// building the object first (the store writes every event this way).
     public func writeJSON(into out: inout [UInt8]) {
         withBytes { buffer in
-            var index = 0
-            Self.writeJSON(buffer, &index, into: &out)
+            var i = 0
+            Self.writeJSON(buffer, &i, into: &out)
         }
     }
 
+    /// Room enough for `writeJSON(to:)`'s output (see below).
+    public var jsonBound: Int { 6 * count + 16 }
+
+    /// The same through a pointer with room for `jsonBound` bytes, left past what it wrote.
+    public func writeJSON(to p: inout UnsafeMutablePointer<UInt8>) {
+        withBytes { buffer in
+            var i = 0
+            Self.writeJSON(buffer, &i, to: &p)
+        }
+    }
+
+    /// One packed value from `b[i...]` as compact JSON, appended to `out`.
+    ///
+    /// Written through a pointer into scratch room on the stack, then copied
+    /// once: appending byte by byte to an array (a uniqueness and capacity
+    /// check each) was most of the store's cost of writing a payload. The room
+    /// is an upper bound of the output: no packed byte becomes more than six
+    /// of JSON (a control character's `\u00XX`; an 8-byte double at most 24).
     static func writeJSON(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, into out: inout [UInt8]) {
+        let bound = 6 * (b.count - i) + 16
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { scratch in
+            let start = scratch.baseAddress!
+            var p = start
+            writeJSON(b, &i, to: &p)
+            out.append(contentsOf: UnsafeBufferPointer(start: start, count: p - start))
+        }
+    }
+
+    private static func writeJSON(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, to p: inout UnsafeMutablePointer<UInt8>) {
         let tag = Tag(rawValue: b[i])!
         i += 1
         switch tag {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .falseValue: out.append(contentsOf: "false".utf8)
-        case .trueValue: out.append(contentsOf: "true".utf8)
+        case .null: putASCII("null", &p)
+        case .falseValue: putASCII("false", &p)
+        case .trueValue: putASCII("true", &p)
         case .int:
             let z = readVarint(b, &i)
-            out.append(contentsOf: String(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))).utf8)
+            JSONWriter.writeInt(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))), to: &p)
         case .double:
             var bits: UInt64 = 0
             for k in 0..<8 { bits |= UInt64(b[i + k]) << UInt64(8 * k) }
             i += 8
-            JSONWriter.writeDouble(Double(bitPattern: bits), into: &out)
-        case .string: writeJSONString(b, &i, into: &out)
+            var text: [UInt8] = []
+            JSONWriter.writeDouble(Double(bitPattern: bits), into: &text)
+            for byte in text { put(byte, &p) }
+        case .string: writeJSONString(b, &i, to: &p)
         case .array:
             let n = Int(readVarint(b, &i))
-            out.append(0x5B)
+            put(0x5B, &p)
             for k in 0..<n {
-                if k > 0 { out.append(0x2C) }
-                writeJSON(b, &i, into: &out)
+                if k > 0 { put(0x2C, &p) }
+                writeJSON(b, &i, to: &p)
             }
-            out.append(0x5D)
+            put(0x5D, &p)
         case .object:
             let n = Int(readVarint(b, &i))
-            out.append(0x7B)
+            put(0x7B, &p)
             for k in 0..<n {
-                if k > 0 { out.append(0x2C) }
-                writeJSONString(b, &i, into: &out)
-                out.append(0x3A)
-                writeJSON(b, &i, into: &out)
+                if k > 0 { put(0x2C, &p) }
+                writeJSONString(b, &i, to: &p)
+                put(0x3A, &p)
+                writeJSON(b, &i, to: &p)
             }
-            out.append(0x7D)
+            put(0x7D, &p)
         }
     }
 
-    private static func writeJSONString(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, into out: inout [UInt8]) {
+    @inline(__always) private static func putASCII(_ s: StaticString, _ p: inout UnsafeMutablePointer<UInt8>) {
+        p.update(from: s.utf8Start, count: s.utf8CodeUnitCount)
+        p += s.utf8CodeUnitCount
+    }
+
+    private static func writeJSONString(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, to p: inout UnsafeMutablePointer<UInt8>) {
         let n = Int(readVarint(b, &i))
-        JSONWriter.writeString(utf8: UnsafeBufferPointer(rebasing: b[i..<(i + n)]), into: &out)
+        JSONWriter.writeString(utf8: UnsafeBufferPointer(rebasing: b[i..<(i + n)]), to: &p)
         i += n
     }
 

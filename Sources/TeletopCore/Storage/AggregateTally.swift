@@ -34,7 +34,8 @@ public struct AggregateTally: Sendable {
     public struct Entry: Sendable {
         public var minute: Int64
         public var typeIndex: Int32
-        var fieldStart: Int32, fieldLength: Int32
+        /// Into `fields`.
+        public var fieldIndex: Int32
         var valueStart: Int32, valueLength: Int32
         public var count: Int
         /// Counted as "other": the value is not kept as a key.
@@ -49,6 +50,13 @@ public struct AggregateTally: Sendable {
 
     /// Event types in first-seen order; `Entry.typeIndex` points here.
     public private(set) var types: [String] = []
+    /// Field names in first-seen order; `Entry.fieldIndex` points here.
+    public private(set) var fields: [String] = []
+    /// Each field's name in the arena, and the field each member position of the last event had:
+    /// events of a stream mostly repeat their fields in the same order, so a name is matched by one compare.
+    private var fieldBytes: [(start: Int32, length: Int32)] = []
+    private var fieldAt: [Int32] = []
+    private var fieldIndexes: [String: Int32] = [:]
     public private(set) var entries: [Entry] = []
     public private(set) var typeCounts: [TypeCount] = []
     public private(set) var events = 0
@@ -76,18 +84,39 @@ public struct AggregateTally: Sendable {
         } else {
             typeCounts.append(TypeCount(minute: minute, typeIndex: type, count: 1))
         }
-        var fields = 0
+        var position = 0
         event.packedPayload.forEachMember { member in
-            fields += 1
-            guard fields <= AggregateLimits.fieldsPerEvent, member.key.count <= 64 else { return }
+            position += 1
+            guard position <= AggregateLimits.fieldsPerEvent, member.key.count <= 64 else { return }
             let keyable: Bool
             switch member.tag {
             case .object, .array: keyable = false
             case .string: keyable = member.data.count <= AggregateLimits.valueBytes
             default: keyable = true
             }
-            count(minute, type, member.key, keyable ? member.encoded : UnsafeBufferPointer(start: nil, count: 0))
+            let field = fieldIndex(member.key, at: position - 1)
+            count(minute, type, field, keyable ? member.encoded : UnsafeBufferPointer(start: nil, count: 0))
         }
+    }
+
+    private mutating func fieldIndex(_ key: UnsafeBufferPointer<UInt8>, at position: Int) -> Int32 {
+        if position < fieldAt.count {
+            let known = fieldAt[position]
+            let (start, length) = fieldBytes[Int(known)]
+            if Int(length) == key.count, same(start, key) { return known }
+        }
+        let name = String(decoding: key, as: UTF8.self)
+        let index: Int32
+        if let i = fieldIndexes[name] { index = i } else {
+            index = Int32(fields.count)
+            fields.append(name)
+            fieldBytes.append((Int32(arena.count), Int32(key.count)))
+            arena.append(contentsOf: key)
+            fieldIndexes[name] = index
+        }
+        while fieldAt.count <= position { fieldAt.append(index) }
+        fieldAt[position] = index
+        return index
     }
 
     private mutating func typeIndex(_ name: String) -> Int32 {
@@ -99,30 +128,47 @@ public struct AggregateTally: Sendable {
         return lastTypeIndex
     }
 
-    private mutating func count(_ minute: Int64, _ type: Int32, _ field: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bitPattern: minute) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(type)
-        for byte in field { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        h = (h ^ 0xff) &* 0x100_0000_01b3
-        for byte in value { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
-        while true {
-            let found = slots[slot]
-            if found < 0 { break }
-            let e = entries[Int(found)]
-            if hashes[Int(found)] == h, e.minute == minute, e.typeIndex == type, Int(e.fieldLength) == field.count,
-               Int(e.valueLength) == value.count, same(e.fieldStart, field), same(e.valueStart, value) {
-                entries[Int(found)].count += 1
-                return
+    private mutating func count(_ minute: Int64, _ type: Int32, _ field: Int32, _ value: UnsafeBufferPointer<UInt8>) {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bitPattern: minute) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(type) ^ UInt64(field) << 32
+        // Eight bytes a step (a value is a few dozen bytes at most: see `AggregateLimits.valueBytes`).
+        var k = 0
+        if let base = UnsafeRawPointer(value.baseAddress) {
+            while k + 8 <= value.count {
+                h = (h ^ base.loadUnaligned(fromByteOffset: k, as: UInt64.self)) &* 0x100_0000_01b3
+                h ^= h >> 32
+                k += 8
             }
-            slot = (slot + 1) & mask
         }
-        let fieldStart = Int32(arena.count)
-        arena.append(contentsOf: field)
+        while k < value.count { h = (h ^ UInt64(value[k])) &* 0x100_0000_01b3; k += 1 }
+        let found: Int32? = slots.withUnsafeBufferPointer { slots in
+            hashes.withUnsafeBufferPointer { hashes in
+                entries.withUnsafeBufferPointer { entries in
+                    let mask = slots.count - 1
+                    var slot = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
+                    while true {
+                        let found = slots[slot]
+                        if found < 0 { return ~Int32(slot) }
+                        let e = entries[Int(found)]
+                        if hashes[Int(found)] == h, e.minute == minute, e.typeIndex == type, e.fieldIndex == field,
+                           Int(e.valueLength) == value.count, same(e.valueStart, value) {
+                            return found
+                        }
+                        slot = (slot + 1) & mask
+                    }
+                }
+            }
+        }
+        // A hit is its entry; a miss, the free slot it ends on (complemented, so negative).
+        let f = found!
+        if f >= 0 {
+            entries[Int(f)].count += 1
+            return
+        }
+        let slot = Int(~f)
         let valueStart = Int32(arena.count)
         arena.append(contentsOf: value)
         slots[slot] = Int32(entries.count)
-        entries.append(Entry(minute: minute, typeIndex: type, fieldStart: fieldStart, fieldLength: Int32(field.count),
+        entries.append(Entry(minute: minute, typeIndex: type, fieldIndex: field,
                              valueStart: valueStart, valueLength: Int32(value.count), count: 1))
         hashes.append(h)
         if entries.count * 2 > slots.count { grow() }
@@ -143,9 +189,7 @@ public struct AggregateTally: Sendable {
         }
     }
 
-    public func fieldName(_ e: Entry) -> String {
-        arena.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[Int(e.fieldStart)..<Int(e.fieldStart + e.fieldLength)]), as: UTF8.self) }
-    }
+    public func fieldName(_ e: Entry) -> String { fields[Int(e.fieldIndex)] }
 
     /// The value as compact JSON text (`"ch-3"`, `4`, `true`), as the aggregates key it; nil for "other".
     public func valueJSON(_ e: Entry) -> String? {
@@ -165,6 +209,10 @@ public struct AggregateTally: Sendable {
         hashes.removeAll(keepingCapacity: true)
         arena.removeAll(keepingCapacity: true)
         types.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
+        fieldBytes.removeAll(keepingCapacity: true)
+        fieldAt.removeAll(keepingCapacity: true)
+        fieldIndexes.removeAll(keepingCapacity: true)
         lastType = nil
         events = 0
         if slots.count > 1 << 16 { slots = Array(repeating: -1, count: 1024) } else { for i in slots.indices { slots[i] = -1 } }
