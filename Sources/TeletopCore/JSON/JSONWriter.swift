@@ -84,9 +84,15 @@ public enum JSONWriter {
         var k = 0
         let base = UnsafeRawPointer(utf8.baseAddress)
         while k < utf8.count {
-            if k + 8 <= utf8.count, let base, !mayNeedEscape(base.loadUnaligned(fromByteOffset: k, as: UInt64.self)) {
-                k += 8
-                continue
+            if let base {
+                if k + 8 <= utf8.count {
+                    if !mayNeedEscape(base.loadUnaligned(fromByteOffset: k, as: UInt64.self)) { k += 8; continue }
+                } else {
+                    // The last few bytes, in a word padded with a letter (most keys and values are short).
+                    var word: UInt64 = 0x6161_6161_6161_6161
+                    withUnsafeMutableBytes(of: &word) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base + k, count: utf8.count - k)) }
+                    if !mayNeedEscape(word) { k = utf8.count; continue }
+                }
             }
             let b = utf8[k]
             k += 1

@@ -176,7 +176,20 @@ public struct AggregateTally: Sendable {
 
     private func same(_ start: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return true }
-        return arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(start), base, bytes.count) == 0 }
+        // Words, not memcmp: these are a few dozen bytes, where the call costs more than the compare.
+        return arena.withUnsafeBufferPointer { arena in
+            let a = UnsafeRawPointer(arena.baseAddress! + Int(start)), b = UnsafeRawPointer(base)
+            var k = 0
+            while k + 8 <= bytes.count {
+                if a.loadUnaligned(fromByteOffset: k, as: UInt64.self) != b.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
+                k += 8
+            }
+            while k < bytes.count {
+                if a.load(fromByteOffset: k, as: UInt8.self) != b.load(fromByteOffset: k, as: UInt8.self) { return false }
+                k += 1
+            }
+            return true
+        }
     }
 
     private mutating func grow() {
