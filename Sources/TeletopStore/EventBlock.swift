@@ -16,12 +16,14 @@ import TeletopCore
 /// keep naming events. Retention that takes some of a block's events
 /// replaces their elements with `null`, so the others keep their ids.
 enum EventBlock {
-    /// A block holds at most this many events, and at most `maxBytes` of
-    /// text: what fits in one page of the b-tree with its row's header. A
-    /// longer row spills into overflow pages, and its last one is mostly
-    /// empty: 64 contract events to a row made a stored event 153 bytes of
-    /// file instead of 132. An event too long for a page has a block to itself.
-    static let maxEvents: Int64 = 64
+    /// A block holds at most `maxBytes` of text: what fits in one page of the
+    /// b-tree with its row's header. A longer row spills into overflow pages,
+    /// and its last one is mostly empty: 64 contract events to a row made a
+    /// stored event 153 bytes of file instead of 132; so did a cap of 64
+    /// events in an 8 KB page, which left a fifth of each page empty. An event
+    /// too long for a page has a block to itself; `maxEvents` only bounds a
+    /// block of tiny events (what one block read decodes for the timeline).
+    static let maxEvents: Int64 = 512
 
     /// For a file of `pageSize` bytes a page (8,192 for a new store; 4,096 for one made before v6).
     static func maxBytes(pageSize: Int) -> Int { pageSize - 56 }

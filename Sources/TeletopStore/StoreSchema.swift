@@ -159,8 +159,8 @@ enum StoreSchema {
             FROM event_row r JOIN event_type t ON t.id = r.type_id;
         """
 
-    /// v6: `event_block` holds the events, up to `EventBlock.maxEvents` to a
-    /// row (see `EventBlock` for the format); `n` is how many ids the block
+    /// v6: `event_block` holds the events, a page of them to a row (see
+    /// `EventBlock` for the format); `n` is how many ids the block
     /// spans, `live` how many of them still hold an event (retention nulls
     /// the rest). Nothing else is indexed: the minute map finds a time's
     /// blocks, the timeline keys a user's.
