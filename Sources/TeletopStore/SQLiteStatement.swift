@@ -54,12 +54,9 @@ final class SQLiteStatement {
 
     /// Runs a statement and calls `row` for each result row.
     func query(_ row: (SQLiteStatement) throws -> Void) throws {
-        defer { sqlite3_reset(statement) }
-        while true {
-            let code = sqlite3_step(statement)
-            if code == SQLITE_DONE { return }
-            try check(code)
-            try row(self)
+        try queryWhile { statement in
+            try row(statement)
+            return true
         }
     }
 

@@ -83,7 +83,7 @@ extension EventStore {
                 select.bind(1, from); select.bind(2, last)
                 try select.queryWhile({ row in
                     let id = row.int(0)
-                    if looked >= chunk {
+                    if looked >= max(1, chunk) {
                         next = id
                         return false
                     }

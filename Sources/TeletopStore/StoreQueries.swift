@@ -275,6 +275,18 @@ extension EventStore {
         }
     }
 
+    /// The event ids that `--since/--until` can reach, by the minute map (every id
+    /// without them); nil when no minute of theirs holds an event.
+    static func idRange(_ filter: ExportFilter, _ db: Database) throws -> (Int64, Int64)? {
+        guard filter.since != nil || filter.until != nil else { return (.min, .max) }
+        let since = filter.since.map { AggregateTally.minute(of: $0) } ?? .min
+        let until = filter.until.map { AggregateTally.minute(of: $0) } ?? .max
+        let range = try Row.fetchOne(db, sql: "SELECT min(first_id), max(last_id) FROM event_minute WHERE minute >= ? AND minute <= ?",
+                                     arguments: [since, until])
+        guard let first = range?[0] as Int64?, let last = range?[1] as Int64? else { return nil }
+        return (first, last)
+    }
+
     /// From the blocks, one block's text in memory at a time, its type names
     /// looked up once, and with `--since/--until` only the blocks of the ids
     /// the minute map gives for those minutes.
@@ -285,16 +297,7 @@ extension EventStore {
             guard let id = names.first(where: { $0.value == t })?.key else { return }
             typeID = id
         }
-        var first = Int64.min, last = Int64.max
-        if filter.since != nil || filter.until != nil {
-            let since = filter.since.map { AggregateTally.minute(of: $0) } ?? .min
-            let until = filter.until.map { AggregateTally.minute(of: $0) } ?? .max
-            let range = try Row.fetchOne(db, sql: "SELECT min(first_id), max(last_id) FROM event_minute WHERE minute >= ? AND minute <= ?",
-                                         arguments: [since, until])
-            guard let f = range?[0] as Int64?, let l = range?[1] as Int64? else { return }
-            first = f
-            last = l
-        }
+        guard let (first, last) = try idRange(filter, db) else { return }
         let since = filter.since?.millisecondsSinceEpoch ?? .min, until = filter.until?.millisecondsSinceEpoch ?? .max
         let select = try SQLiteStatement(db, "SELECT id, events FROM event_block WHERE id >= ?1 AND id <= ?2 ORDER BY id")
         select.bind(1, try blockStart(holding: first, db)); select.bind(2, last)
@@ -326,11 +329,7 @@ extension EventStore {
         if let s = filter.since { conditions.append("ts >= ?"); arguments += [s.millisecondsSinceEpoch] }
         if let u = filter.until { conditions.append("ts < ?"); arguments += [u.millisecondsSinceEpoch] }
         if filter.since != nil || filter.until != nil {
-            let since = filter.since.map { AggregateTally.minute(of: $0) } ?? .min
-            let until = filter.until.map { AggregateTally.minute(of: $0) } ?? .max
-            let range = try Row.fetchOne(db, sql: "SELECT min(first_id), max(last_id) FROM event_minute WHERE minute >= ? AND minute <= ?",
-                                         arguments: [since, until])
-            guard let first = range?[0] as Int64?, let last = range?[1] as Int64? else { return }
+            guard let (first, last) = try idRange(filter, db) else { return }
             conditions.append("id BETWEEN ? AND ?"); arguments += [first, last]
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
