@@ -214,60 +214,89 @@ extension EventStore {
             INSERT INTO agg_value (type_id, field_id, level, bucket, value, n) VALUES (?1, ?2, 0, ?3, ?4, ?5)
             ON CONFLICT(type_id, field_id, level, bucket, value) DO UPDATE SET n = n + excluded.n
             """)
-        var touched: Set<WriteCache.BucketKey> = []
-        var other: [WriteCache.BucketKey: Int] = [:]
+        // Each bucket (minute, type, field) of the batch once: its value set taken out of the cache
+        // (so that adding to it copies nothing), its "other" summed, its housekeeping rows written.
+        // Entries come event by event, so a field's bucket is mostly the one its last entry had:
+        // found by the field's index, not by hashing the key for every value.
+        struct Group {
+            var key: WriteCache.BucketKey
+            var members: Set<String>
+            var other = 0
+        }
+        var groups: [Group] = []
+        var groupIndex: [WriteCache.BucketKey: Int] = [:]
+        var lastGroup = [Int](repeating: -1, count: tally.fields.count)
         let fieldIDs = try tally.fields.map { try Self.fieldID($0, db, &cache) }
         for e in tally.entries {
-            let fieldID = fieldIDs[Int(e.fieldIndex)]
-            let key = WriteCache.BucketKey(minute: e.minute, typeID: typeIDs[Int(e.typeIndex)], fieldID: fieldID)
-            if let json = tally.valueJSON(e), try admits(json, key, db, &cache) {
-                values.bind(1, key.typeID); values.bind(2, fieldID); values.bind(3, e.minute); values.bind(4, json); values.bind(5, Int64(e.count))
+            let typeID = typeIDs[Int(e.typeIndex)], fieldID = fieldIDs[Int(e.fieldIndex)]
+            var g = lastGroup[Int(e.fieldIndex)]
+            if g < 0 || groups[g].key.minute != e.minute || groups[g].key.typeID != typeID {
+                let key = WriteCache.BucketKey(minute: e.minute, typeID: typeID, fieldID: fieldID)
+                if let known = groupIndex[key] { g = known } else {
+                    g = groups.count
+                    groups.append(Group(key: key, members: try takeMembers(key, db, &cache)))
+                    groupIndex[key] = g
+                    unfolded.bind(1, e.minute); unfolded.bind(2, typeID); unfolded.bind(3, fieldID)
+                    try unfolded.run()
+                    let pair = [typeID, fieldID]
+                    if !cache.pairs.contains(pair) {
+                        try db.execute(sql: "INSERT OR IGNORE INTO agg_field (type_id, field_id) VALUES (?, ?)", arguments: [typeID, fieldID])
+                        cache.pairs.insert(pair)
+                    }
+                }
+                lastGroup[Int(e.fieldIndex)] = g
+            }
+            if let json = tally.valueJSON(e), admits(json, &groups[g].members, &cache) {
+                values.bind(1, typeID); values.bind(2, fieldID); values.bind(3, e.minute); values.bind(4, json); values.bind(5, Int64(e.count))
                 try values.run()
             } else {
                 // A field of unique values (a sequence number, a request id) sends most of a
                 // batch here: one write per bucket, not one per value.
-                other[key, default: 0] += e.count
-            }
-            if touched.insert(key).inserted {
-                unfolded.bind(1, e.minute); unfolded.bind(2, key.typeID); unfolded.bind(3, fieldID)
-                try unfolded.run()
-                let pair = [key.typeID, fieldID]
-                if !cache.pairs.contains(pair) {
-                    try db.execute(sql: "INSERT OR IGNORE INTO agg_field (type_id, field_id) VALUES (?, ?)", arguments: [key.typeID, fieldID])
-                    cache.pairs.insert(pair)
-                }
+                groups[g].other += e.count
             }
         }
-        for (key, n) in other {
-            values.bind(1, key.typeID); values.bind(2, key.fieldID); values.bind(3, key.minute); values.bind(4, ""); values.bind(5, Int64(n))
-            try values.run()
+        for group in groups {
+            if group.other > 0 {
+                let key = group.key
+                values.bind(1, key.typeID); values.bind(2, key.fieldID); values.bind(3, key.minute); values.bind(4, ""); values.bind(5, Int64(group.other))
+                try values.run()
+            }
+            cache.members[group.key] = group.members
+        }
+        // A batch over many minutes (a replay) may bring back more than the bounds hold.
+        while cache.members.count > WriteCache.maxBuckets || (cache.memberBytes > WriteCache.maxBytes && !cache.members.isEmpty) {
+            evictOldest(&cache)
         }
     }
 
-    /// Whether `value` is (or may become) one of the bucket's exact values.
-    private static func admits(_ value: String, _ key: WriteCache.BucketKey, _ db: Database, _ cache: inout WriteCache) throws -> Bool {
-        if cache.members[key] == nil {
-            if cache.members.count >= WriteCache.maxBuckets || cache.memberBytes > WriteCache.maxBytes { evictOldest(&cache) }
-            let pair = [key.typeID, key.fieldID]
-            if cache.newest[pair] == nil {
-                if cache.newest.count >= WriteCache.maxNames { cache.newest.removeAll() }
-                cache.newest[pair] = try Int64.fetchOne(db, sql: "SELECT max(bucket) FROM agg_value WHERE type_id = ? AND field_id = ? AND level = 0",
-                                                        arguments: [key.typeID, key.fieldID]) ?? .min
-            }
-            var known: Set<String> = []
-            if key.minute <= cache.newest[pair]! {
-                known = try String.fetchSet(db, sql: """
-                    SELECT value FROM agg_value WHERE type_id = ? AND field_id = ? AND level = 0 AND bucket = ? AND value != ''
-                    """, arguments: [key.typeID, key.fieldID, key.minute])
-            } else {
-                cache.newest[pair] = key.minute
-            }
-            cache.memberBytes += known.reduce(0) { $0 + $1.utf8.count + 16 }
-            cache.members[key] = known
+    /// A bucket's exact values, out of the cache (read from the file when it holds none for the bucket):
+    /// the caller puts them back. Their bytes stay counted in `memberBytes` meanwhile.
+    private static func takeMembers(_ key: WriteCache.BucketKey, _ db: Database, _ cache: inout WriteCache) throws -> Set<String> {
+        if let held = cache.members.removeValue(forKey: key) { return held }
+        if cache.members.count >= WriteCache.maxBuckets || cache.memberBytes > WriteCache.maxBytes { evictOldest(&cache) }
+        let pair = [key.typeID, key.fieldID]
+        if cache.newest[pair] == nil {
+            if cache.newest.count >= WriteCache.maxNames { cache.newest.removeAll() }
+            cache.newest[pair] = try Int64.fetchOne(db, sql: "SELECT max(bucket) FROM agg_value WHERE type_id = ? AND field_id = ? AND level = 0",
+                                                    arguments: [key.typeID, key.fieldID]) ?? .min
         }
-        if cache.members[key]!.contains(value) { return true }
-        guard cache.members[key]!.count < AggregateLimits.valuesPerBucket else { return false }
-        cache.members[key]!.insert(value)
+        var known: Set<String> = []
+        if key.minute <= cache.newest[pair]! {
+            known = try String.fetchSet(db, sql: """
+                SELECT value FROM agg_value WHERE type_id = ? AND field_id = ? AND level = 0 AND bucket = ? AND value != ''
+                """, arguments: [key.typeID, key.fieldID, key.minute])
+        } else {
+            cache.newest[pair] = key.minute
+        }
+        cache.memberBytes += known.reduce(0) { $0 + $1.utf8.count + 16 }
+        return known
+    }
+
+    /// Whether `value` is (or may become) one of the bucket's exact values.
+    private static func admits(_ value: String, _ members: inout Set<String>, _ cache: inout WriteCache) -> Bool {
+        if members.contains(value) { return true }
+        guard members.count < AggregateLimits.valuesPerBucket else { return false }
+        members.insert(value)
         cache.memberBytes += value.utf8.count + 16
         return true
     }

@@ -177,6 +177,29 @@ struct EventStoreTests {
         #expect(exported.count == 600 && exported[150].contains(big))
     }
 
+    @Test func theWritersValueCacheStaysInItsBoundsAndSaysWhatItDropped() async throws {
+        let dir = TempDir()
+        let store = try EventStore(path: dir.file())
+        let clock = ManualClock()
+        // One batch over 600 minutes (a replay of ten hours): 2,400 buckets of values, more than the cache keeps.
+        let events = logged(600, clock: clock, step: 60_000) { i in aiEvent(user: "u\(i % 7)", chapter: Int64(i % 3)) }
+        try await store.insert(events)
+        #expect(store.cacheEvictions > 0)
+        #expect(store.cache.withLock { $0.members.count } <= WriteCache.maxBuckets)
+        // A late event for the oldest minute, whose values the cache dropped: they are read back, not forgotten.
+        let late = LoggedEvent(sequence: 0, eventType: "ai_block_used", timestamp: events[0].timestamp, source: .replay, unplanned: false,
+                               packedPayload: PackedPayload(aiEvent(user: "u0", chapter: 0)))
+        try await store.insert([late])
+        let minute = AggregateTally.minute(of: events[0].timestamp)
+        let rows = try store.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT f.name, v.value, v.n FROM agg_value v JOIN field f ON f.id = v.field_id WHERE v.level = 0 AND v.bucket = ? ORDER BY f.name
+                """, arguments: [minute])
+        }
+        #expect(rows.map { "\($0[0] as String)=\($0[1] as String):\($0[2] as Int)" }
+                == ["block_type=\"ask-question\":2", "chapter_id=0:2", "section_id=\"intro\":2", "user_id=\"u0\":2"])
+    }
+
     @Test func pruningByAgeLeavesRecentEventsBesideOldOnes() async throws {
         let dir = TempDir()
         let store = try EventStore(path: dir.file())
