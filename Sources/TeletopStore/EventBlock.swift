@@ -144,16 +144,19 @@ enum EventBlock {
         var negative = false
         if i < text.count, text[i] == 0x2D { negative = true; i += 1 }
         let start = i
+        // Summed on the negative side, which reaches one further: Int64.min reads back too.
         var v: Int64 = 0
         while i < text.count, text[i] >= 0x30, text[i] <= 0x39 {
             let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(Int64(text[i] - 0x30))
+            let (s, o2) = m.subtractingReportingOverflow(Int64(text[i] - 0x30))
             guard !o1, !o2 else { throw Malformed(offset: i) }
             v = s
             i += 1
         }
         guard i > start else { throw Malformed(offset: i) }
-        return negative ? -v : v
+        if negative { return v }
+        guard v != .min else { throw Malformed(offset: start) }
+        return -v
     }
 
     private static func comma(_ text: UnsafeBufferPointer<UInt8>, _ i: inout Int) throws(Malformed) {

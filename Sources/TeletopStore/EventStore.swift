@@ -199,7 +199,6 @@ public final class EventStore: Sendable {
                 let cutoff = try await pool.read { db in try Self.cutoff(keeping: keep, db) }
                 if let cutoff {
                     deleted += try await removeEvents(.through(cutoff), from: .min, through: cutoff, chunk: chunk, progress)
-                    try await pool.write { db in try db.execute(sql: "DELETE FROM event_minute WHERE last_id <= ?", arguments: [cutoff]) }
                 }
             }
             if let before {
@@ -211,7 +210,6 @@ public final class EventStore: Sendable {
                 }
                 if let first = range?[0] as Int64?, let last = range?[1] as Int64? {
                     deleted += try await removeEvents(.before(before.millisecondsSinceEpoch), from: first, through: last, chunk: chunk, progress)
-                    try await pool.write { db in try db.execute(sql: "DELETE FROM event_minute WHERE minute < ?", arguments: [minute]) }
                 }
             }
             if deleted > 0 {

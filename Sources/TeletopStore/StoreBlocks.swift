@@ -38,6 +38,17 @@ extension EventStore {
             case .before(let ms): ts < ms
             }
         }
+
+        /// The minute map's rows of what went, dropped in the pass's last transaction
+        /// (a batch written after it, in a store it emptied, starts its ids again at 1).
+        func forgetMinutes(_ db: Database) throws {
+            switch self {
+            case .through(let last): try db.execute(sql: "DELETE FROM event_minute WHERE last_id <= ?", arguments: [last])
+            case .before(let ms):
+                let minute = AggregateTally.minute(of: Timestamp(millisecondsSinceEpoch: ms))
+                try db.execute(sql: "DELETE FROM event_minute WHERE minute < ?", arguments: [minute])
+            }
+        }
     }
 
     /// The id of the newest event that goes when the newest `keep` stay (nil: none goes).
@@ -117,6 +128,7 @@ extension EventStore {
                         try update.run()
                     }
                 }
+                if next == nil { try cut.forgetMinutes(db) }
                 return (taken, next)
             }
             if taken > 0 {

@@ -174,13 +174,14 @@ enum StoreSchema {
         """
 
     /// The events one per row again, for `sqlite3` users: `SELECT event_type,
-    /// ts, payload FROM event` and `payload ->> '$.chapter_id'` work as they
+    /// ts, payload FROM event` and `json_extract(payload, '$.chapter_id')` work as they
     /// did when the store kept a row per event (reading this way unpacks every block).
+    /// `json_extract`, not `->>`: that needs SQLite 3.38, newer than some LTS systems have.
     static let eventView = """
         CREATE VIEW event AS
-            SELECT b.id + e.key AS id, t.name AS event_type, e.value ->> 1 AS ts, e.value ->> 2 AS source,
-                   e.value -> 3 AS payload, e.value ->> 4 AS client_ts
-            FROM event_block b, json_each(b.events) e JOIN event_type t ON t.id = e.value ->> 0
+            SELECT b.id + e.key AS id, t.name AS event_type, json_extract(e.value, '$[1]') AS ts, json_extract(e.value, '$[2]') AS source,
+                   json_extract(e.value, '$[3]') AS payload, json_extract(e.value, '$[4]') AS client_ts
+            FROM event_block b, json_each(b.events) e JOIN event_type t ON t.id = json_extract(e.value, '$[0]')
             WHERE e.type = 'array';
         """
 }

@@ -107,9 +107,28 @@ public enum StoreUpgrade {
         var text: [UInt8] = []
         let blockBytes = EventBlock.maxBytes(pageSize: try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4_096)
         var start: Int64 = 0, n: Int64 = 0, live: Int64 = 0
+        // The block's rows, should one of their payloads not be JSON (a file edited by hand).
+        var rowsInBlock: [Row] = []
         func close() throws {
             guard n > 0 else { return }
             text.append(0x5D)
+            if (try? text.withUnsafeBufferPointer { try EventBlock.elements($0) }) == nil {
+                // Written again with each payload that is not a JSON object kept as a JSON string of its text,
+                // so that the block reads back and none of its events is lost.
+                text = [0x5B]
+                var next = start
+                for row in rowsInBlock {
+                    let id: Int64 = row[0], raw: String = row[5]
+                    while next < id { text.append(contentsOf: Array((next == start ? "null" : ",null").utf8)); next += 1 }
+                    if id > start { text.append(0x2C) }
+                    let isObject: Bool
+                    if case .object? = try? JSONParser.parse(Array(raw.utf8)) { isObject = true } else { isObject = false }
+                    EventBlock.append(typeID: row[1], ts: row[2], source: row[3], clientTS: row[4],
+                                      payloadJSON: isObject ? raw : JSONWriter.compact(.string(raw)), into: &text)
+                    next = id + 1
+                }
+                text.append(0x5D)
+            }
             insert.bind(1, start); insert.bind(2, n); insert.bind(3, live)
             try text.withUnsafeBufferPointer { bytes in
                 insert.bindText(4, bytes)
@@ -117,6 +136,7 @@ public enum StoreUpgrade {
             }
             n = 0
             live = 0
+            rowsInBlock.removeAll(keepingCapacity: true)
         }
         var after: Int64 = .min
         var done = 0
@@ -141,6 +161,7 @@ public enum StoreUpgrade {
                     text.append(0x2C)
                 }
                 EventBlock.append(typeID: row[1], ts: row[2], source: row[3], clientTS: row[4], payloadJSON: payload, into: &text)
+                rowsInBlock.append(row)
                 n += 1
                 live += 1
             }

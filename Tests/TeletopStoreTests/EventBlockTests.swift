@@ -20,7 +20,7 @@ struct EventBlockTests {
         for (i, p) in payloads.enumerated() {
             if i > 0 { text.append(0x2C) }
             EventBlock.append(typeID: Int64(i + 1), ts: i == 1 ? -5 : 1_733_270_000_000 + Int64(i), source: 2,
-                              clientTS: i == 2 ? nil : Int64.min + 1, payload: PackedPayload(p), into: &text)
+                              clientTS: i == 2 ? nil : Int64.min, payload: PackedPayload(p), into: &text)
         }
         text.append(0x5D)
         let elements = try Self.decode(text)
@@ -29,7 +29,7 @@ struct EventBlockTests {
             let e = try #require(e)
             #expect(e.index == i && e.typeID == Int64(i + 1) && e.source == 2)
             #expect(e.ts == (i == 1 ? -5 : 1_733_270_000_000 + Int64(i)))
-            #expect(e.clientTS == (i == 2 ? nil : Int64.min + 1))
+            #expect(e.clientTS == (i == 2 ? nil : Int64.min))
             let payload = try JSONParser.parse(Array(text[e.payload]))
             #expect(payload == .object(payloads[i]))
         }
@@ -47,7 +47,7 @@ struct EventBlockTests {
 
     @Test func textTheStoreDidNotWriteIsRefusedNotMisread() {
         for bad in ["", "{}", "[[1,2]]", "[[1,2,3,{\"a\":1}", "[[x,2,3,{}]]", "[[1,2,3,\"unterminated]]", "[[1,2,3,{}] [1,2,3,{}]]",
-                    "[[1,99999999999999999999,3,{}]]"] {
+                    "[[1,99999999999999999999,3,{}]]", "[[1,9223372036854775808,3,{}]]"] {
             #expect(throws: EventBlock.Malformed.self, "\(bad)") { try Self.decode(Array(bad.utf8)) }
         }
     }

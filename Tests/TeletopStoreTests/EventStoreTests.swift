@@ -186,18 +186,33 @@ struct EventStoreTests {
         try await store.insert(events)
         #expect(store.cacheEvictions > 0)
         #expect(store.cache.withLock { $0.members.count } <= WriteCache.maxBuckets)
-        // A late event for the oldest minute, whose values the cache dropped: they are read back, not forgotten.
-        let late = LoggedEvent(sequence: 0, eventType: "ai_block_used", timestamp: events[0].timestamp, source: .replay, unplanned: false,
-                               packedPayload: PackedPayload(aiEvent(user: "u0", chapter: 0)))
+        #expect(try store.count() == 600)
+    }
+
+    @Test func aBucketsValuesDroppedFromTheCacheAreReadBackNotForgotten() async throws {
+        let dir = TempDir()
+        let store = try EventStore(path: dir.file())
+        let clock = ManualClock()
+        let first = clock.now()
+        let full = (0..<AggregateLimits.valuesPerBucket).map { i in
+            LoggedEvent(sequence: 0, eventType: "ai_block_used", timestamp: first, source: .replay, unplanned: false,
+                        packedPayload: PackedPayload(["user_id": .string("u\(i)")]))
+        }
+        // The first minute's user_id bucket holds the limit of values; 600 later minutes push its set out of the cache.
+        let later = logged(600, clock: clock, step: 60_000) { i in aiEvent(user: "v\(i)") }
+        try await store.insert(full + later)
+        #expect(store.cache.withLock { c in !c.members.keys.contains { $0.minute == AggregateTally.minute(of: first) } })
+        // A value new to that full bucket: read back from the file, the bucket is full, so it is "other".
+        let late = LoggedEvent(sequence: 0, eventType: "ai_block_used", timestamp: first, source: .replay, unplanned: false,
+                               packedPayload: PackedPayload(["user_id": "newcomer"]))
         try await store.insert([late])
-        let minute = AggregateTally.minute(of: events[0].timestamp)
         let rows = try store.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT f.name, v.value, v.n FROM agg_value v JOIN field f ON f.id = v.field_id WHERE v.level = 0 AND v.bucket = ? ORDER BY f.name
-                """, arguments: [minute])
+                SELECT v.value, v.n FROM agg_value v JOIN field f ON f.id = v.field_id
+                WHERE f.name = 'user_id' AND v.level = 0 AND v.bucket = ? AND (v.value = '' OR v.value = '"newcomer"')
+                """, arguments: [AggregateTally.minute(of: first)])
         }
-        #expect(rows.map { "\($0[0] as String)=\($0[1] as String):\($0[2] as Int)" }
-                == ["block_type=\"ask-question\":2", "chapter_id=0:2", "section_id=\"intro\":2", "user_id=\"u0\":2"])
+        #expect(rows.map { "\($0[0] as String):\($0[1] as Int)" } == [":1"])
     }
 
     @Test func pruningByAgeLeavesRecentEventsBesideOldOnes() async throws {

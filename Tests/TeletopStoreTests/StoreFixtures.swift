@@ -84,7 +84,7 @@ func rewriteAsVersion5(_ db: Database) throws {
             client_ts INTEGER, payload TEXT NOT NULL
         );
         INSERT INTO event_row (id, type_id, ts, source, client_ts, payload)
-            SELECT b.id + e.key, e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 4, e.value -> 3
+            SELECT b.id + e.key, json_extract(e.value, '$[0]'), json_extract(e.value, '$[1]'), json_extract(e.value, '$[2]'), json_extract(e.value, '$[4]'), json_extract(e.value, '$[3]')
             FROM event_block b, json_each(b.events) e WHERE e.type = 'array';
         DROP VIEW event;
         DROP TABLE event_block;
