@@ -44,47 +44,35 @@ enum EventBlock {
         var description: String { "an event block's text is not the store's format (at byte \(offset))" }
     }
 
-    /// Appends one event's element (with no separator: the caller writes `[`, `,` and `]`),
-    /// through a pointer into stack room and one copy (see `PackedPayload.writeJSON`).
+    /// Appends one event's element (with no separator: the caller writes `[`, `,` and `]`).
     static func append(typeID: Int64, ts: Int64, source: Int64, clientTS: Int64?, payload: PackedPayload, into out: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: payload.jsonBound + 4 * 21 + 8) { scratch in
+        appendElement(typeID, ts, source, clientTS, payloadRoom: payload.jsonBound, into: &out) { payload.writeJSON(to: &$0) }
+    }
+
+    /// The same with the payload already JSON text (the upgrade from rows, a block rewritten by retention).
+    static func append(typeID: Int64, ts: Int64, source: Int64, clientTS: Int64?, payloadJSON: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        appendElement(typeID, ts, source, clientTS, payloadRoom: payloadJSON.count, into: &out) { p in
+            if let base = payloadJSON.baseAddress { p.update(from: base, count: payloadJSON.count) }
+            p += payloadJSON.count
+        }
+    }
+
+    /// The element's one layout, written through a pointer into stack room and
+    /// copied once (see `PackedPayload.writeJSON`): four integers of at most 20
+    /// characters and their commas, two brackets, and `payloadRoom` for the payload.
+    private static func appendElement(_ typeID: Int64, _ ts: Int64, _ source: Int64, _ clientTS: Int64?, payloadRoom: Int, into out: inout [UInt8],
+                                      payload: (inout UnsafeMutablePointer<UInt8>) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: payloadRoom + 4 * 21 + 8) { scratch in
             let start = scratch.baseAddress!
             var p = start
             p.pointee = 0x5B; p += 1
             JSONWriter.writeInt(typeID, to: &p); p.pointee = 0x2C; p += 1
             JSONWriter.writeInt(ts, to: &p); p.pointee = 0x2C; p += 1
             JSONWriter.writeInt(source, to: &p); p.pointee = 0x2C; p += 1
-            payload.writeJSON(to: &p)
+            payload(&p)
             if let clientTS { p.pointee = 0x2C; p += 1; JSONWriter.writeInt(clientTS, to: &p) }
             p.pointee = 0x5D; p += 1
             out.append(contentsOf: UnsafeBufferPointer(start: start, count: p - start))
-        }
-    }
-
-    /// The same with the payload already JSON text (the upgrade from rows).
-    static func append(typeID: Int64, ts: Int64, source: Int64, clientTS: Int64?, payloadJSON: String, into out: inout [UInt8]) {
-        out.append(0x5B)
-        appendInt(typeID, &out); out.append(0x2C)
-        appendInt(ts, &out); out.append(0x2C)
-        appendInt(source, &out); out.append(0x2C)
-        out.append(contentsOf: payloadJSON.utf8)
-        if let clientTS { out.append(0x2C); appendInt(clientTS, &out) }
-        out.append(0x5D)
-    }
-
-    /// Decimal digits without a String per number (the insert loop writes four per event).
-    static func appendInt(_ value: Int64, _ out: inout [UInt8]) {
-        if value < 0 { out.append(0x2D) }
-        var v = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: an Int64 has at most 19 digits
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[count] = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
-                v /= 10
-                count += 1
-            } while v > 0
-            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
         }
     }
 
@@ -202,13 +190,7 @@ enum EventBlock {
                 out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
                 continue
             }
-            out.append(0x5B)
-            appendInt(e.typeID, &out); out.append(0x2C)
-            appendInt(e.ts, &out); out.append(0x2C)
-            appendInt(e.source, &out); out.append(0x2C)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[e.payload]))
-            if let c = e.clientTS { out.append(0x2C); appendInt(c, &out) }
-            out.append(0x5D)
+            append(typeID: e.typeID, ts: e.ts, source: e.source, clientTS: e.clientTS, payloadJSON: UnsafeBufferPointer(rebasing: text[e.payload]), into: &out)
         }
         out.append(0x5D)
         return out

@@ -15,6 +15,8 @@ public final class EventStore: Sendable {
     public let path: String
     let pool: DatabasePool
     let cache = Mutex(WriteCache())
+    /// `EventBlock.maxBytes` for this file's page size (fixed when the file was made).
+    let blockBytes: Int
 
     /// Whether the file at `path` was made by an older release and opening it
     /// will rebuild it (which takes a while for a big one: see `upgradeProgress`).
@@ -71,6 +73,7 @@ public final class EventStore: Sendable {
             if readOnly, try pool.read({ try !$0.tableExists("event") && !$0.viewExists("event") }) {
                 throw StoreError(path: path, kind: .corrupt, message: "not a teletop store (it has no event table)")
             }
+            blockBytes = EventBlock.maxBytes(pageSize: try pool.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } ?? 4_096)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -101,7 +104,7 @@ public final class EventStore: Sendable {
     }
 
     private func insertLocked(_ events: [LoggedEvent], _ db: Database) throws {
-        try cache.withLock { cache in try Self.insert(events, db, &cache) }
+        try cache.withLock { cache in try Self.insert(events, db, &cache, blockBytes: blockBytes) }
     }
 
     /// After a failed write: the rolled-back transaction may have taken ids and values the cache holds.

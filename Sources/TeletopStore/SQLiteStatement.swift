@@ -72,7 +72,6 @@ final class SQLiteStatement {
     }
 
     func int(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
-    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
     /// A text column's bytes, valid until the next step or reset.
     func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {
         // Text first, then its length (SQLite's order: the length is of the form last asked for).

@@ -34,8 +34,6 @@ struct WriteCache: Sendable {
     /// Per (type, field), the newest minute it has a bucket for: a later minute's
     /// bucket is new, so its value set starts empty without asking SQLite.
     var newest: [[Int64]: Int64] = [:]
-    /// `EventBlock.maxBytes` for this file's page size, asked once.
-    var blockBytes: Int?
 }
 
 extension EventStore {
@@ -45,13 +43,11 @@ extension EventStore {
     /// the aggregates are counted in memory on the way and written after the
     /// blocks, in the same transaction, once per distinct (minute, type,
     /// field, value) of the batch.
-    static func insert(_ events: [LoggedEvent], _ db: Database, _ cache: inout WriteCache) throws {
+    static func insert(_ events: [LoggedEvent], _ db: Database, _ cache: inout WriteCache, blockBytes: Int) throws {
         let insert = try SQLiteStatement(db, "INSERT INTO event_block (id, n, live, events) VALUES (?1, ?2, ?2, ?3)")
         // Ids go on from the newest block's last (a store emptied by retention starts again at 1).
         var nextID: Int64 = 1
         try SQLiteStatement(db, "SELECT id + n FROM event_block ORDER BY id DESC LIMIT 1").query { nextID = $0.int(0) }
-        let blockBytes = try cache.blockBytes ?? EventBlock.maxBytes(pageSize: Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4_096)
-        cache.blockBytes = blockBytes
         var text: [UInt8] = []
         text.reserveCapacity(blockBytes + 4096)
         var blockStart = nextID

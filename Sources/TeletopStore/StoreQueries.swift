@@ -318,8 +318,7 @@ extension EventStore {
     /// join would make SQLite sort every row by id), and with `--since/--until`
     /// only the ids the minute map gives for those minutes.
     static func exportLean(_ filter: ExportFilter, _ db: Database, _ each: (ExportRow) throws -> Void) throws {
-        var names: [Int64: String] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT id, name FROM event_type") { names[row[0]] = row[1] }
+        let names = try typeNames(db)
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let t = filter.eventType {

@@ -104,39 +104,24 @@ public enum StoreUpgrade {
         let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM event_row") ?? 0
         if total > 0 { progress(Progress(done: 0, total: total)) }
         let insert = try SQLiteStatement(db, "INSERT INTO event_block (id, n, live, events) VALUES (?1, ?2, ?3, ?4)")
-        var text: [UInt8] = []
         let blockBytes = EventBlock.maxBytes(pageSize: try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4_096)
-        var start: Int64 = 0, n: Int64 = 0, live: Int64 = 0
-        // The block's rows, should one of their payloads not be JSON (a file edited by hand).
-        var rowsInBlock: [Row] = []
+        // The rows of the block being made, and about how long its text will be.
+        var block: [Row] = []
+        var bytes = 0
         func close() throws {
-            guard n > 0 else { return }
-            text.append(0x5D)
-            if (try? text.withUnsafeBufferPointer { try EventBlock.elements($0) }) == nil {
-                // Written again with each payload that is not a JSON object kept as a JSON string of its text,
-                // so that the block reads back and none of its events is lost.
-                text = [0x5B]
-                var next = start
-                for row in rowsInBlock {
-                    let id: Int64 = row[0], raw: String = row[5]
-                    while next < id { text.append(contentsOf: Array((next == start ? "null" : ",null").utf8)); next += 1 }
-                    if id > start { text.append(0x2C) }
-                    let isObject: Bool
-                    if case .object? = try? JSONParser.parse(Array(raw.utf8)) { isObject = true } else { isObject = false }
-                    EventBlock.append(typeID: row[1], ts: row[2], source: row[3], clientTS: row[4],
-                                      payloadJSON: isObject ? raw : JSONWriter.compact(.string(raw)), into: &text)
-                    next = id + 1
-                }
-                text.append(0x5D)
-            }
-            insert.bind(1, start); insert.bind(2, n); insert.bind(3, live)
+            guard let first = block.first, let last = block.last else { return }
+            let start: Int64 = first[0], n = (last[0] as Int64) - start + 1
+            var text = blockText(block, start: start, asRead: false)
+            // A payload that is not JSON (a file edited by hand) would make the block unreadable: such
+            // payloads are kept as JSON strings of their text instead, so that none of its events is lost.
+            if (try? text.withUnsafeBufferPointer { try EventBlock.elements($0) }) == nil { text = blockText(block, start: start, asRead: true) }
+            insert.bind(1, start); insert.bind(2, n); insert.bind(3, Int64(block.count))
             try text.withUnsafeBufferPointer { bytes in
                 insert.bindText(4, bytes)
                 try insert.run()
             }
-            n = 0
-            live = 0
-            rowsInBlock.removeAll(keepingCapacity: true)
+            block.removeAll(keepingCapacity: true)
+            bytes = 0
         }
         var after: Int64 = .min
         var done = 0
@@ -146,24 +131,17 @@ public enum StoreUpgrade {
             guard let last = rows.last else { break }
             after = last[0]
             for row in rows {
-                let id: Int64 = row[0]
-                let gap = id - (start + n)
                 let payload: String = row[5]
-                // The same bound as the writer's: the block fits its page (roughly: the element's other parts are under 64 bytes).
-                if n > 0, gap < 0 || gap > 8 || n + gap >= EventBlock.maxEvents || text.count + 5 * Int(gap) + payload.utf8.count + 64 > blockBytes { try close() }
-                if n == 0 {
-                    start = id
-                    text.removeAll(keepingCapacity: true)
-                    text.append(0x5B)
-                } else {
-                    for _ in 0..<gap { text.append(contentsOf: [0x2C, 0x6E, 0x75, 0x6C, 0x6C]) }  // ",null"
-                    n += gap
-                    text.append(0x2C)
+                // A gap in the ids of more than a few starts a new block, as does the writer's bound: the text
+                // fits its page (roughly: an element's other parts take about 40 bytes, a null 5; 64 leaves room).
+                if let first = block.first {
+                    let span = (row[0] as Int64) - (first[0] as Int64)
+                    let gap = (row[0] as Int64) - (block.last![0] as Int64) - 1
+                    if gap > 8 || span >= EventBlock.maxEvents || bytes + 5 * Int(gap) + payload.utf8.count + 64 > blockBytes { try close() }
+                    else { bytes += 5 * Int(gap) }
                 }
-                EventBlock.append(typeID: row[1], ts: row[2], source: row[3], clientTS: row[4], payloadJSON: payload, into: &text)
-                rowsInBlock.append(row)
-                n += 1
-                live += 1
+                block.append(row)
+                bytes += payload.utf8.count + 40
             }
             done += rows.count
             progress(Progress(done: done, total: total))
@@ -175,5 +153,28 @@ public enum StoreUpgrade {
         // The rows' pages are free now: a file made with auto_vacuum gives them back
         // (else it would stay twice its size until new events reuse them).
         try db.execute(sql: "PRAGMA incremental_vacuum")
+    }
+
+    /// A block's text from its rows (ids ascending from `start`), null where an id has no row.
+    /// `asRead`: each payload that is not a JSON object goes in as a JSON string of its text.
+    private static func blockText(_ rows: [Row], start: Int64, asRead: Bool) -> [UInt8] {
+        var text: [UInt8] = [0x5B]
+        var next = start
+        for row in rows {
+            let id: Int64 = row[0]
+            var payload: String = row[5]
+            while next < id {
+                text.append(contentsOf: Array((next == start ? "null" : ",null").utf8))
+                next += 1
+            }
+            if id > start { text.append(0x2C) }
+            if asRead {
+                if case .object? = try? JSONParser.parse(Array(payload.utf8)) {} else { payload = JSONWriter.compact(.string(payload)) }
+            }
+            payload.withUTF8 { EventBlock.append(typeID: row[1], ts: row[2], source: row[3], clientTS: row[4], payloadJSON: $0, into: &text) }
+            next = id + 1
+        }
+        text.append(0x5D)
+        return text
     }
 }

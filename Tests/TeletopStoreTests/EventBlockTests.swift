@@ -54,8 +54,11 @@ struct EventBlockTests {
 
     @Test func integersAreWrittenAsJSONDigits() {
         for v: Int64 in [0, 7, -1, 10, 1_733_270_000_000, .max, .min] {
-            var out: [UInt8] = []
-            EventBlock.appendInt(v, &out)
+            let out = [UInt8](unsafeUninitializedCapacity: 20) { buffer, count in
+                var p = buffer.baseAddress!
+                JSONWriter.writeInt(v, to: &p)
+                count = p - buffer.baseAddress!
+            }
             #expect(String(decoding: out, as: UTF8.self) == String(v))
         }
     }

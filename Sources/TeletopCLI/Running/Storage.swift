@@ -81,7 +81,7 @@ struct Storage {
             let place = StoreLocation.abbreviated(s.path)
             if let upgrade = s.upgrade {
                 let done = upgrade.total == 0 ? "starting" : "\(upgrade.percent)% of \(Describe.count(upgrade.total, "event"))"
-                lines.append(SourceStatus(name: "STORE", state: "upgrading (rebuilding aggregates) \(done), \(Format.grouped(s.waiting)) waiting, \(place)", active: false))
+                lines.append(SourceStatus(name: "STORE", state: "upgrading (rewriting an older store) \(done), \(Format.grouped(s.waiting)) waiting, \(place)", active: false))
             } else if let failure = s.failure {
                 // The count first: the reason is long, and health's reasons show it whole.
                 lines.append(SourceStatus(name: "STORE", state: "failing, \(Format.grouped(s.waiting)) waiting: \(failure)", active: false))
