@@ -5,10 +5,11 @@ import Synchronization
 import TeletopCore
 
 /// Accepted events in one SQLite file (WAL): rows of events (`EventBlock`), and the
-/// aggregates that count them (lifetime totals per type; per minute, hour and
-/// day, the count per type and per payload value) kept in the same
-/// transaction as the rows, so counters, aggregates and rows always agree,
-/// even after a crash.
+/// aggregates that count them (lifetime totals per type, kept in the same
+/// transaction as the rows; per minute, hour and day, the count per type and
+/// per payload value, written a few batches at a time behind a mark, and
+/// counted again from the rows after a crash: see `PendingAggregates`), so
+/// counters, aggregates and rows always agree.
 ///
 /// Thread-safe: GRDB's pool serialises writes and runs reads beside them.
 public final class EventStore: Sendable {
@@ -17,6 +18,7 @@ public final class EventStore: Sendable {
     let cache = Mutex(WriteCache())
     /// `EventBlock.maxBytes` for this file's page size (fixed when the file was made).
     let blockBytes: Int
+    let readOnly: Bool
 
     /// Whether the file at `path` was made by an older release and opening it
     /// will rebuild it (which takes a while for a big one: see `upgradeProgress`).
@@ -37,6 +39,7 @@ public final class EventStore: Sendable {
     public init(path: String, readOnly: Bool = false,
                 upgradeProgress: @escaping @Sendable (StoreUpgrade.Progress) -> Void = { _ in }) throws(StoreError) {
         self.path = path
+        self.readOnly = readOnly
         var config = Configuration()
         config.readonly = readOnly
         // Another process holding the write lock: wait a little, then fail with "locked".
@@ -79,9 +82,12 @@ public final class EventStore: Sendable {
         } catch {
             throw StoreError(path: path, error)
         }
+        // The events a crash left uncounted (at most one flush's worth) are counted now.
+        try flushAggregates()
     }
 
-    /// Writes a batch in one transaction (one fsync), with its aggregates.
+    /// Writes a batch in one transaction (one fsync); its aggregates go with it
+    /// or with a later batch's (`PendingAggregates`).
     public func insert(_ events: [LoggedEvent]) async throws(StoreError) {
         guard !events.isEmpty else { return }
         do {
@@ -108,7 +114,7 @@ public final class EventStore: Sendable {
     }
 
     /// After a failed write: the rolled-back transaction may have taken ids and values the cache holds.
-    private func forgetCache() {
+    func forgetCache() {
         cache.withLock { c in
             let evicted = c.evicted
             c = WriteCache()

@@ -30,6 +30,8 @@ protocol StoreBackend: AnalyticsSource {
     func storedBytes() async -> Int64
     /// Value sets the write cache dropped to stay in its bounds.
     var cacheEvictions: Int { get }
+    /// Writes aggregates held back for later batches (`PendingAggregates`), before the store closes.
+    func flushAggregates() async throws(StoreError)
     /// Housekeeping of the aggregates; returns true while a pass left work behind.
     func foldPass(now: Timestamp) async throws(StoreError) -> Bool
     func pruneAggregates(now: Timestamp, days: Int) async throws(StoreError)

@@ -40,7 +40,7 @@ extension EventStore {
         }
 
         /// The minute map's rows of what went, dropped in the pass's last transaction
-        /// (a batch written after it, in a store it emptied, starts its ids again at 1).
+        /// (in the same one as its last events, so the map never names rows that are gone).
         func forgetMinutes(_ db: Database) throws {
             switch self {
             case .through(let last): try db.execute(sql: "DELETE FROM event_minute WHERE last_id <= ?", arguments: [last])
@@ -85,7 +85,8 @@ extension EventStore {
         var removed = 0
         while true {
             let from = after
-            let (taken, next) = try await pool.write { db -> (Int, Int64?) in
+            // Pending aggregates are written first: what goes must be counted already.
+            let (taken, next) = try await writing { db -> (Int, Int64?) in
                 var taken = 0, looked = 0
                 var next: Int64?
                 var deletes: [Int64] = []

@@ -277,7 +277,7 @@ extension EventStore {
     @discardableResult
     public func fold(now: Timestamp) async throws(StoreError) -> Int {
         do {
-            return try await pool.write { db in try Self.fold(db, now: now) }
+            return try await writing { db in try Self.fold(db, now: now) }
         } catch {
             throw StoreError(path: path, error)
         }
@@ -287,7 +287,7 @@ extension EventStore {
     @discardableResult
     public func foldBlocking(now: Timestamp) throws(StoreError) -> Int {
         do {
-            return try pool.write { db in try Self.fold(db, now: now) }
+            return try writing { db in try Self.fold(db, now: now) }
         } catch {
             throw StoreError(path: path, error)
         }
@@ -408,7 +408,7 @@ extension EventStore {
     /// `days` (at least `dayRetentionFloor`). The lifetime sums stay.
     public func pruneAggregates(now: Timestamp, days: Int) async throws(StoreError) {
         do {
-            try await pool.write { db in try Self.pruneAggregates(db, now: now, days: days) }
+            try await writing { db in try Self.pruneAggregates(db, now: now, days: days) }
         } catch {
             throw StoreError(path: path, error)
         }
@@ -417,7 +417,7 @@ extension EventStore {
     /// The same, blocking (benchmarks).
     public func pruneAggregatesBlocking(now: Timestamp, days: Int) throws(StoreError) {
         do {
-            try pool.write { db in try Self.pruneAggregates(db, now: now, days: days) }
+            try writing { db in try Self.pruneAggregates(db, now: now, days: days) }
         } catch {
             throw StoreError(path: path, error)
         }

@@ -34,20 +34,25 @@ struct WriteCache: Sendable {
     /// Per (type, field), the newest minute it has a bucket for: a later minute's
     /// bucket is new, so its value set starts empty without asking SQLite.
     var newest: [[Int64]: Int64] = [:]
+    /// The file's `agg_mark` as this writer last read or wrote it (nil: not known,
+    /// so the events after the file's mark are counted again), and the id the
+    /// next event gets: `tally` counts exactly the events between them.
+    var mark: Int64?
+    var nextID: Int64?
+    /// When the oldest batch in `tally` was written.
+    var pendingSince: ContinuousClock.Instant?
 }
 
 extension EventStore {
     /// The hot loop of the store, on SQLite's C API: each payload is written
     /// as JSON straight from its packed bytes into its block's text, one
     /// reused buffer bound without a copy, a row per block (`EventBlock`);
-    /// the aggregates are counted in memory on the way and written after the
-    /// blocks, in the same transaction, once per distinct (minute, type,
-    /// field, value) of the batch.
+    /// the aggregates are counted in memory on the way and written, once per
+    /// distinct (minute, type, field, value), when `PendingAggregates` says
+    /// a flush is due.
     static func insert(_ events: [LoggedEvent], _ db: Database, _ cache: inout WriteCache, blockBytes: Int) throws {
         let insert = try SQLiteStatement(db, "INSERT INTO event_block (id, n, live, events) VALUES (?1, ?2, ?2, ?3)")
-        // Ids go on from the newest block's last (a store emptied by retention starts again at 1).
-        var nextID: Int64 = 1
-        try SQLiteStatement(db, "SELECT id + n FROM event_block ORDER BY id DESC LIMIT 1").query { nextID = $0.int(0) }
+        let nextID = try settleMark(db, &cache)
         var text: [UInt8] = []
         text.reserveCapacity(blockBytes + 4096)
         var blockStart = nextID
@@ -63,7 +68,7 @@ extension EventStore {
             inBlock = 0
             text.removeAll(keepingCapacity: true)
         }
-        cache.tally.removeAll()
+        if cache.tally.events == 0 { cache.pendingSince = .now }
         var perType: [String: Int] = [:]
         // Batches are mostly runs of one type, and of one minute: count runs, not every event.
         var runType = events[0].eventType
@@ -128,7 +133,8 @@ extension EventStore {
             totals.bind(1, type); totals.bind(2, Int64(n))
             try totals.run()
         }
-        try writeAggregates(db, &cache)
+        cache.nextID = blockStart
+        if PendingAggregates.due(cache) { try writePending(db, &cache) }
         try writeTimelineKeys(timelineKeys, db, &cache)
     }
 

@@ -94,6 +94,8 @@ extension EventStore: AnalyticsSource {
 
     public func top(_ query: TopQuery) throws -> TopResult {
         if let problem = TopQuery.problem(withField: query.field) { throw StoreError(path: path, message: problem) }
+        // Best effort: a store that cannot take the write answers from what it holds.
+        try? flushAggregates()
         return try read { db in try Self.stoppable(db, query.cancellation) {
             let types = try Self.typeIDs(query.eventType, db)
             guard !types.isEmpty else { return TopResult(values: [], total: 0, withField: 0) }
@@ -200,6 +202,7 @@ extension EventStore: AnalyticsSource {
     }
 
     public func series(_ query: SeriesQuery) throws -> [SeriesPoint] {
+        try? flushAggregates()
         let level = AggregateLevel(query.bucket)
         let nowMinute = AggregateTally.minute(of: query.now)
         var from: Int64
@@ -218,6 +221,7 @@ extension EventStore: AnalyticsSource {
 
     /// Dense counts per bucket of `level`, from the bucket starting at `from` to the one holding `now`.
     func series(level: AggregateLevel, eventType: String?, from: Int64, now: Timestamp) throws -> [SeriesPoint] {
+        try? flushAggregates()
         let width = level.minutes
         let last = level.bucket(of: AggregateTally.minute(of: now))
         let count = max(0, Int((last - from) / width) + 1)

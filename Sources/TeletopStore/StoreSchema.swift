@@ -51,6 +51,11 @@ enum StoreSchema {
         migrator.registerMigration("v6: events in blocks") { db in
             try StoreUpgrade.toBlocks(db, progress: upgradeProgress)
         }
+        migrator.registerMigration("v7: aggregates behind a mark") { db in
+            // Until v7 every commit wrote its aggregates: all stored events are counted.
+            try db.execute(sql: aggregateMark)
+            try db.execute(sql: "UPDATE agg_mark SET through = coalesce((SELECT id + n - 1 FROM event_block ORDER BY id DESC LIMIT 1), 0)")
+        }
         return migrator
     }
 
@@ -171,6 +176,13 @@ enum StoreSchema {
             live INTEGER NOT NULL,
             events TEXT NOT NULL
         );
+        """
+
+    /// v7: the newest event id the aggregates count (see `PendingAggregates`).
+    /// Events after it are counted again from their blocks at the next open.
+    static let aggregateMark = """
+        CREATE TABLE agg_mark (id INTEGER PRIMARY KEY CHECK (id = 1), through INTEGER NOT NULL);
+        INSERT INTO agg_mark (id, through) VALUES (1, 0);
         """
 
     /// The events one per row again, for `sqlite3` users: `SELECT event_type,

@@ -369,6 +369,8 @@ public final class StoreWriter: Sendable {
         subscription.cancel()
         // Anyone still waiting (a request that came in during shutdown) gets its answer.
         answer(takeDirect(), .notDurable("teletop is stopping"))
+        // The aggregates held back for later batches (were this skipped, the next open would count them from the rows).
+        if let store = state.withLock({ $0.store }) { try? await store.flushAggregates() }
         // Closes the file once the last reader (an analytics query) lets go.
         state.withLock { $0.finished = true; $0.store = nil }
         done.signal()

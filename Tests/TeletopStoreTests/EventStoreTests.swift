@@ -184,6 +184,7 @@ struct EventStoreTests {
         // One batch over 600 minutes (a replay of ten hours): 2,400 buckets of values, more than the cache keeps.
         let events = logged(600, clock: clock, step: 60_000) { i in aiEvent(user: "u\(i % 7)", chapter: Int64(i % 3)) }
         try await store.insert(events)
+        try store.flushAggregates()
         #expect(store.cacheEvictions > 0)
         #expect(store.cache.withLock { $0.members.count } <= WriteCache.maxBuckets)
         #expect(try store.count() == 600)
@@ -201,11 +202,13 @@ struct EventStoreTests {
         // The first minute's user_id bucket holds the limit of values; 600 later minutes push its set out of the cache.
         let later = logged(600, clock: clock, step: 60_000) { i in aiEvent(user: "v\(i)") }
         try await store.insert(full + later)
+        try store.flushAggregates()
         #expect(store.cache.withLock { c in !c.members.keys.contains { $0.minute == AggregateTally.minute(of: first) } })
         // A value new to that full bucket: read back from the file, the bucket is full, so it is "other".
         let late = LoggedEvent(sequence: 0, eventType: "ai_block_used", timestamp: first, source: .replay, unplanned: false,
                                packedPayload: PackedPayload(["user_id": "newcomer"]))
         try await store.insert([late])
+        try store.flushAggregates()
         let rows = try store.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT v.value, v.n FROM agg_value v JOIN field f ON f.id = v.field_id

@@ -215,6 +215,12 @@ public struct AggregateTally: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Bytes it holds (its arena, entries and table), to bound a tally kept across batches.
+    public var footprint: Int {
+        arena.capacity + entries.capacity * MemoryLayout<Entry>.stride + hashes.capacity * 8 + slots.count * 4
+            + typeCounts.capacity * MemoryLayout<TypeCount>.stride + fields.reduce(0) { $0 + $1.utf8.count + 32 }
+    }
+
     /// Empties the tally for the next batch, keeping its memory.
     public mutating func removeAll() {
         entries.removeAll(keepingCapacity: true)

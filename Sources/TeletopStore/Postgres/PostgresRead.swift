@@ -71,6 +71,8 @@ extension PostgresStore: StoreBackend {
 
     /// Nothing to fold: each batch writes every level itself.
     func foldPass(now: Timestamp) async throws(StoreError) -> Bool { false }
+    /// Every commit writes its own aggregates here: nothing waits.
+    func flushAggregates() async throws(StoreError) {}
 
     // MARK: analytics
 
