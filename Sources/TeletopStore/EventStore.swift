@@ -19,6 +19,8 @@ public final class EventStore: Sendable {
     /// `EventBlock.maxBytes` for this file's page size (fixed when the file was made).
     let blockBytes: Int
     let readOnly: Bool
+    /// Copies the log into the file beside the writer (nil: read-only, or SQLite does it in the commit).
+    let checkpointer: LogCheckpointer?
 
     /// Whether the file at `path` was made by an older release and opening it
     /// will rebuild it (which takes a while for a big one: see `upgradeProgress`).
@@ -77,6 +79,14 @@ public final class EventStore: Sendable {
                 throw StoreError(path: path, kind: .corrupt, message: "not a teletop store (it has no event table)")
             }
             blockBytes = EventBlock.maxBytes(pageSize: try pool.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } ?? 4_096)
+            checkpointer = readOnly ? nil : LogCheckpointer(path: path)
+            if let checkpointer {
+                try pool.writeWithoutTransaction { db in
+                    if let connection = db.sqliteConnection { checkpointer.attach(to: connection) }
+                    // A log that grew during a burst is cut back to 16 MiB when it next starts over.
+                    try db.execute(sql: "PRAGMA journal_size_limit = 16777216")
+                }
+            }
         } catch let error as StoreError {
             throw error
         } catch {
@@ -84,6 +94,26 @@ public final class EventStore: Sendable {
         }
         // The events a crash left uncounted (at most one flush's worth) are counted now.
         try flushAggregates()
+    }
+
+    deinit {
+        checkpointer?.detach()
+    }
+
+    /// Copies the whole log into the file now (benchmarks: the copy is part of what a write costs).
+    /// Waits for a checkpoint under way on the checkpoint thread (one runs at a time).
+    public func checkpointLog() throws(StoreError) {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            do {
+                _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                return
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: 0.001)
+            } catch {
+                throw StoreError(path: path, error)
+            }
+        }
     }
 
     /// Writes a batch in one transaction (one fsync); its aggregates go with it

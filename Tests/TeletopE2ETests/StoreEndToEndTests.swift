@@ -157,7 +157,7 @@ struct StoreEndToEndTests {
 
         for round in 1...2 {
             let t = try TmuxSession("--no-sim --db \(db)")
-            let screen = try t.waitFor { eventCount($0) == 26 && $0.contains("hist-25") }
+            let screen = try t.waitFor { eventCount($0) == 26 && $0.contains("hist-25") && countersTotal($0) == 26 }
             #expect(eventCount(screen) == 26, "round \(round): \(screen)")
             #expect(screen.contains("user_id=hist-25") && screen.contains("error_type=timeout"))
             #expect(countersTotal(screen) == 26)

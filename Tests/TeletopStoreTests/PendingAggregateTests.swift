@@ -128,3 +128,34 @@ struct PendingAggregateTests {
         #expect(store.cache.withLock { $0.tally.events } == n - file.events)
     }
 }
+
+/// The log copied into the file on the checkpoint thread, not in the writer's commits.
+@Suite("Log checkpoints")
+struct LogCheckpointTests {
+    @Test func theLogIsCopiedBesideTheWriterAndTheThreadEndsWithTheStore() async throws {
+        let dir = TempDir()
+        var store: EventStore? = try EventStore(path: dir.file())
+        let checkpointer = try #require(store?.checkpointer)
+        // About 2,500 pages of 8 KB: past the 1,000 frames that start a copy.
+        let note = String(repeating: "n", count: 1_000)
+        for start in stride(from: 0, to: 20_000, by: 2_000) {
+            let batch = (start..<(start + 2_000)).map { i in
+                LoggedEvent(sequence: UInt64(i + 1), eventType: "note", timestamp: PendingAggregateTests.now, source: .sim, unplanned: false,
+                            packedPayload: PackedPayload(["i": .int(Int64(i)), "note": .string(note)]))
+            }
+            try await store!.insert(batch)
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while checkpointer.runs.load(ordering: .relaxed) == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let runs = checkpointer.runs.load(ordering: .relaxed), failures = checkpointer.failures.load(ordering: .relaxed)
+        #expect(runs > 0 && failures == 0)
+        // Every frame of the log is in the file once the rest is copied.
+        try store!.checkpointLog()
+        let frames = try await store!.pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        #expect(frames.walFrameCount == frames.checkpointedFrameCount, "\(frames)")
+        #expect(try store!.integrityCheck() == "ok" && store!.count() == 20_000)
+        store = nil
+        let stopped = checkpointer.signal.stopped.load(ordering: .relaxed)
+        #expect(stopped, "the thread is told to end with its store")
+    }
+}
