@@ -5,11 +5,11 @@ import Synchronization
 import TeletopCore
 
 /// Accepted events in one SQLite file (WAL): rows of events (`EventBlock`), and the
-/// aggregates that count them (lifetime totals per type, kept in the same
-/// transaction as the rows; per minute, hour and day, the count per type and
-/// per payload value, written a few batches at a time behind a mark, and
-/// counted again from the rows after a crash: see `PendingAggregates`), so
-/// counters, aggregates and rows always agree.
+/// aggregates that count them (lifetime totals per type; per minute, hour and
+/// day, the count per type and per payload value) and the timeline keys,
+/// written a few batches at a time behind a mark and counted again from the
+/// rows after a crash (see `PendingAggregates`), so counters, aggregates and
+/// rows always agree.
 ///
 /// Thread-safe: GRDB's pool serialises writes and runs reads beside them.
 public final class EventStore: Sendable {
@@ -175,7 +175,8 @@ public final class EventStore: Sendable {
 
     /// Lifetime accepted counts per type (pruning does not lower them).
     public func totals() throws(StoreError) -> [String: UInt64] {
-        try read { db in
+        try? flushAggregates()
+        return try read { db in
             var out: [String: UInt64] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT event_type, accepted FROM type_total") {
                 out[row[0]] = UInt64(max(0, row[1] as Int64))

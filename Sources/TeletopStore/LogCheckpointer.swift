@@ -16,7 +16,7 @@ import Synchronization
 /// writer checkpoints in its own commit once the log holds `backstopFrames`,
 /// as SQLite would have.
 final class LogCheckpointer: @unchecked Sendable {
-    // @unchecked: `connection` is used by the checkpoint thread alone, `hooked` under its lock.
+    // @unchecked: `connection` is used by the checkpoint thread alone.
     /// SQLite's own threshold for its automatic checkpoint.
     static let startFrames: Int32 = 1_000
     /// 64 MiB of 8 KB pages.
@@ -24,8 +24,10 @@ final class LogCheckpointer: @unchecked Sendable {
     /// Checkpoints at most this often: a stream of small commits (HTTP) signals on every one.
     static let minInterval = 0.1
 
-    /// What the writer's commit hook touches: a flag and a semaphore, kept alive
-    /// by the hook's own reference until `detach`.
+    /// What the writer's commit hook touches: a flag and a semaphore. The hook
+    /// finds it by number in `signals`: the connection may still commit (GRDB
+    /// finishing its last transaction on its own queue) after the store has
+    /// gone, and then finds nothing, instead of memory that was freed.
     final class Signal: Sendable {
         let requested = Atomic<Bool>(false)
         let wake = DispatchSemaphore(value: 0)
@@ -34,8 +36,9 @@ final class LogCheckpointer: @unchecked Sendable {
 
     let signal = Signal()
     private let connection: OpaquePointer
-    /// The writer connection the hook is on, and the retained `Signal` it points to (as addresses: a lock holds only what is Sendable).
-    private let hooked = Mutex<(connection: UInt, context: UInt)?>(nil)
+    private static let signals = Mutex<[Int: Signal]>([:])
+    private static let lastNumber = Atomic<Int>(0)
+    private let number = LogCheckpointer.lastNumber.add(1, ordering: .relaxed).newValue
     /// Checkpoints run, and those that failed (a full disk, say: the next signal tries again).
     let runs = Atomic<Int>(0)
     let failures = Atomic<Int>(0)
@@ -58,30 +61,24 @@ final class LogCheckpointer: @unchecked Sendable {
     /// Puts the hook on the writer's connection (called on the writer's queue).
     /// It replaces SQLite's automatic checkpoint there.
     func attach(to writer: OpaquePointer) {
-        let context = Unmanaged.passRetained(signal)
+        let signal = signal, number = number
+        Self.signals.withLock { $0[number] = signal }
         sqlite3_wal_hook(writer, { context, db, name, frames in
-            let signal = Unmanaged<Signal>.fromOpaque(context!).takeUnretainedValue()
+            let number = Int(bitPattern: context)
+            guard let signal = LogCheckpointer.signals.withLock({ $0[number] }) else { return SQLITE_OK }
             if frames >= LogCheckpointer.backstopFrames {
                 sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
             } else if frames >= LogCheckpointer.startFrames, !signal.requested.exchange(true, ordering: .acquiringAndReleasing) {
                 signal.wake.signal()
             }
             return SQLITE_OK
-        }, context.toOpaque())
-        hooked.withLock { $0 = (UInt(bitPattern: Int(bitPattern: writer)), UInt(bitPattern: Int(bitPattern: context.toOpaque()))) }
+        }, UnsafeMutableRawPointer(bitPattern: number))
     }
 
-    /// Takes the hook off and ends the thread. Called when the store goes away,
-    /// when nothing else can be using its writer connection.
+    /// Ends the thread, and the hook's part (it stays on the connection, which
+    /// closes with the store, and finds no signal). Called when the store goes away.
     func detach() {
-        let hook = hooked.withLock { h in
-            defer { h = nil }
-            return h
-        }
-        if let hook, let connection = OpaquePointer(bitPattern: hook.connection), let context = UnsafeRawPointer(bitPattern: hook.context) {
-            sqlite3_wal_hook(connection, nil, nil)
-            Unmanaged<Signal>.fromOpaque(context).release()
-        }
+        _ = Self.signals.withLock { $0.removeValue(forKey: number) }
         signal.stopped.store(true, ordering: .releasing)
         signal.wake.signal()
     }

@@ -2,14 +2,15 @@ import GRDB
 import GRDBSQLite
 import TeletopCore
 
-/// The aggregates of the last batches, counted in memory (`WriteCache.tally`)
-/// and written together behind a mark, `agg_mark.through`: the newest event
-/// id that the aggregate tables count.
+/// What the last batches add to the aggregates, the type totals and the
+/// timeline keys, counted in memory (`WriteCache.tally`, `pendingKeys`) and
+/// written together behind a mark, `agg_mark.through`: the newest event id
+/// that those tables count. A commit writes only its blocks and the minute map.
 ///
-/// Why: a small commit (an acknowledged HTTP request's) spent about a tenth
-/// of the server's time writing its dozen aggregate rows and their pages to
-/// the log, and every big batch of a stream wrote its popular values again.
-/// Kept over batches, each distinct value is written once per flush.
+/// Why: a small commit (an acknowledged HTTP request's) wrote a dozen rows of
+/// counts and keys, each on a page of its own, for its few events, and every
+/// big batch of a stream wrote its popular values again. Kept over batches,
+/// each distinct value is written once per flush.
 ///
 /// Why the aggregates stay exact: events are durable with their own commit,
 /// and whatever comes after the mark is counted again from its blocks
@@ -30,7 +31,7 @@ enum PendingAggregates {
     static func due(_ cache: WriteCache) -> Bool {
         let tally = cache.tally
         guard tally.events > 0 else { return false }
-        if tally.events >= maxEvents || tally.footprint >= maxBytes { return true }
+        if tally.events >= maxEvents || tally.footprint + cache.pendingKeys.capacity * MemoryLayout<EventStore.TimelineEntry>.stride >= maxBytes { return true }
         return cache.pendingSince.map { ContinuousClock.now - $0 >= maxAge } ?? true
     }
 }
@@ -52,6 +53,7 @@ extension EventStore {
     /// Counts the events after `mark` from their blocks and writes them.
     static func recount(after mark: Int64, _ db: Database, _ cache: inout WriteCache) throws {
         cache.tally.removeAll()
+        cache.pendingKeys.removeAll()
         let names = try typeNames(db)
         var newest = mark
         let select = try SQLiteStatement(db, "SELECT id, n, events FROM event_block WHERE id >= ?1 ORDER BY id")
@@ -63,10 +65,12 @@ extension EventStore {
                 // A payload the store wrote is an object; anything else is counted with no fields.
                 let payload: JSONObject
                 if case .object(let o)? = try? JSONParser.parse(Array(UnsafeBufferPointer(rebasing: text[e.payload]))) { payload = o } else { payload = [:] }
+                let packed = PackedPayload(payload)
                 cache.tally.add(LoggedEvent(sequence: UInt64(max(0, id + Int64(e.index))), eventType: names[e.typeID] ?? "?",
                                             timestamp: Timestamp(millisecondsSinceEpoch: e.ts),
                                             source: EventSource(rawValue: UInt8(clamping: e.source)) ?? .replay, unplanned: false,
-                                            packedPayload: PackedPayload(payload)))
+                                            packedPayload: packed))
+                collectTimelineKeys(packed, id: id + Int64(e.index), into: &cache.pendingKeys)
             }
         }
         cache.mark = mark
@@ -78,12 +82,16 @@ extension EventStore {
         }
     }
 
-    /// Writes the tally's aggregates and moves the mark to the newest event it counts.
+    /// Writes the tally's aggregates, type totals and timeline keys, and moves the
+    /// mark to the newest event they count.
     static func writePending(_ db: Database, _ cache: inout WriteCache) throws {
         guard cache.tally.events > 0, let next = cache.nextID else { return }
         try writeAggregates(db, &cache)
+        try writeTypeTotals(cache.tally, db)
+        try writeTimelineKeys(cache.pendingKeys, db, &cache)
         try setMark(next - 1, db, &cache)
         cache.tally.removeAll()
+        cache.pendingKeys.removeAll(keepingCapacity: cache.pendingKeys.capacity <= 1 << 17)
         cache.pendingSince = nil
     }
 

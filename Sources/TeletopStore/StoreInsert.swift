@@ -41,15 +41,18 @@ struct WriteCache: Sendable {
     var nextID: Int64?
     /// When the oldest batch in `tally` was written.
     var pendingSince: ContinuousClock.Instant?
+    /// The timeline keys of the same events, written with their aggregates.
+    var pendingKeys: [EventStore.TimelineEntry] = []
 }
 
 extension EventStore {
     /// The hot loop of the store, on SQLite's C API: each payload is written
     /// as JSON straight from its packed bytes into its block's text, one
     /// reused buffer bound without a copy, a row per block (`EventBlock`);
-    /// the aggregates are counted in memory on the way and written, once per
-    /// distinct (minute, type, field, value), when `PendingAggregates` says
-    /// a flush is due.
+    /// the aggregates, type totals and timeline keys are counted in memory on
+    /// the way and written, once per distinct (minute, type, field, value),
+    /// when `PendingAggregates` says a flush is due. A commit writes its
+    /// blocks and the minute map (which export's `--since` reads from any process).
     static func insert(_ events: [LoggedEvent], _ db: Database, _ cache: inout WriteCache, blockBytes: Int) throws {
         let insert = try SQLiteStatement(db, "INSERT INTO event_block (id, n, live, events) VALUES (?1, ?2, ?2, ?3)")
         let nextID = try settleMark(db, &cache)
@@ -69,23 +72,17 @@ extension EventStore {
             text.removeAll(keepingCapacity: true)
         }
         if cache.tally.events == 0 { cache.pendingSince = .now }
-        var perType: [String: Int] = [:]
         // Batches are mostly runs of one type, and of one minute: count runs, not every event.
         var runType = events[0].eventType
         var runTypeID = try typeID(runType, db, &cache)
-        var runLength = 0
         var minutes: [Int64: (first: Int64, last: Int64)] = [:]
         var runMinute = AggregateTally.minute(of: events[0].timestamp)
         var runFirst: Int64 = -1, runLast: Int64 = -1
-        var timelineKeys: [TimelineEntry] = []
         for event in events {
             if event.eventType != runType {
-                perType[runType, default: 0] += runLength
                 runType = event.eventType
                 runTypeID = try typeID(runType, db, &cache)
-                runLength = 0
             }
-            runLength += 1
             let mark = text.count
             text.append(inBlock == 0 ? 0x5B : 0x2C)
             EventBlock.append(typeID: runTypeID, ts: event.timestamp.millisecondsSinceEpoch, source: Int64(event.source.rawValue),
@@ -111,10 +108,9 @@ extension EventStore {
             }
             runLast = id
             cache.tally.add(event)
-            collectTimelineKeys(event.packedPayload, id: id, into: &timelineKeys)
+            collectTimelineKeys(event.packedPayload, id: id, into: &cache.pendingKeys)
         }
         if inBlock > 0 { try closeBlock() }
-        perType[runType, default: 0] += runLength
         minutes[runMinute] = merge(minutes[runMinute], runFirst, runLast)
 
         let ranges = try SQLiteStatement(db, """
@@ -125,17 +121,22 @@ extension EventStore {
             ranges.bind(1, minute); ranges.bind(2, range.first); ranges.bind(3, range.last)
             try ranges.run()
         }
+        cache.nextID = blockStart
+        if PendingAggregates.due(cache) { try writePending(db, &cache) }
+    }
+
+    /// The lifetime totals per type of what the tally counts.
+    static func writeTypeTotals(_ tally: AggregateTally, _ db: Database) throws {
+        var perType: [Int32: Int] = [:]
+        for c in tally.typeCounts { perType[c.typeIndex, default: 0] += c.count }
         let totals = try SQLiteStatement(db, """
             INSERT INTO type_total (event_type, accepted) VALUES (?1, ?2)
             ON CONFLICT(event_type) DO UPDATE SET accepted = accepted + excluded.accepted
             """)
         for (type, n) in perType {
-            totals.bind(1, type); totals.bind(2, Int64(n))
+            totals.bind(1, tally.types[Int(type)]); totals.bind(2, Int64(n))
             try totals.run()
         }
-        cache.nextID = blockStart
-        if PendingAggregates.due(cache) { try writePending(db, &cache) }
-        try writeTimelineKeys(timelineKeys, db, &cache)
     }
 
     /// One row's entry in `timeline_key`: which indexed field, its value's key, the row.

@@ -372,6 +372,7 @@ extension EventStore {
     /// field only), oldest first; each row's value is checked, so a key
     /// collision or a row retention took never shows.
     public func timeline(_ query: TimelineQuery) throws -> TimelineResult {
+        try? flushAggregates()
         let start = ContinuousClock.now
         guard TimelineKey.indexedFields.contains(query.field), let key = TimelineKey.key(query.value) else { return TimelineResult(indexed: false) }
         var result = try read { db -> TimelineResult in

@@ -28,6 +28,8 @@ struct TimelineStoreTests {
         let all = events(payloads)
         // Several batches, as the writer commits them.
         for chunk in stride(from: 0, to: all.count, by: 64) { try await store.insert(Array(all[chunk..<min(all.count, chunk + 64)])) }
+        // Their keys and counts written, as the writer's next fold would (the tests below read the tables).
+        try store.flushAggregates()
         return (store, dir, all)
     }
 
