@@ -121,6 +121,8 @@ struct JSONPackingPropertyTests {
             #"{"event_type":"a","payload":{"\u00e9":1,"e\u0301":2}}"#,  // duplicates as Strings: canonically equivalent
             #"{"event_type":"a","payload":{"K":1,"\u212a":2}}"#,
             #"{"event_type":"a","payload":{},"payload":{}}"#,
+            #"{"event_type":"a","event_type":"b","payload":{}}"#,      // a duplicate beside the payload
+            #"{"payload":{},"timestamp":"x","event_type":"a","timestamp":"y"}"#,
             #"{"event_type":"a","payload":{"x":1e400}}"#,
             #"{"event_type":"a","payload":{"t":nullx}}"#,
             #"{"event_type":"a","payload":{"s":"\ud83d"}}"#,          // a lone surrogate

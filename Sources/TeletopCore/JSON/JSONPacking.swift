@@ -19,9 +19,11 @@ extension JSONParser {
             reader.skipWhitespace()
             guard reader.index < buffer.count, buffer[reader.index] == JSONByte.openBrace else { return nil }
             reader.index += 1
+            // Room for an envelope's few members at once: growing an array one member at a time
+            // was several allocations a line when following a file.
             var rest: [JSONObject.Member] = []
+            rest.reserveCapacity(4)
             var packed: PackedPayload?
-            var keys: [String] = []
             reader.skipWhitespace()
             if reader.index < buffer.count, buffer[reader.index] == JSONByte.closeBrace { return nil }
             while true {
@@ -29,8 +31,7 @@ extension JSONParser {
                 guard reader.index < buffer.count, buffer[reader.index] == JSONByte.quote else { return nil }
                 let key = try reader.parseString()
                 // An envelope has a few members: a scan is enough, and a duplicate is the parser's to word.
-                if keys.contains(key) { return nil }
-                keys.append(key)
+                if key == packedKey ? packed != nil : rest.contains(where: { $0.key == key }) { return nil }
                 reader.skipWhitespace()
                 guard reader.index < buffer.count, buffer[reader.index] == JSONByte.colon else { return nil }
                 reader.index += 1
@@ -93,6 +94,7 @@ extension ByteReader {
         }
         // Where each key's bytes are in `out`, to refuse a duplicate as the parser does.
         var keys: [Range<Int>] = []
+        keys.reserveCapacity(8)
         var seen: Set<[UInt8]>?
         while true {
             skipWhitespace()
