@@ -229,16 +229,17 @@ public final class CollectorLink: Sendable {
     private func decode(_ event: SSEParser.Event) -> RemoteEvent? {
         // The payload packed as it is read (no JSON tree for it: the mirror logs
         // it packed); the parser only for a frame the packer refuses.
-        let o: JSONObject, payload: PackedPayload
-        if let (rest, packed) = event.data.withUnsafeBufferPointer({ JSONParser.parseObject($0, packing: "payload", limits: .default) }) {
-            (o, payload) = (rest, packed)
+        let typeMember: JSONValue?, stamp: Timestamp?, payload: PackedPayload, o: JSONObject
+        if let e = event.data.withUnsafeBufferPointer({ JSONParser.parseEnvelope($0, limits: .default) }) {
+            (typeMember, payload, o) = (e.eventType, e.packed, e.others)
+            stamp = e.stamp ?? e.timestamp?.stringValue.flatMap { Timestamp(iso8601: $0) }
         } else {
             guard let value = try? JSONParser.parse(event.data), case .object(let whole) = value,
                   case .object(let unpacked)? = whole["payload"] else { return nil }
-            (o, payload) = (whole, PackedPayload(unpacked))
+            (typeMember, payload, o) = (whole["event_type"], PackedPayload(unpacked), whole)
+            stamp = whole["timestamp"]?.stringValue.flatMap { Timestamp(iso8601: $0) }
         }
-        guard let type = o["event_type"]?.stringValue,
-              let stamp = o["timestamp"]?.stringValue.flatMap({ Timestamp(iso8601: $0) }) else { return nil }
+        guard let type = typeMember?.stringValue, let stamp else { return nil }
         let millis = stamp.millisecondsSinceEpoch
         let fingerprint = Self.fingerprint(event.data)
         let now = clock.now()

@@ -157,6 +157,8 @@ if run("timestamp") {
 if run("lines") {
     let lines = linesThroughput()
     print("JSON Lines from a file into the logger       \(fmt(lines / 1e3, 0)) k lines/s  >= 500k lines/s")
+    let stamped = linesThroughput(stamped: true)
+    print("  the same as AnalyticsEvents (timestamped)  \(fmt(stamped / 1e3, 0)) k lines/s")
 }
 if run("store") {
     let insert = storeInsertThroughput()

@@ -2,20 +2,34 @@ import PropertyBased
 import Testing
 @testable import TeletopCore
 
-/// The packer (`JSONParser.parseObject(_:packing:limits:)`, the road every
-/// line and body takes) against the parser it stands in for: on any document
-/// it either says nothing (and the parser is asked) or gives exactly what the
+/// The packer (`JSONParser.parseEnvelope(_:limits:)`, the road every line
+/// and body takes) against the parser it stands in for: on any document it
+/// either says nothing (and the parser is asked) or gives exactly what the
 /// parser gives, the payload's packed bytes included.
 @Suite("Packing a payload while parsing")
 struct JSONPackingPropertyTests {
-    /// nil when either refuses; otherwise (the other members, the payload's packed bytes).
-    func slow(_ bytes: [UInt8], _ limits: JSONParserLimits) -> (JSONObject, [UInt8])? {
-        guard case .object(let o)? = try? JSONParser.parse(bytes, limits: limits), case .object(let payload)? = o["payload"] else { return nil }
-        return (JSONObject(o.members.filter { $0.key != "payload" }), PackedPayload(payload).bytes)
+    /// What an envelope says, either way it is read: a timestamp that names a time as that time.
+    struct Read: Equatable {
+        var eventType: JSONValue?
+        var stamp: Timestamp?
+        var timestamp: JSONValue?
+        var others: JSONObject
+        var packed: [UInt8]
     }
 
-    func fast(_ bytes: [UInt8], _ limits: JSONParserLimits) -> (JSONObject, [UInt8])? {
-        bytes.withUnsafeBufferPointer { JSONParser.parseObject($0, packing: "payload", limits: limits) }.map { ($0.rest, $0.packed.bytes) }
+    /// nil when the parser refuses it or its payload is not an object.
+    func slow(_ bytes: [UInt8], _ limits: JSONParserLimits) -> Read? {
+        guard case .object(let o)? = try? JSONParser.parse(bytes, limits: limits), case .object(let payload)? = o["payload"] else { return nil }
+        let stamp = o["timestamp"]?.stringValue.flatMap { Timestamp(iso8601: $0) }
+        return Read(eventType: o["event_type"], stamp: stamp, timestamp: stamp == nil ? o["timestamp"] : nil,
+                    others: JSONObject(o.members.filter { !["payload", "event_type", "timestamp"].contains($0.key) }),
+                    packed: PackedPayload(payload).bytes)
+    }
+
+    func fast(_ bytes: [UInt8], _ limits: JSONParserLimits) -> Read? {
+        bytes.withUnsafeBufferPointer { JSONParser.parseEnvelope($0, limits: limits) }.map {
+            Read(eventType: $0.eventType, stamp: $0.stamp, timestamp: $0.timestamp, others: $0.others, packed: $0.packed.bytes)
+        }
     }
 
     func check(_ bytes: [UInt8], _ limits: JSONParserLimits = .default) {
@@ -27,8 +41,10 @@ struct JSONPackingPropertyTests {
         #expect(b != nil || a == nil, "the packer accepted what the parser refuses: \(text)")
         #expect(a != nil || b == nil || beyondASCII, "the packer refused what the parser accepts: \(text)")
         if let a, let b {
-            #expect(a.0 == b.0, "other members differ: \(text)")
-            #expect(a.1 == b.1, "packed payload differs: \(text)")
+            #expect(a.eventType == b.eventType, "event_type differs: \(text)")
+            #expect(a.stamp == b.stamp && a.timestamp == b.timestamp, "timestamp differs: \(text)")
+            #expect(a.others == b.others, "other members differ: \(text)")
+            #expect(a.packed == b.packed, "packed payload differs: \(text)")
         }
     }
 
@@ -39,7 +55,10 @@ struct JSONPackingPropertyTests {
             if payload[key] == nil { payload.members.append(.init(key: key, value: gen.value(depth: 1))) }
         }
         var members: [JSONObject.Member] = [.init(key: "event_type", value: .string(gen.string())), .init(key: "payload", value: .object(payload))]
-        if gen.int(2) == 0 { members.append(.init(key: "timestamp", value: .string("2026-12-03T10:00:00Z"))) }
+        // A timestamp that names a time, one that does not, or one that is not a string.
+        let stamps: [JSONValue] = [.string("2026-12-03T10:00:00Z"), .string("2026-12-03T10:00:00.125+01:00"), .string("yesterday"),
+                                   .int(1_764_756_000), .null]
+        if gen.int(2) == 0 { members.append(.init(key: "timestamp", value: stamps[gen.int(stamps.count)])) }
         if gen.int(4) == 0 { members.append(.init(key: gen.string(), value: gen.value(depth: 1))) }
         if gen.int(2) == 0 { members.reverse() }
         var text = JSONWriter.compact(.object(JSONObject(members)))
@@ -111,6 +130,7 @@ struct JSONPackingPropertyTests {
             #"{"event_type":"a","payload":{"x":99999999999999999999}}"#, // beyond 64 bits: a double
             #"{"event_type":"a","payload":{"s":"\ud83d\ude00","n":null,"f":false}}"#,
             #" {"payload" : {} , "event_type":"a"} "#,
+            #"{"event_type":"a","payload":{},"Timestamp":"x","x":[1,{"y":2}]}"#,
         ]
         let refused = [
             #"{"event_type":"a","payload":{"a":{"b":{"c":1}}}}"#,     // depth 4
@@ -123,6 +143,9 @@ struct JSONPackingPropertyTests {
             #"{"event_type":"a","payload":{},"payload":{}}"#,
             #"{"event_type":"a","event_type":"b","payload":{}}"#,      // a duplicate beside the payload
             #"{"payload":{},"timestamp":"x","event_type":"a","timestamp":"y"}"#,
+            #"{"payload":{},"timestamp":"2026-12-03T10:00:00Z","event_type":"a","time\u0073tamp":"2026-12-03T10:00:00Z"}"#,
+            #"{"event_type":"a","payl\u006fad":{},"payload":{}}"#,     // the same key, escaped
+            #"{"event_type":"a","x":1,"payload":{},"x":2}"#,
             #"{"event_type":"a","payload":{"x":1e400}}"#,
             #"{"event_type":"a","payload":{"t":nullx}}"#,
             #"{"event_type":"a","payload":{"s":"\ud83d"}}"#,          // a lone surrogate
@@ -136,6 +159,11 @@ struct JSONPackingPropertyTests {
             #expect(fast(Array(text.utf8), tight) == nil, "accepted: \(text)")
             check(Array(text.utf8), tight)
         }
+        // Keys and stamps with escapes mean what they say unescaped (the stamp is past the tight string limit).
+        let escaped = Array(#"{"event\u005ftype":"a","payload":{},"timestamp":"2026-12-03T10:00:00\u005a"}"#.utf8)
+        #expect(fast(escaped, .default)?.eventType == .string("a"))
+        #expect(fast(escaped, .default)?.stamp == Timestamp(iso8601: "2026-12-03T10:00:00Z"))
+        check(escaped)
         // Left to the parser, canonically equal keys are refused as duplicates, as they always were.
         for text in [#"{"event_type":"a","payload":{"\u00e9":1,"e\u0301":2}}"#, #"{"event_type":"a","payload":{"K":1,"\u212a":2}}"#] {
             guard case .failure(let error) = EventIngest.decode(Array(text.utf8)) else { Issue.record("accepted: \(text)"); continue }

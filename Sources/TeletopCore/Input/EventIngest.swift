@@ -25,8 +25,8 @@ public enum EventIngest {
 
     public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONParserLimits = .default) -> Result<Decoded, IngestError> {
         // Most lines and bodies: the payload packed as it is read, with no values built for it.
-        if let (rest, packed) = JSONParser.parseObject(bytes, packing: "payload", limits: limits) {
-            return decode(body: rest, payload: .packed(packed))
+        if let e = JSONParser.parseEnvelope(bytes, limits: limits) {
+            return decode(eventType: e.eventType, payload: .packed(e.packed), timestamp: e.timestamp, stamp: e.stamp)
         }
         // Anything else (invalid, not an object, a payload that is not one) is read
         // again by the parser, which words what is wrong and where.
@@ -51,7 +51,7 @@ public enum EventIngest {
             return .failure(IngestError(eventType: nil, issues: [ValidationIssue(
                 field: "body", problem: .wrongType, expected: "object", got: Describe.value(value))]))
         }
-        return decode(body: body, payload: body["payload"].map { .value($0) })
+        return decode(eventType: body["event_type"], payload: body["payload"].map { .value($0) }, timestamp: body["timestamp"], stamp: nil)
     }
 
     /// Where a body's `payload` is: already packed, or a parsed value still to check.
@@ -60,10 +60,13 @@ public enum EventIngest {
         case value(JSONValue)
     }
 
-    static func decode(body: JSONObject, payload member: PayloadMember?) -> Result<Decoded, IngestError> {
+    /// The envelope's three members, as found (nil: absent); `stamp` is a
+    /// timestamp the packer already read from its bytes.
+    static func decode(eventType typeMember: JSONValue?, payload member: PayloadMember?, timestamp timeMember: JSONValue?,
+                       stamp: Timestamp?) -> Result<Decoded, IngestError> {
         var issues: [ValidationIssue] = []
         var eventType: String?
-        switch body["event_type"] {
+        switch typeMember {
         case nil:
             issues.append(ValidationIssue(field: "event_type", problem: .missing, expected: "string", got: "nothing",
                                           message: "event_type: missing (required string)"))
@@ -81,8 +84,8 @@ public enum EventIngest {
         case .value(let other)?:
             issues.append(ValidationIssue(field: "payload", problem: .wrongType, expected: "object", got: Describe.value(other)))
         }
-        var timestamp: Timestamp?
-        if let t = body["timestamp"] {
+        var timestamp = stamp
+        if let t = timeMember {
             if case .string(let s) = t, let parsed = Timestamp(iso8601: s) {
                 timestamp = parsed
             } else {

@@ -7,44 +7,63 @@
 /// the bytes `PackedPayload(JSONObject)` would; it does not word its errors.
 /// A document it refuses is parsed again by `JSONParser`, which says what is
 /// wrong and where (a property test holds the two together).
+/// An event's envelope as the packer reads it: the members `EventIngest`
+/// looks at, with the payload packed, and any other members as values (an
+/// event from a collector's stream has a few more; a line rarely has any, and
+/// then nothing is allocated for them).
+public struct PackedEnvelope: Sendable {
+    /// `event_type`'s value, whatever it is (nil: absent).
+    public var eventType: JSONValue?
+    /// `timestamp` when it is a string that names a time (a plain one is read
+    /// from its bytes, with no String made); otherwise nil, and `timestamp` holds it.
+    public var stamp: Timestamp?
+    /// `timestamp`'s value when `stamp` could not be read from it (nil: absent).
+    public var timestamp: JSONValue?
+    public var packed: PackedPayload
+    /// The other members, in order.
+    public var others: JSONObject
+}
+
 extension JSONParser {
-    /// A top-level object with its member `packedKey` packed, when that member
-    /// is an object, and the other members as values; nil when the document is
-    /// not valid JSON, not an object, or its `packedKey` is not an object.
-    public static func parseObject(_ buffer: UnsafeBufferPointer<UInt8>, packing packedKey: String,
-                            limits: JSONParserLimits) -> (rest: JSONObject, packed: PackedPayload)? {
+    /// A top-level object whose `payload` is an object, packed, with its
+    /// `event_type` and `timestamp`; nil when the document is not valid JSON,
+    /// not an object, or has no object `payload`.
+    public static func parseEnvelope(_ buffer: UnsafeBufferPointer<UInt8>, limits: JSONParserLimits) -> PackedEnvelope? {
         guard buffer.count <= limits.maxBytes else { return nil }
         var reader = ByteReader(buffer: buffer, limits: limits)
         do throws(JSONParseError) {
             reader.skipWhitespace()
             guard reader.index < buffer.count, buffer[reader.index] == JSONByte.openBrace else { return nil }
             reader.index += 1
-            // Room for an envelope's few members at once: growing an array one member at a time
-            // was several allocations a line when following a file.
-            var rest: [JSONObject.Member] = []
-            rest.reserveCapacity(4)
-            var packed: PackedPayload?
+            var eventType: JSONValue?, timestamp: JSONValue?, stamp: Timestamp?, packed: PackedPayload?
+            var others: [JSONObject.Member] = []
             reader.skipWhitespace()
             if reader.index < buffer.count, buffer[reader.index] == JSONByte.closeBrace { return nil }
             while true {
                 reader.skipWhitespace()
                 guard reader.index < buffer.count, buffer[reader.index] == JSONByte.quote else { return nil }
-                let key = try reader.parseString()
-                // An envelope has a few members: a scan is enough, and a duplicate is the parser's to word.
-                if key == packedKey ? packed != nil : rest.contains(where: { $0.key == key }) { return nil }
+                let key = try reader.envelopeKey()
                 reader.skipWhitespace()
                 guard reader.index < buffer.count, buffer[reader.index] == JSONByte.colon else { return nil }
                 reader.index += 1
                 reader.skipWhitespace()
-                if key == packedKey {
-                    guard reader.index < buffer.count, buffer[reader.index] == JSONByte.openBrace else { return nil }
+                switch key {
+                case .payload:
+                    guard packed == nil, reader.index < buffer.count, buffer[reader.index] == JSONByte.openBrace else { return nil }
                     var out: [UInt8] = []
                     out.reserveCapacity(256)
                     // Depths as `JSONParser` counts them: the envelope is 1, its members' objects 2.
                     try reader.packObject(depth: 2, into: &out)
                     packed = PackedPayload(bytes: out)
-                } else {
-                    rest.append(JSONObject.Member(key: key, value: try reader.parseValue(depth: 1)))
+                case .eventType:
+                    guard eventType == nil else { return nil }
+                    eventType = try reader.parseValue(depth: 1)
+                case .timestamp:
+                    guard timestamp == nil, stamp == nil else { return nil }
+                    (stamp, timestamp) = try reader.envelopeTimestamp()
+                case .other(let name):
+                    if others.contains(where: { $0.key == name }) { return nil }
+                    others.append(JSONObject.Member(key: name, value: try reader.parseValue(depth: 1)))
                 }
                 reader.skipWhitespace()
                 guard reader.index < buffer.count else { return nil }
@@ -54,10 +73,57 @@ extension JSONParser {
             }
             reader.skipWhitespace()
             guard reader.index == buffer.count, let packed else { return nil }
-            return (JSONObject(rest), packed)
+            return PackedEnvelope(eventType: eventType, stamp: stamp, timestamp: timestamp, packed: packed, others: JSONObject(others))
         } catch {
             return nil
         }
+    }
+}
+
+extension ByteReader {
+    enum EnvelopeKey: Equatable {
+        case eventType, payload, timestamp
+        case other(String)
+    }
+
+    /// The key at `index` (its quote): a plain one is told by its bytes, with
+    /// no String made; one with escapes is decoded first, so `"payl\u006fad"`
+    /// is `payload` here as it is to the parser.
+    mutating func envelopeKey() throws(JSONParseError) -> EnvelopeKey {
+        let open = index
+        index += 1
+        if let plain = try scanPlainString(open: open) {
+            let bytes = UnsafeBufferPointer(rebasing: buffer[plain])
+            if bytes.elementsEqual("payload".utf8) { return .payload }
+            if bytes.elementsEqual("event_type".utf8) { return .eventType }
+            if bytes.elementsEqual("timestamp".utf8) { return .timestamp }
+            return .other(String(decoding: bytes, as: UTF8.self))
+        }
+        index = open
+        switch try parseString() {
+        case "payload": return .payload
+        case "event_type": return .eventType
+        case "timestamp": return .timestamp
+        case let name: return .other(name)
+        }
+    }
+
+    /// A timestamp's value: a string that names a time as that time (a plain
+    /// one straight from its bytes); anything else as a value, for `EventIngest` to word.
+    mutating func envelopeTimestamp() throws(JSONParseError) -> (Timestamp?, JSONValue?) {
+        if index < buffer.count, buffer[index] == JSONByte.quote {
+            let open = index
+            index += 1
+            if let plain = try scanPlainString(open: open) {
+                let bytes = UnsafeBufferPointer(rebasing: buffer[plain])
+                if let t = Timestamp(iso8601Bytes: bytes) { return (t, nil) }
+                return (nil, .string(String(decoding: bytes, as: UTF8.self)))
+            }
+            index = open
+        }
+        let value = try parseValue(depth: 1)
+        if case .string(let s) = value, let t = Timestamp(iso8601: s) { return (t, nil) }
+        return (nil, value)
     }
 }
 
