@@ -92,6 +92,32 @@ struct NumberTallyTests {
         #expect(!report.rows.contains { $0.field == "f0" }, "the oldest went first")
     }
 
+    /// The tally remembers the last event's type: interleaved types with the same
+    /// field names, and an eviction that renumbers the fields, must not cross them.
+    @Test func typesInterleavedAndFieldsRenumberedStayApart() {
+        var tally = NumberTally()
+        for i in 0..<300 {
+            let type = ["a", "b", "b", "c"][i % 4]
+            tally.add(event(type, ["n": .int(type == "a" ? 1 : type == "b" ? 20 : 300), "m": .int(Int64(i))]))
+        }
+        func row(_ type: String, _ field: String) -> NumberRow? {
+            tally.report(now: start).rows.first { $0.eventType == type && $0.field == field }
+        }
+        #expect(row("a", "n")?.session.count == 75 && row("a", "n")?.session.max == 1)
+        #expect(row("b", "n")?.session.count == 150 && row("b", "n")?.session.max == 20)
+        #expect(row("c", "n")?.session.count == 75 && row("c", "n")?.session.max == 300)
+        // Fill the byte bound with other fields so the oldest (a's, b's, c's) go, then carry on with c.
+        for i in 0..<NumberTally.maxFields {
+            for v in [1.0, 1e3, 1e6, 1e9, 1e12] { tally.add(event("t", ["f\(i)": .double(v)], at: Int64(i + 1))) }
+            tally.enforceBound()
+        }
+        #expect(row("c", "n") == nil, "evicted")
+        tally.add(event("c", ["n": .int(7)], at: 10_000))
+        tally.add(event("t", ["f\(NumberTally.maxFields - 1)": .int(5)], at: 10_000))
+        #expect(row("c", "n")?.session.count == 1 && row("c", "n")?.session.max == 7)
+        #expect(row("t", "f\(NumberTally.maxFields - 1)")?.session.count == 6)
+    }
+
     @Test func theMonitorCountsWhatTheLoggerAccepted() {
         let clock = ManualClock(start)
         let logger = EventLogger(plan: .contract, clock: clock)

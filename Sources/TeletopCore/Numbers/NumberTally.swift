@@ -94,7 +94,11 @@ public struct NumberTally {
 
     var fields: [Field] = []
     /// Each event type's fields, by index into `fields`.
-    var byType: [String: [Int]] = [:]
+    var byType: [String: [Int]] = [:] { didSet { lastType = nil } }
+    /// The last event's type and its fields: most streams repeat a type, and
+    /// hashing its name for every numeric member was a third of the tally's work.
+    var lastType: String?
+    var lastFields: [Int] = []
     var report = NumbersReport()
 
     public init() {}
@@ -104,6 +108,10 @@ public struct NumberTally {
         let type = event.eventType
         let second = event.timestamp.secondsSinceEpoch
         let period = Self.period(of: second)
+        if lastType != type {
+            lastFields = byType[type] ?? []
+            lastType = type
+        }
         event.packedPayload.forEachMember { m in
             let value: Double
             switch m.tag {
@@ -129,15 +137,23 @@ public struct NumberTally {
         }
     }
 
-    /// The field's index, made when there is room.
-    private mutating func field(type: String, key: UnsafeBufferPointer<UInt8>) -> Int? {
-        if let indices = byType[type] {
-            for i in indices where fields[i].key.elementsEqual(key) { return i }
+    private static func same(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBufferPointer { a in
+            for i in 0..<a.count where a[i] != b[i] { return false }
+            return true
         }
+    }
+
+    /// The field's index (of the event's type: `lastFields`), made when there is room.
+    private mutating func field(type: String, key: UnsafeBufferPointer<UInt8>) -> Int? {
+        for i in lastFields where Self.same(fields[i].key, key) { return i }
         guard fields.count < Self.maxFields, report.bytes < Self.maxBytes else { return nil }
         let name = String(decoding: key, as: UTF8.self)
         fields.append(Field(eventType: type, name: name, key: Array(key)))
         byType[type, default: []].append(fields.count - 1)
+        lastFields = byType[type] ?? []
+        lastType = type
         report.bytes += fields[fields.count - 1].bytes
         return fields.count - 1
     }
