@@ -44,6 +44,27 @@ struct JSONParserTests {
         #expect(try parse(#""\u0000""#) == .string("\u{0}"))
     }
 
+    /// Plain runs are scanned eight bytes a step: whatever ends one (a quote, an
+    /// escape, a control character, a byte beyond ASCII) is found at every place
+    /// in and around a step, by the parser and by the packer alike.
+    @Test func whatEndsAPlainRunIsFoundAtEveryPlace() throws {
+        let plain = Array("abcdefghijklmnopqrstuvwx".utf8)
+        for at in 0...plain.count {
+            let head = String(decoding: plain[..<at], as: UTF8.self), tail = String(decoding: plain[at...], as: UTF8.self)
+            for (inside, means) in [(#"\""#, "\""), (#"\\"#, "\\"), (#"\n"#, "\n"), ("é", "é"), ("😀", "😀"), (#"\u0001"#, "\u{1}")] {
+                let text = "\"" + head + inside + tail + "\""
+                #expect(try parse(text) == .string(head + means + tail), "\(text)")
+                let line = Array(#"{"event_type":"a","payload":{"k":\#(text)}}"#.utf8)
+                let packed = line.withUnsafeBufferPointer { JSONParser.parseEnvelope($0, limits: .default) }?.packed
+                #expect(packed?.unpack() == ["k": .string(head + means + tail)], "\(text)")
+            }
+            #expect(try parse("\"" + head + "\"") == .string(head), "a quote ends the string after \(at) bytes")
+            #expect(error([0x22] + plain[..<at] + [0x01] + plain[at...] + [0x22])?.reason.contains("control character") == true, "raw control at \(at)")
+            #expect(error([0x22] + plain[..<at] + [0xFF] + plain[at...] + [0x22]) != nil, "invalid UTF-8 at \(at)")
+            #expect(error([0x22] + plain[..<at]) != nil, "unterminated at \(at)")
+        }
+    }
+
     @Test func errorsCarryOffsetAndReason() throws {
         #expect(error(#"{"a": 1} x"#) == JSONParseError(offset: 9, reason: "unexpected 'x' after the end of the document"))
         #expect(error(#"{"a": "b"#)?.reason == "unterminated string")

@@ -234,6 +234,12 @@ struct ByteReader {
     @inline(__always)
     mutating func scanPlainString(open: Int) throws(JSONParseError) -> Range<Int>? {
         let start = index
+        // Eight bytes a step while none of them can end the fast path; the byte loop finds which one does.
+        if let base = UnsafeRawPointer(buffer.baseAddress) {
+            while index + 8 <= buffer.count, !Self.mayEndPlainRun(base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+            }
+        }
         while index < buffer.count {
             let b = buffer[index]
             if b == JSONByte.quote {
@@ -245,6 +251,16 @@ struct ByteReader {
             index += 1
         }
         return nil
+    }
+
+    /// Whether any of eight bytes is a quote, a backslash, below 0x20 or
+    /// beyond ASCII (exact for "none": the bit tricks for a zero byte and for
+    /// a byte below n, as in `JSONWriter.mayNeedEscape`).
+    @inline(__always)
+    static func mayEndPlainRun(_ x: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+        return x & highs != 0 || (x &- ones &* 0x20) & ~x & highs != 0 || hasZero(x ^ (ones &* 0x22)) || hasZero(x ^ (ones &* 0x5C))
     }
 
     func tooLong(at offset: Int) -> JSONParseError {
