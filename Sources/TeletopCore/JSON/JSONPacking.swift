@@ -179,14 +179,16 @@ extension ByteReader {
             // The parser refuses duplicates as Strings, which are equal when canonically
             // equivalent ("\u00e9" and "e\u0301", "K" and the Kelvin sign): bytes say the
             // same only for ASCII, so a key beyond it is left to the parser.
-            if out[key].contains(where: { $0 >= 0x80 }) { throw fail("a key beyond ASCII") }
-            if keys.count < 16 {
-                for k in keys where k.count == key.count && out[k].elementsEqual(out[key]) { throw fail("duplicate key") }
-            } else {
-                if seen == nil { seen = Set(keys.map { Array(out[$0]) }) }
-                if !seen!.insert(Array(out[key])).inserted { throw fail("duplicate key") }
+            if key.escaped && out[key.bytes].contains(where: { $0 >= 0x80 }) { throw fail("a key beyond ASCII") }
+            let duplicate = keys.count < 16 && out.withUnsafeBufferPointer { o in
+                keys.contains { k in k.count == key.bytes.count && Self.sameBytes(o, k.lowerBound, key.bytes.lowerBound, k.count) }
             }
-            keys.append(key)
+            if duplicate { throw fail("duplicate key") }
+            if keys.count >= 16 {
+                if seen == nil { seen = Set(keys.map { Array(out[$0]) }) }
+                if !seen!.insert(Array(out[key.bytes])).inserted { throw fail("duplicate key") }
+            }
+            keys.append(key.bytes)
             skipWhitespace()
             guard index < buffer.count, buffer[index] == JSONByte.colon else { throw unexpected(expecting: "':' after an object key") }
             index += 1
@@ -227,23 +229,35 @@ extension ByteReader {
     }
 
     /// The string at `index` (its opening quote) as its UTF-8 length and bytes,
-    /// unescaped; returns where the bytes went in `out` (a key's, to compare).
+    /// unescaped; returns where the bytes went in `out` (a key's, to compare),
+    /// and whether it took the slow path (escapes, or bytes beyond ASCII).
     @discardableResult
-    mutating func packString(into out: inout [UInt8]) throws(JSONParseError) -> Range<Int> {
+    mutating func packString(into out: inout [UInt8]) throws(JSONParseError) -> (bytes: Range<Int>, escaped: Bool) {
         let open = index
         index += 1
         let start = index
         let length: Int
+        let escaped: Bool
         if let plain = try scanPlainString(open: open) {
             length = plain.count
             PackedPayload.appendVarint(UInt64(length), &out)
             out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[plain]))
+            escaped = false
         } else {
             try scanStringSlow(open: open, start: start)
             length = scratch.count
             PackedPayload.appendVarint(UInt64(length), &out)
             out.append(contentsOf: scratch)
+            escaped = true
         }
-        return (out.count - length)..<out.count
+        return ((out.count - length)..<out.count, escaped)
+    }
+
+    /// Whether `count` bytes of `o` at `a` and at `b` are the same (a plain
+    /// loop: `elementsEqual` on array slices is generic and slow).
+    @inline(__always)
+    static func sameBytes(_ o: UnsafeBufferPointer<UInt8>, _ a: Int, _ b: Int, _ count: Int) -> Bool {
+        for i in 0..<count where o[a + i] != o[b + i] { return false }
+        return true
     }
 }
