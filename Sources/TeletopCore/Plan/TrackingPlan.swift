@@ -154,16 +154,18 @@ final class FieldRules: @unchecked Sendable {
         guard count <= 64 else { return false }
         var seen: UInt64 = 0
         var ok = true
-        var position = 0
+        // Payloads mostly list the plan's fields in its order, with others between
+        // (a sequence number, an SDK's context): the field after the last one found comes next.
+        var next = 0
         payload.forEachMember { member in
             guard ok else { return }
-            let found = index(of: member.key, hint: position)
-            position += 1
+            let found = index(of: member.key, hint: next)
             guard let f = found else {
                 // `_sdk` carries what an SDK sent besides its properties: never the plan's to check.
                 if !allowAdditionalFields && !SDKMetadata.isKey(member.key) { ok = false }
                 return
             }
+            next = f + 1
             seen |= 1 << UInt64(f)
             if !Self.passes(member, rules[f]) { ok = false }
         }

@@ -81,10 +81,9 @@ extension EventTypeSpec {
         // Bit i set = field i was present; past 64 fields "missing" falls back to a lookup.
         var seen: UInt64 = 0
         let rules = self.rules
-        var position = 0
+        var next = 0
         payload.forEachMember { member in
-            let found = rules.index(of: member.key, hint: position)
-            position += 1
+            let found = rules.index(of: member.key, hint: next)
             guard let fieldIndex = found else {
                 if !allowAdditionalFields && !SDKMetadata.isKey(member.key) {
                     let key = member.keyString
@@ -94,6 +93,7 @@ extension EventTypeSpec {
                 }
                 return
             }
+            next = fieldIndex + 1
             if fieldIndex < 64 { seen |= 1 << UInt64(fieldIndex) }
             if !FieldRules.passes(member, rules.rules[fieldIndex]), let issue = Self.check(member, against: fields[fieldIndex]) {
                 issues.append(issue)
