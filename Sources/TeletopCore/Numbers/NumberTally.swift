@@ -137,17 +137,9 @@ public struct NumberTally {
         }
     }
 
-    private static func same(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard a.count == b.count else { return false }
-        return a.withUnsafeBufferPointer { a in
-            for i in 0..<a.count where a[i] != b[i] { return false }
-            return true
-        }
-    }
-
     /// The field's index (of the event's type: `lastFields`), made when there is room.
     private mutating func field(type: String, key: UnsafeBufferPointer<UInt8>) -> Int? {
-        for i in lastFields where Self.same(fields[i].key, key) { return i }
+        for i in lastFields where EventQuery.equalBytes(key, fields[i].key) { return i }
         guard fields.count < Self.maxFields, report.bytes < Self.maxBytes else { return nil }
         let name = String(decoding: key, as: UTF8.self)
         fields.append(Field(eventType: type, name: name, key: Array(key)))

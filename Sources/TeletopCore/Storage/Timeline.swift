@@ -129,9 +129,11 @@ public enum TimelineKey {
 extension PackedPayload {
     /// The index keys of this payload's indexed fields: (position in `TimelineKey.indexedFields`, key).
     public func forEachTimelineKey(_ body: (_ field: Int, _ key: Int64) -> Void) {
+        let names = TimelineKey.indexedFieldBytes
         forEachMember { m in
             guard m.tag == .string || m.tag == .int else { return }
-            for (f, name) in TimelineKey.indexedFieldBytes.enumerated() where name.elementsEqual(m.key) {
+            // memcmp, not `elementsEqual`: the generic comparison was most of this walk's time.
+            for (f, name) in names.enumerated() where EventQuery.equalBytes(m.key, name) {
                 if m.tag == .string {
                     body(f, TimelineKey.key(string: m.data))
                 } else if case .int(let i) = m.decode() {
