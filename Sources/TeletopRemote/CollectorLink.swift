@@ -232,7 +232,7 @@ public final class CollectorLink: Sendable {
         let typeMember: JSONValue?, stamp: Timestamp?, payload: PackedPayload, o: JSONObject
         if let e = event.data.withUnsafeBufferPointer({ JSONParser.parseEnvelope($0, limits: .default) }) {
             (typeMember, payload, o) = (e.eventType, e.packed, e.others)
-            stamp = e.stamp ?? e.timestamp?.stringValue.flatMap { Timestamp(iso8601: $0) }
+            stamp = e.stamp
         } else {
             guard let value = try? JSONParser.parse(event.data), case .object(let whole) = value,
                   case .object(let unpacked)? = whole["payload"] else { return nil }

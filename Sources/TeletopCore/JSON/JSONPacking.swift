@@ -1,12 +1,3 @@
-/// Parsing straight into `PackedPayload`'s layout: every line of a followed
-/// file and every HTTP body is an object whose `payload` ends up packed, and
-/// building it as `JSONValue` first (a String per key and value, an array per
-/// object) was most of the cost of reading a line.
-///
-/// The packer accepts exactly what `JSONParser` accepts and writes exactly
-/// the bytes `PackedPayload(JSONObject)` would; it does not word its errors.
-/// A document it refuses is parsed again by `JSONParser`, which says what is
-/// wrong and where (a property test holds the two together).
 /// An event's envelope as the packer reads it: the members `EventIngest`
 /// looks at, with the payload packed, and any other members as values (an
 /// event from a collector's stream has a few more; a line rarely has any, and
@@ -24,6 +15,15 @@ public struct PackedEnvelope: Sendable {
     public var others: JSONObject
 }
 
+/// Parsing straight into `PackedPayload`'s layout: every line of a followed
+/// file and every HTTP body is an object whose `payload` ends up packed, and
+/// building it as `JSONValue` first (a String per key and value, an array per
+/// object) was most of the cost of reading a line.
+///
+/// The packer accepts exactly what `JSONParser` accepts and writes exactly
+/// the bytes `PackedPayload(JSONObject)` would; it does not word its errors.
+/// A document it refuses is parsed again by `JSONParser`, which says what is
+/// wrong and where (a property test holds the two together).
 extension JSONParser {
     /// A top-level object whose `payload` is an object, packed, with its
     /// `event_type` and `timestamp`; nil when the document is not valid JSON,
@@ -94,9 +94,9 @@ extension ByteReader {
         index += 1
         if let plain = try scanPlainString(open: open) {
             let bytes = UnsafeBufferPointer(rebasing: buffer[plain])
-            if Self.spells(bytes, "payload") { return .payload }
-            if Self.spells(bytes, "event_type") { return .eventType }
-            if Self.spells(bytes, "timestamp") { return .timestamp }
+            if Bytes.equal(bytes, "payload") { return .payload }
+            if Bytes.equal(bytes, "event_type") { return .eventType }
+            if Bytes.equal(bytes, "timestamp") { return .timestamp }
             return .other(String(decoding: bytes, as: UTF8.self))
         }
         index = open
@@ -106,16 +106,6 @@ extension ByteReader {
         case "timestamp": return .timestamp
         case let name: return .other(name)
         }
-    }
-
-    /// Whether `bytes` are `word`'s (a loop over both: `elementsEqual` on a
-    /// UTF8View was a twentieth of reading a line).
-    @inline(__always)
-    static func spells(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
-        guard bytes.count == word.utf8CodeUnitCount else { return false }
-        let w = word.utf8Start
-        for i in 0..<bytes.count where bytes[i] != w[i] { return false }
-        return true
     }
 
     /// A timestamp's value: a string that names a time as that time (a plain
@@ -181,7 +171,7 @@ extension ByteReader {
             // same only for ASCII, so a key beyond it is left to the parser.
             if key.escaped && out[key.bytes].contains(where: { $0 >= 0x80 }) { throw fail("a key beyond ASCII") }
             let duplicate = keys.count < 16 && out.withUnsafeBufferPointer { o in
-                keys.contains { k in k.count == key.bytes.count && Self.sameBytes(o, k.lowerBound, key.bytes.lowerBound, k.count) }
+                keys.contains { Bytes.equal(UnsafeBufferPointer(rebasing: o[$0]), UnsafeBufferPointer(rebasing: o[key.bytes])) }
             }
             if duplicate { throw fail("duplicate key") }
             if keys.count >= 16 {
@@ -253,11 +243,4 @@ extension ByteReader {
         return ((out.count - length)..<out.count, escaped)
     }
 
-    /// Whether `count` bytes of `o` at `a` and at `b` are the same (a plain
-    /// loop: `elementsEqual` on array slices is generic and slow).
-    @inline(__always)
-    static func sameBytes(_ o: UnsafeBufferPointer<UInt8>, _ a: Int, _ b: Int, _ count: Int) -> Bool {
-        for i in 0..<count where o[a + i] != o[b + i] { return false }
-        return true
-    }
 }

@@ -37,7 +37,7 @@ extension PackedPayload {
     func withMember<R>(named name: [UInt8], _ body: (MemberView) -> R) -> R? {
         var result: R?
         walkMembers { m in
-            guard EventQuery.equalBytes(m.key, name) else { return true }
+            guard Bytes.equal(m.key, name) else { return true }
             result = body(m)
             return false
         }

@@ -139,7 +139,7 @@ public struct NumberTally {
 
     /// The field's index (of the event's type: `lastFields`), made when there is room.
     private mutating func field(type: String, key: UnsafeBufferPointer<UInt8>) -> Int? {
-        for i in lastFields where EventQuery.equalBytes(key, fields[i].key) { return i }
+        for i in lastFields where Bytes.equal(key, fields[i].key) { return i }
         guard fields.count < Self.maxFields, report.bytes < Self.maxBytes else { return nil }
         let name = String(decoding: key, as: UTF8.self)
         fields.append(Field(eventType: type, name: name, key: Array(key)))

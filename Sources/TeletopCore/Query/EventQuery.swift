@@ -134,13 +134,6 @@ public struct EventQuery: Sendable, Equatable {
         }
     }
 
-    @inline(__always)
-    static func equalBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        guard a.count > 0 else { return true }
-        return b.withUnsafeBufferPointer { memcmp(a.baseAddress!, $0.baseAddress!, a.count) == 0 }
-    }
-
     static func compareText(_ value: [UInt8], _ op: Op, _ lit: Literal) -> Bool {
         value.withUnsafeBufferPointer { compareString($0, op, lit) }
     }
@@ -153,8 +146,8 @@ public struct EventQuery: Sendable, Equatable {
 
     static func compareString(_ value: UnsafeBufferPointer<UInt8>, _ op: Op, _ lit: Literal) -> Bool {
         switch op {
-        case .eq: return equalBytes(value, lit.bytes)
-        case .ne: return !equalBytes(value, lit.bytes)
+        case .eq: return Bytes.equal(value, lit.bytes)
+        case .ne: return !Bytes.equal(value, lit.bytes)
         case .contains:
             if let regex = lit.regex { return regex.matches(String(decoding: value, as: UTF8.self)) }
             return FreeText.containsIgnoringCase(value, lit.lowered)

@@ -174,22 +174,9 @@ public struct AggregateTally: Sendable {
         if entries.count * 2 > slots.count { grow() }
     }
 
+    /// Whether the arena holds `bytes` at `start` (the caller has compared the lengths).
     private func same(_ start: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return true }
-        // Words, not memcmp: these are a few dozen bytes, where the call costs more than the compare.
-        return arena.withUnsafeBufferPointer { arena in
-            let a = UnsafeRawPointer(arena.baseAddress! + Int(start)), b = UnsafeRawPointer(base)
-            var k = 0
-            while k + 8 <= bytes.count {
-                if a.loadUnaligned(fromByteOffset: k, as: UInt64.self) != b.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
-                k += 8
-            }
-            while k < bytes.count {
-                if a.load(fromByteOffset: k, as: UInt8.self) != b.load(fromByteOffset: k, as: UInt8.self) { return false }
-                k += 1
-            }
-            return true
-        }
+        arena.withUnsafeBufferPointer { Bytes.equal(UnsafeBufferPointer(rebasing: $0[Int(start)..<(Int(start) + bytes.count)]), bytes) }
     }
 
     private mutating func grow() {

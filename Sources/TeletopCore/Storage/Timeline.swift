@@ -132,8 +132,7 @@ extension PackedPayload {
         let names = TimelineKey.indexedFieldBytes
         forEachMember { m in
             guard m.tag == .string || m.tag == .int else { return }
-            // memcmp, not `elementsEqual`: the generic comparison was most of this walk's time.
-            for (f, name) in names.enumerated() where EventQuery.equalBytes(m.key, name) {
+            for (f, name) in names.enumerated() where Bytes.equal(m.key, name) {
                 if m.tag == .string {
                     body(f, TimelineKey.key(string: m.data))
                 } else if case .int(let i) = m.decode() {
